@@ -1,0 +1,212 @@
+package mint
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"slices"
+	"time"
+)
+
+// ErrNotFound is returned by a Store when the client, user or refresh token
+// asked for does not exist. The Issuer turns it into the right typed error;
+// a Store should never wrap a secret in it.
+var ErrNotFound = errors.New("mint: not found")
+
+// ErrTokenUsed is returned by RefreshTokenStore.RotateRefreshToken when the
+// token to rotate is no longer active: already rotated or revoked. The
+// Issuer treats it as a replay (RFC 9700 section 4.14.2).
+var ErrTokenUsed = errors.New("mint: refresh token already used")
+
+// Store is everything the Issuer needs from persistence. A host implements
+// it over its own database, or uses NewMemoryStore or the sqlstore package.
+type Store interface {
+	ClientStore
+	UserStore
+	RefreshTokenStore
+}
+
+// ClientStore finds registered clients.
+type ClientStore interface {
+	// Client returns the client with the given id, or ErrNotFound.
+	Client(ctx context.Context, id string) (*Client, error)
+}
+
+// UserStore finds resource owners for the password and silent_password
+// grants. Lookups are exact matches; a store documents its own case rules.
+type UserStore interface {
+	// User returns the user with this id, or ErrNotFound.
+	User(ctx context.Context, id string) (*User, error)
+	// UserByUsername returns the user with this username, or ErrNotFound.
+	UserByUsername(ctx context.Context, username string) (*User, error)
+	// UserByEmail returns the user with this e-mail address, or ErrNotFound.
+	UserByEmail(ctx context.Context, email string) (*User, error)
+}
+
+// RefreshTokenStore keeps refresh tokens by digest only; the token itself is
+// never given to the store (RFC 9700 section 4.14).
+type RefreshTokenStore interface {
+	// SaveRefreshToken stores the first token of a new family.
+	SaveRefreshToken(ctx context.Context, t *RefreshToken) error
+	// RefreshToken returns the token with this digest, active or not, or
+	// ErrNotFound.
+	RefreshToken(ctx context.Context, digest string) (*RefreshToken, error)
+	// RotateRefreshToken atomically marks the token with digest old as used
+	// at next.IssuedAt, records next.Digest as its successor and saves next.
+	// If old is not active (used or revoked) it changes nothing and returns
+	// ErrTokenUsed. Of two concurrent calls for the same old token exactly
+	// one succeeds.
+	RotateRefreshToken(ctx context.Context, old string, next *RefreshToken) error
+	// RevokeRefreshFamily revokes every token of the family in one
+	// set-based operation.
+	RevokeRefreshFamily(ctx context.Context, family string) error
+}
+
+// AccessTokenDenyList is an optional Store capability: revoked access-token
+// ids (jti), kept until the token would have expired anyway (RFC 7009).
+type AccessTokenDenyList interface {
+	// DenyAccessToken records jti as revoked until the given time.
+	DenyAccessToken(ctx context.Context, jti string, until time.Time) error
+	// AccessTokenDenied reports whether jti was revoked.
+	AccessTokenDenied(ctx context.Context, jti string) (bool, error)
+}
+
+// PasswordRehasher is an optional Store capability: when a user logs in
+// with a password whose stored hash uses outdated parameters, the Issuer
+// hands the store a fresh hash of the same password.
+type PasswordRehasher interface {
+	UpdatePasswordHash(ctx context.Context, userID, hash string) error
+}
+
+// SecretRehasher is an optional Store capability, the client-secret
+// counterpart of PasswordRehasher.
+type SecretRehasher interface {
+	UpdateSecretHash(ctx context.Context, clientID, hash string) error
+}
+
+// Client is a registered OAuth 2.0 client (RFC 6749 section 2).
+type Client struct {
+	// ID is the client identifier; it is not a secret.
+	ID string
+	// SecretHash is the encoded hash of the client secret (see HashSecret).
+	// It is never logged or serialized.
+	SecretHash string
+	// Name, Description and Identifier are informational; the Eventhos
+	// dialect prints them.
+	Name, Description, Identifier string
+	// Grants lists the grant types the client may use. Nothing is allowed
+	// by default; the password and silent_password grants are legacy
+	// (RFC 9700 section 2.4) and need to be listed explicitly.
+	Grants []string
+	// Scopes lists the scopes the client may be granted. A request that
+	// names no scope gets all of them.
+	Scopes []string
+	// Roles are the client's role ids, put in the `roles` claim of
+	// client_credentials tokens.
+	Roles []int
+	// AccessTokenTTL overrides the Issuer's access-token lifetime for this
+	// client when non-zero.
+	AccessTokenTTL time.Duration
+}
+
+// AllowsGrant reports whether the client may use the grant type.
+func (c *Client) AllowsGrant(grant string) bool { return slices.Contains(c.Grants, grant) }
+
+// String returns the client id only, so that a Client printed by mistake
+// leaks no secret hash.
+func (c Client) String() string { return "mint.Client{ID:" + c.ID + "}" }
+
+// GoString redacts the secret hash for %#v.
+func (c Client) GoString() string { return c.String() }
+
+// LogValue implements slog.LogValuer: the client id and name, never the
+// secret hash.
+func (c Client) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("id", c.ID), slog.String("name", c.Name))
+}
+
+// MarshalJSON omits the secret hash.
+func (c Client) MarshalJSON() ([]byte, error) {
+	type public struct {
+		ID          string   `json:"id"`
+		Name        string   `json:"name,omitempty"`
+		Description string   `json:"description,omitempty"`
+		Identifier  string   `json:"identifier,omitempty"`
+		Grants      []string `json:"grants,omitempty"`
+		Scopes      []string `json:"scopes,omitempty"`
+		Roles       []int    `json:"roles,omitempty"`
+	}
+	return json.Marshal(public{c.ID, c.Name, c.Description, c.Identifier, c.Grants, c.Scopes, c.Roles})
+}
+
+// User is a resource owner.
+type User struct {
+	// ID becomes the token's `sub`.
+	ID string
+	// Username and Email identify the user to the password grants.
+	Username, Email string
+	// PasswordHash is the encoded hash of the password (see HashPassword).
+	// It is never logged or serialized.
+	PasswordHash string
+	// Roles are the user's role ids, put in the `roles` claim.
+	Roles []int
+}
+
+// String returns the user id and username only.
+func (u User) String() string { return "mint.User{ID:" + u.ID + " Username:" + u.Username + "}" }
+
+// GoString redacts the password hash for %#v.
+func (u User) GoString() string { return u.String() }
+
+// LogValue implements slog.LogValuer without the password hash.
+func (u User) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("id", u.ID), slog.String("username", u.Username))
+}
+
+// MarshalJSON omits the password hash.
+func (u User) MarshalJSON() ([]byte, error) {
+	type public struct {
+		ID       string `json:"id"`
+		Username string `json:"username,omitempty"`
+		Email    string `json:"email,omitempty"`
+		Roles    []int  `json:"roles,omitempty"`
+	}
+	return json.Marshal(public{u.ID, u.Username, u.Email, u.Roles})
+}
+
+// RefreshToken is the stored record of a refresh token. The token itself
+// is never stored: Digest is its SHA-256, base64url-encoded.
+type RefreshToken struct {
+	// Digest identifies the token (see DigestRefreshToken).
+	Digest string
+	// Family is the digest of the first token of the rotation chain; a
+	// replay revokes the whole family.
+	Family string
+	// Parent is the digest of the token this one replaced, "" for the first.
+	Parent string
+	// Next is the digest of the token that replaced this one, "" while it
+	// is active.
+	Next string
+	// ClientID is the client the token was issued to; no other client may
+	// use it.
+	ClientID string
+	// UserID is the resource owner.
+	UserID string
+	// Grant is the grant that started the family (password,
+	// silent_password or an extension grant).
+	Grant string
+	// Scope is the scope granted to the family; a refresh may narrow it.
+	Scope []string
+	// IssuedAt and ExpiresAt bound the token's life.
+	IssuedAt, ExpiresAt time.Time
+	// UsedAt is when the token was rotated; zero while active.
+	UsedAt time.Time
+	// Revoked is set when the family was revoked.
+	Revoked bool
+}
+
+// Active reports whether the token may still be rotated at time now.
+func (t *RefreshToken) Active(now time.Time) bool {
+	return !t.Revoked && t.UsedAt.IsZero() && now.Before(t.ExpiresAt)
+}

@@ -1,0 +1,173 @@
+// Package storetest is a conformance suite for mint.Store implementations.
+// A store's own tests call Run with a constructor for an empty store:
+//
+//	func TestConformance(t *testing.T) {
+//		storetest.Run(t, func(t *testing.T) storetest.Store { return newStore(t) })
+//	}
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mintauth/mint"
+)
+
+// Store is a mint.Store that the suite can fill: a test store must let it
+// add clients and users.
+type Store interface {
+	mint.Store
+	PutClient(*mint.Client)
+	PutUser(*mint.User)
+}
+
+// Run runs the suite; newStore must return an empty store each time.
+func Run(t *testing.T, newStore func(t *testing.T) Store) {
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Second)
+
+	t.Run("clients", func(t *testing.T) {
+		s := newStore(t)
+		c := &mint.Client{ID: "c1", SecretHash: "$sha256$x", Name: "N", Description: "D", Identifier: "I",
+			Grants: []string{"password", "refresh_token"}, Scopes: []string{"read", "write"}, Roles: []int{1, 2},
+			AccessTokenTTL: 2 * time.Hour}
+		s.PutClient(c)
+		got, err := s.Client(ctx, "c1")
+		require.NoError(t, err)
+		assert.Equal(t, c, got)
+		_, err = s.Client(ctx, "nope")
+		assert.ErrorIs(t, err, mint.ErrNotFound)
+	})
+
+	t.Run("users", func(t *testing.T) {
+		s := newStore(t)
+		u := &mint.User{ID: "7", Username: "john_doe", Email: "john_doe@domain.com", PasswordHash: "h", Roles: []int{3}}
+		s.PutUser(u)
+		for name, get := range map[string]func() (*mint.User, error){
+			"by id":       func() (*mint.User, error) { return s.User(ctx, "7") },
+			"by username": func() (*mint.User, error) { return s.UserByUsername(ctx, "john_doe") },
+			"by email":    func() (*mint.User, error) { return s.UserByEmail(ctx, "john_doe@domain.com") },
+		} {
+			got, err := get()
+			require.NoError(t, err, name)
+			assert.Equal(t, u, got, name)
+		}
+		for name, get := range map[string]func() (*mint.User, error){
+			"unknown id":       func() (*mint.User, error) { return s.User(ctx, "8") },
+			"unknown username": func() (*mint.User, error) { return s.UserByUsername(ctx, "jane") },
+			"unknown email":    func() (*mint.User, error) { return s.UserByEmail(ctx, "jane@domain.com") },
+			"email as name":    func() (*mint.User, error) { return s.UserByUsername(ctx, "john_doe@domain.com") },
+		} {
+			_, err := get()
+			assert.ErrorIs(t, err, mint.ErrNotFound, name)
+		}
+	})
+
+	token := func(digest, family, parent string) *mint.RefreshToken {
+		return &mint.RefreshToken{Digest: digest, Family: family, Parent: parent, ClientID: "c1", UserID: "7",
+			Grant: "password", Scope: []string{"read"}, IssuedAt: now, ExpiresAt: now.Add(time.Hour)}
+	}
+
+	t.Run("refresh token save and get", func(t *testing.T) {
+		s := newStore(t)
+		rt := token("d1", "d1", "")
+		require.NoError(t, s.SaveRefreshToken(ctx, rt))
+		got, err := s.RefreshToken(ctx, "d1")
+		require.NoError(t, err)
+		assert.Equal(t, rt.Digest, got.Digest)
+		assert.Equal(t, rt.Family, got.Family)
+		assert.Equal(t, rt.ClientID, got.ClientID)
+		assert.Equal(t, rt.UserID, got.UserID)
+		assert.Equal(t, rt.Grant, got.Grant)
+		assert.Equal(t, rt.Scope, got.Scope)
+		assert.True(t, rt.ExpiresAt.Equal(got.ExpiresAt))
+		assert.True(t, got.Active(now))
+		_, err = s.RefreshToken(ctx, "nope")
+		assert.ErrorIs(t, err, mint.ErrNotFound)
+	})
+
+	t.Run("rotate", func(t *testing.T) {
+		s := newStore(t)
+		require.NoError(t, s.SaveRefreshToken(ctx, token("d1", "d1", "")))
+		next := token("d2", "d1", "d1")
+		next.IssuedAt = now.Add(time.Minute)
+		require.NoError(t, s.RotateRefreshToken(ctx, "d1", next))
+		old, err := s.RefreshToken(ctx, "d1")
+		require.NoError(t, err)
+		assert.False(t, old.Active(now), "rotated token must be spent")
+		assert.True(t, old.UsedAt.Equal(next.IssuedAt))
+		assert.Equal(t, "d2", old.Next)
+		got, err := s.RefreshToken(ctx, "d2")
+		require.NoError(t, err)
+		assert.True(t, got.Active(now))
+		assert.Equal(t, "d1", got.Parent)
+
+		assert.ErrorIs(t, s.RotateRefreshToken(ctx, "d1", token("d3", "d1", "d1")), mint.ErrTokenUsed)
+		_, err = s.RefreshToken(ctx, "d3")
+		assert.ErrorIs(t, err, mint.ErrNotFound, "a refused rotation must store nothing")
+		assert.ErrorIs(t, s.RotateRefreshToken(ctx, "nope", token("d4", "x", "nope")), mint.ErrNotFound)
+	})
+
+	t.Run("revoke family", func(t *testing.T) {
+		s := newStore(t)
+		require.NoError(t, s.SaveRefreshToken(ctx, token("a1", "a1", "")))
+		require.NoError(t, s.RotateRefreshToken(ctx, "a1", token("a2", "a1", "a1")))
+		require.NoError(t, s.SaveRefreshToken(ctx, token("b1", "b1", "")))
+		require.NoError(t, s.RevokeRefreshFamily(ctx, "a1"))
+		for _, d := range []string{"a1", "a2"} {
+			got, err := s.RefreshToken(ctx, d)
+			require.NoError(t, err)
+			assert.True(t, got.Revoked, d)
+		}
+		assert.ErrorIs(t, s.RotateRefreshToken(ctx, "a2", token("a3", "a1", "a2")), mint.ErrTokenUsed)
+		other, err := s.RefreshToken(ctx, "b1")
+		require.NoError(t, err)
+		assert.False(t, other.Revoked, "another family must be untouched")
+	})
+
+	t.Run("concurrent rotation: exactly one wins", func(t *testing.T) {
+		s := newStore(t)
+		require.NoError(t, s.SaveRefreshToken(ctx, token("c1", "c1", "")))
+		const n = 50
+		var wins, used atomic.Int32
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				err := s.RotateRefreshToken(ctx, "c1", token(fmt.Sprintf("n%d", i), "c1", "c1"))
+				switch {
+				case err == nil:
+					wins.Add(1)
+				case errors.Is(err, mint.ErrTokenUsed):
+					used.Add(1)
+				default:
+					t.Errorf("unexpected error: %v", err)
+				}
+			}()
+		}
+		wg.Wait()
+		assert.EqualValues(t, 1, wins.Load())
+		assert.EqualValues(t, n-1, used.Load())
+	})
+
+	if d, ok := any(newStore(t)).(mint.AccessTokenDenyList); ok {
+		t.Run("deny list", func(t *testing.T) {
+			denied, err := d.AccessTokenDenied(ctx, "j1")
+			require.NoError(t, err)
+			assert.False(t, denied)
+			require.NoError(t, d.DenyAccessToken(ctx, "j1", now.Add(time.Hour)))
+			denied, err = d.AccessTokenDenied(ctx, "j1")
+			require.NoError(t, err)
+			assert.True(t, denied)
+		})
+	}
+}

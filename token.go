@@ -1,0 +1,482 @@
+// Package mint issues OAuth 2.0 access and refresh tokens for a host
+// service: an embeddable token endpoint that speaks standard RFC 6749 and
+// the legacy wire dialects real clients already use.
+//
+// The engine is the Issuer: built from a Store (clients, users, refresh
+// tokens) and a Signer (a KeySet of JWT keys), it turns a wire-neutral
+// TokenRequest into a Token or a typed *Error. Dialects and http.Handlers
+// put it on the wire; a host mounts them at its own paths:
+//
+//	store := mint.NewMemoryStore()
+//	store.PutClient(&mint.Client{ID: "svc", SecretHash: hash,
+//		Grants: []string{mint.GrantClientCredentials}, Scopes: []string{"read"}})
+//	key, _ := mint.GenerateKey(mint.EdDSA)
+//	keys, _ := mint.NewKeySet(key)
+//	issuer, _ := mint.New(store, keys, mint.WithIssuer("https://auth.example.com"))
+//	tok, err := issuer.Token(ctx, &mint.TokenRequest{
+//		GrantType: mint.GrantClientCredentials, ClientID: "svc", ClientSecret: secret})
+package mint
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Issuer is the token engine. It authenticates the client, runs the grant,
+// applies the client's policy (grants, scopes, lifetimes), signs the access
+// token and stores the refresh token. It knows nothing of HTTP or JSON
+// shapes. An Issuer is safe for concurrent use.
+type Issuer struct {
+	store  Store
+	signer Signer
+	cfg    config
+	grants map[string]Grant
+	dummy  string // hash verified when the client or user is unknown
+}
+
+type config struct {
+	issuer      string
+	audience    []string
+	accessTTL   time.Duration
+	refreshTTL  time.Duration
+	grace       time.Duration
+	leeway      time.Duration
+	now         func() time.Time
+	hasher      Hasher
+	logger      *slog.Logger
+	extra       map[string]Grant
+	dummyClient string
+}
+
+// Option configures an Issuer. Options validate their arguments and New
+// reports the first error.
+type Option func(*config) error
+
+// WithIssuer sets the `iss` claim, used byte for byte (no slash is added or
+// dropped). Default: "mint".
+func WithIssuer(iss string) Option {
+	return func(c *config) error {
+		if iss == "" {
+			return errors.New("mint: empty issuer")
+		}
+		c.issuer = iss
+		return nil
+	}
+}
+
+// WithAudience sets the `aud` claim. Default: the issuer.
+func WithAudience(aud ...string) Option {
+	return func(c *config) error {
+		if len(aud) == 0 || aud[0] == "" {
+			return errors.New("mint: empty audience")
+		}
+		c.audience = aud
+		return nil
+	}
+}
+
+// WithAccessTokenTTL sets the access-token lifetime for clients that set
+// none of their own. Default: one hour.
+func WithAccessTokenTTL(d time.Duration) Option {
+	return func(c *config) error {
+		if d < time.Second {
+			return errors.New("mint: access-token TTL under a second")
+		}
+		c.accessTTL = d
+		return nil
+	}
+}
+
+// WithRefreshTokenTTL sets how long a refresh token lives. Default: 30 days.
+func WithRefreshTokenTTL(d time.Duration) Option {
+	return func(c *config) error {
+		if d < time.Second {
+			return errors.New("mint: refresh-token TTL under a second")
+		}
+		c.refreshTTL = d
+		return nil
+	}
+}
+
+// WithRefreshGracePeriod lets a client that lost the response to a refresh
+// present the immediately previous refresh token again within d of its
+// rotation, and get a new pair instead of a revoked family. The token it
+// never received is revoked in the process. Default: 0 (off), the strict
+// rotation of RFC 9700 section 4.14.2.
+func WithRefreshGracePeriod(d time.Duration) Option {
+	return func(c *config) error {
+		if d < 0 || d > time.Minute {
+			return errors.New("mint: refresh grace period must be between 0 and 1m")
+		}
+		c.grace = d
+		return nil
+	}
+}
+
+// WithClock sets the time source, for tests. Default: time.Now.
+func WithClock(now func() time.Time) Option {
+	return func(c *config) error {
+		if now == nil {
+			return errors.New("mint: nil clock")
+		}
+		c.now = now
+		return nil
+	}
+}
+
+// WithLeeway sets the clock skew tolerated when checking expiry of tokens
+// the Issuer reads back (refresh tokens, introspected access tokens).
+// Default: 0; at most 2 minutes.
+func WithLeeway(d time.Duration) Option {
+	return func(c *config) error {
+		if d < 0 || d > 2*time.Minute {
+			return errors.New("mint: leeway must be between 0 and 2m")
+		}
+		c.leeway = d
+		return nil
+	}
+}
+
+// WithHasher sets how secrets and passwords are hashed and verified.
+// Default: DefaultArgon2id.
+func WithHasher(h Hasher) Option {
+	return func(c *config) error {
+		if h == nil {
+			return errors.New("mint: nil hasher")
+		}
+		c.hasher = h
+		return nil
+	}
+}
+
+// WithUnknownClientHash sets the hash verified, and failed, when a client id
+// is unknown, so that an unknown client costs the same as a wrong secret.
+// Use a hash of the same algorithm as your clients' secrets: a host whose
+// clients all have generated secrets passes HashGeneratedSecret("x").
+// Default: an argon2id hash from the Hasher.
+func WithUnknownClientHash(hash string) Option {
+	return func(c *config) error {
+		if hash == "" {
+			return errors.New("mint: empty unknown-client hash")
+		}
+		c.dummyClient = hash
+		return nil
+	}
+}
+
+// WithLogger sets the logger for server-side failures. Secrets never
+// reach it. Default: slog.Default().
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) error {
+		if l == nil {
+			return errors.New("mint: nil logger")
+		}
+		c.logger = l
+		return nil
+	}
+}
+
+// WithGrant registers an extension grant (RFC 6749 section 4.5) under its
+// grant_type, usually an absolute URI. A client must still list it in
+// Client.Grants. The built-in grant names cannot be replaced.
+func WithGrant(grantType string, g Grant) Option {
+	return func(c *config) error {
+		if grantType == "" || g == nil {
+			return errors.New("mint: extension grant needs a name and a Grant")
+		}
+		if _, builtin := builtinGrants[grantType]; builtin || grantType == GrantRefreshToken {
+			return errors.New("mint: cannot replace built-in grant " + grantType)
+		}
+		c.extra[grantType] = g
+		return nil
+	}
+}
+
+// New returns an Issuer over store and signer. Everything else is an
+// Option with a documented default.
+func New(store Store, signer Signer, opts ...Option) (*Issuer, error) {
+	if store == nil || signer == nil {
+		return nil, errors.New("mint: New needs a Store and a Signer")
+	}
+	cfg := config{
+		issuer:     "mint",
+		accessTTL:  time.Hour,
+		refreshTTL: 30 * 24 * time.Hour,
+		now:        time.Now,
+		hasher:     DefaultArgon2id,
+		logger:     slog.Default(),
+		extra:      map[string]Grant{},
+	}
+	for _, o := range opts {
+		if err := o(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.audience == nil {
+		cfg.audience = []string{cfg.issuer}
+	}
+	dummy, err := cfg.hasher.Hash(randomString(16))
+	if err != nil {
+		return nil, err
+	}
+	if cfg.dummyClient == "" {
+		cfg.dummyClient = dummy
+	}
+	iss := &Issuer{store: store, signer: signer, cfg: cfg, dummy: dummy, grants: map[string]Grant{}}
+	for name, g := range builtinGrants {
+		iss.grants[name] = g
+	}
+	for name, g := range cfg.extra {
+		iss.grants[name] = g
+	}
+	return iss, nil
+}
+
+// IssuerURL returns the configured issuer, the `iss` of every token.
+func (iss *Issuer) IssuerURL() string { return iss.cfg.issuer }
+
+// Audience returns the `aud` of every token.
+func (iss *Issuer) Audience() []string { return iss.cfg.audience }
+
+// Signer returns the signer the Issuer signs with.
+func (iss *Issuer) Signer() Signer { return iss.signer }
+
+// Store returns the store the Issuer reads and writes.
+func (iss *Issuer) Store() Store { return iss.store }
+
+// GrantTypes returns the names of every grant the Issuer knows.
+func (iss *Issuer) GrantTypes() []string {
+	names := make([]string, 0, len(iss.grants)+1)
+	for name := range iss.grants {
+		names = append(names, name)
+	}
+	return append(names, GrantRefreshToken)
+}
+
+// TokenRequest is a parsed, wire-neutral token request (RFC 6749 sections
+// 4.3.2, 4.4.2 and 6). Dialects fill it in; the Issuer never sees HTTP.
+// Its String, GoString and LogValue hide every secret.
+type TokenRequest struct {
+	GrantType    string
+	ClientID     string
+	ClientSecret string
+	Username     string
+	EmailAddress string
+	Password     string
+	RefreshToken string
+	// Scope is the requested scope, one entry per scope token; nil asks
+	// for everything the client (or the refreshed token) may have.
+	Scope []string
+	// Extra holds the parameters of extension grants.
+	Extra url.Values
+	// NoRefreshToken says the dialect cannot deliver a refresh token, so
+	// none is minted (nothing the client never saw is left in the store).
+	NoRefreshToken bool
+	// RequestID and RemoteAddr identify the request in logs and audit events.
+	RequestID, RemoteAddr string
+}
+
+// String describes the request without its secrets.
+func (r TokenRequest) String() string {
+	return "mint.TokenRequest{GrantType:" + r.GrantType + " ClientID:" + r.ClientID + " Username:" + r.Username + "}"
+}
+
+// GoString hides the secrets from %#v.
+func (r TokenRequest) GoString() string { return r.String() }
+
+// LogValue implements slog.LogValuer without secrets.
+func (r TokenRequest) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("grant_type", r.GrantType), slog.String("client_id", r.ClientID),
+		slog.String("username", r.Username), slog.String("request_id", r.RequestID))
+}
+
+// Token is the wire-neutral result of a successful request.
+type Token struct {
+	AccessToken string
+	// TokenType is "Bearer" (RFC 6750); dialects print it in their own case.
+	TokenType string
+	// ExpiresIn is the access token's lifetime; ExpiresAt its end.
+	ExpiresIn time.Duration
+	ExpiresAt time.Time
+	// RefreshToken is empty when none was issued.
+	RefreshToken string
+	// Scope is the granted scope.
+	Scope []string
+	// ID is the access token's jti.
+	ID string
+	// Client is the authenticated client; User the resource owner, nil for
+	// client_credentials.
+	Client *Client
+	User   *User
+	// GrantType is the grant that was run.
+	GrantType string
+}
+
+// String hides the tokens.
+func (t Token) String() string { return "mint.Token{ID:" + t.ID + " GrantType:" + t.GrantType + "}" }
+
+// GoString hides the tokens from %#v.
+func (t Token) GoString() string { return t.String() }
+
+// LogValue implements slog.LogValuer without the tokens.
+func (t Token) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("jti", t.ID), slog.String("grant_type", t.GrantType))
+}
+
+// ScopeString returns the granted scope space-separated, as RFC 6749
+// section 3.3 puts it on the wire.
+func (t *Token) ScopeString() string { return strings.Join(t.Scope, " ") }
+
+// Token runs a token request: authenticate the client, check it may use
+// the grant, run the grant, decide the scope, sign the access token and
+// store the refresh token, in that order. Every failure is an *Error.
+func (iss *Issuer) Token(ctx context.Context, r *TokenRequest) (*Token, error) {
+	if r.GrantType == "" {
+		return nil, missing("grant_type")
+	}
+	grant, ok := iss.grants[r.GrantType]
+	if !ok && r.GrantType != GrantRefreshToken {
+		return nil, &Error{Kind: KindUnsupportedGrant}
+	}
+	client, err := iss.authenticateClient(ctx, r.ClientID, r.ClientSecret)
+	if err != nil {
+		return nil, err
+	}
+	if !client.AllowsGrant(r.GrantType) {
+		return nil, &Error{Kind: KindGrantNotAllowed}
+	}
+	if r.GrantType == GrantRefreshToken {
+		return iss.refresh(ctx, r, client)
+	}
+	auth, err := grant.Authorize(ctx, iss, r, client)
+	if err != nil {
+		return nil, AsError(err)
+	}
+	scope, err := grantScope(r.Scope, client.Scopes)
+	if err != nil {
+		return nil, err
+	}
+	tok, err := iss.mint(client, auth, scope, r.GrantType)
+	if err != nil {
+		return nil, err
+	}
+	if auth.User != nil && !r.NoRefreshToken && client.AllowsGrant(GrantRefreshToken) {
+		now := iss.cfg.now()
+		secret, rec := iss.newRefreshToken(client, auth.User.ID, r.GrantType, scope, now)
+		rec.Family = rec.Digest
+		if err := iss.store.SaveRefreshToken(ctx, rec); err != nil {
+			return nil, serverError(err)
+		}
+		tok.RefreshToken = secret
+	}
+	return tok, nil
+}
+
+// authenticateClient checks the client's secret (RFC 6749 section 2.3.1).
+// An unknown client costs one hash verification, like a wrong secret.
+func (iss *Issuer) authenticateClient(ctx context.Context, id, secret string) (*Client, error) {
+	if id == "" {
+		return nil, missing("client_id")
+	}
+	if secret == "" {
+		return nil, missing("client_secret")
+	}
+	client, err := iss.store.Client(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		_, _, _ = iss.cfg.hasher.Verify(iss.cfg.dummyClient, secret)
+		return nil, &Error{Kind: KindClientNotFound}
+	}
+	if err != nil {
+		return nil, serverError(err)
+	}
+	ok, rehash, err := iss.cfg.hasher.Verify(client.SecretHash, secret)
+	if err != nil {
+		return nil, serverError(err)
+	}
+	if !ok {
+		return nil, &Error{Kind: KindSecretMismatch}
+	}
+	if s, ok := iss.store.(SecretRehasher); ok && rehash {
+		iss.rehash(ctx, secret, func(h string) error { return s.UpdateSecretHash(ctx, client.ID, h) })
+	}
+	return client, nil
+}
+
+// rehash stores a fresh hash of plain through update. A failure is logged,
+// not returned: the login itself succeeded.
+func (iss *Issuer) rehash(ctx context.Context, plain string, update func(string) error) {
+	h, err := iss.cfg.hasher.Hash(plain)
+	if err == nil {
+		err = update(h)
+	}
+	if err != nil {
+		iss.cfg.logger.WarnContext(ctx, "mint: could not upgrade a stored hash", "error", err)
+	}
+}
+
+// grantScope decides the scope of a new grant: the requested scopes if
+// the client may have every one of them (RFC 6749 section 3.3), all of the
+// client's if none was requested.
+func grantScope(requested, allowed []string) ([]string, error) {
+	if len(requested) == 0 {
+		return allowed, nil
+	}
+	for _, s := range requested {
+		if !contains(allowed, s) {
+			return nil, &Error{Kind: KindInvalidScope}
+		}
+	}
+	return requested, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// mint signs the access token (RFC 9068).
+func (iss *Issuer) mint(client *Client, auth *Authorization, scope []string, grantType string) (*Token, error) {
+	now := iss.cfg.now()
+	ttl := iss.cfg.accessTTL
+	if client.AccessTokenTTL > 0 {
+		ttl = client.AccessTokenTTL
+	}
+	c := Claims{
+		Issuer:    iss.cfg.issuer,
+		Subject:   client.ID,
+		Audience:  iss.cfg.audience,
+		IssuedAt:  now,
+		ExpiresAt: now.Add(ttl),
+		ID:        randomString(16),
+		ClientID:  client.ID,
+		Scope:     strings.Join(scope, " "),
+		Roles:     client.Roles,
+		Actor:     auth.Actor,
+	}
+	if auth.User != nil {
+		c.Subject, c.Roles = auth.User.ID, auth.User.Roles
+	}
+	at, err := iss.signer.Sign(&c)
+	if err != nil {
+		return nil, serverError(err)
+	}
+	return &Token{
+		AccessToken: at,
+		TokenType:   "Bearer",
+		ExpiresIn:   ttl,
+		ExpiresAt:   c.ExpiresAt,
+		Scope:       scope,
+		ID:          c.ID,
+		Client:      client,
+		User:        auth.User,
+		GrantType:   grantType,
+	}, nil
+}
