@@ -245,6 +245,15 @@ func (iss *Issuer) Audience() []string { return iss.cfg.audience }
 // Signer returns the signer the Issuer signs with.
 func (iss *Issuer) Signer() Signer { return iss.signer }
 
+// Now returns the Issuer's current time (WithClock).
+func (iss *Issuer) Now() time.Time { return iss.cfg.now() }
+
+// Leeway returns the configured clock-skew tolerance (WithLeeway).
+func (iss *Issuer) Leeway() time.Duration { return iss.cfg.leeway }
+
+// Logger returns the Issuer's logger (WithLogger).
+func (iss *Issuer) Logger() *slog.Logger { return iss.cfg.logger }
+
 // Store returns the store the Issuer reads and writes.
 func (iss *Issuer) Store() Store { return iss.store }
 
@@ -376,8 +385,15 @@ func (iss *Issuer) Token(ctx context.Context, r *TokenRequest) (*Token, error) {
 	return tok, nil
 }
 
-// authenticateClient checks the client's secret (RFC 6749 section 2.3.1).
-// An unknown client costs one hash verification, like a wrong secret.
+// AuthenticateClient checks a client's id and secret (RFC 6749 section
+// 2.3.1), for endpoints other than the token endpoint (introspection,
+// revocation). An unknown client costs one hash verification, like a wrong
+// secret. Failures are *Error of KindMissingField, KindClientNotFound or
+// KindSecretMismatch.
+func (iss *Issuer) AuthenticateClient(ctx context.Context, id, secret string) (*Client, error) {
+	return iss.authenticateClient(ctx, id, secret)
+}
+
 func (iss *Issuer) authenticateClient(ctx context.Context, id, secret string) (*Client, error) {
 	if id == "" {
 		return nil, missing("client_id")
