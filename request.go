@@ -1,0 +1,292 @@
+package mint
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// MaxBodyBytes is the largest request body any mint endpoint reads
+// (DESIGN.md "Rules every dialect keeps"). A longer body is a malformed
+// request, never a server error.
+const MaxBodyBytes = 64 << 10
+
+// bodyFormat says which request body encodings an endpoint accepts.
+type bodyFormat uint8
+
+const (
+	// formBody is application/x-www-form-urlencoded (RFC 6749 appendix B).
+	formBody bodyFormat = 1 << iota
+	// jsonBody is a JSON object whose values are all strings.
+	jsonBody
+)
+
+// queryCredentials are the parameters that must never travel in the URL
+// query, where proxies and logs keep them (RFC 6749 sections 2.3.1 and 3.2).
+var queryCredentials = []string{
+	"client_secret", "clientSecret",
+	"password",
+	"refresh_token", "refreshToken",
+}
+
+// malformed returns a KindMalformedRequest error with a client-safe
+// description. Descriptions never quote the client's input.
+func malformed(desc string) *Error {
+	return &Error{Kind: KindMalformedRequest, Description: desc}
+}
+
+// readParams reads the parameters of a POST request body, the way every
+// mint endpoint does (token, introspection, revocation):
+//
+//   - the body is read through http.MaxBytesReader, at most MaxBodyBytes;
+//   - application/x-www-form-urlencoded bodies (when accept has formBody)
+//     are decoded with url.ParseQuery from the body only, never the URL;
+//   - application/json bodies (when accept has jsonBody) must be one JSON
+//     object whose values are all strings: any other value type, a
+//     non-object, trailing data or a key given twice is malformed;
+//   - without a Content-Type, a body starting with '{' is read as JSON if
+//     accepted, anything else as a form if accepted;
+//   - a parameter given twice is malformed, and a parameter with an empty
+//     value is dropped, as if omitted (RFC 6749 section 3.2);
+//   - credentials (client_secret, password, refresh_token and their
+//     camelCase forms) in the URL query are malformed, whatever the body.
+//
+// Every failure is an *Error of KindMalformedRequest; none is a server
+// error, none quotes the input.
+func readParams(r *http.Request, accept bodyFormat) (map[string]string, *Error) {
+	if err := checkQuery(r.URL); err != nil {
+		return nil, err
+	}
+	format, err := bodyFormatOf(r.Header.Get("Content-Type"), accept)
+	if err != nil {
+		return nil, err
+	}
+	body, err := readBody(r)
+	if err != nil {
+		return nil, err
+	}
+	if format == 0 { // no Content-Type: sniff
+		format = formBody
+		if accept&jsonBody != 0 && (accept&formBody == 0 || bytes.HasPrefix(bytes.TrimLeft(body, " \t\r\n"), []byte("{"))) {
+			format = jsonBody
+		}
+	}
+	if format == jsonBody {
+		return decodeJSONParams(body)
+	}
+	return decodeFormParams(body)
+}
+
+// checkQuery rejects credentials in the URL query. A query that cannot be
+// parsed is rejected too: it might hide one.
+func checkQuery(u *url.URL) *Error {
+	if u == nil || u.RawQuery == "" {
+		return nil
+	}
+	q, err := url.ParseQuery(u.RawQuery)
+	if err != nil {
+		return malformed("the URL query is malformed")
+	}
+	for _, k := range queryCredentials {
+		if _, ok := q[k]; ok {
+			return malformed("credentials must not be sent in the URL query")
+		}
+	}
+	return nil
+}
+
+// bodyFormatOf maps a Content-Type to an accepted format; 0 means the
+// header is absent and the body must be sniffed.
+func bodyFormatOf(contentType string, accept bodyFormat) (bodyFormat, *Error) {
+	if strings.TrimSpace(contentType) == "" {
+		return 0, nil
+	}
+	mt, _, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		return 0, malformed("the Content-Type header is malformed")
+	}
+	switch {
+	case mt == "application/x-www-form-urlencoded" && accept&formBody != 0:
+		return formBody, nil
+	case (mt == "application/json" || strings.HasSuffix(mt, "+json")) && accept&jsonBody != 0:
+		return jsonBody, nil
+	}
+	switch accept {
+	case formBody:
+		return 0, malformed("the body must be application/x-www-form-urlencoded")
+	case jsonBody:
+		return 0, malformed("the body must be application/json")
+	}
+	return 0, malformed("the body must be application/x-www-form-urlencoded or application/json")
+}
+
+// readBody reads at most MaxBodyBytes.
+func readBody(r *http.Request) ([]byte, *Error) {
+	if r.Body == nil {
+		return nil, nil
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, MaxBodyBytes))
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return nil, malformed("the request body is larger than 64 KiB")
+	}
+	if err != nil {
+		return nil, malformed("the request body could not be read")
+	}
+	return body, nil
+}
+
+// decodeFormParams decodes an application/x-www-form-urlencoded body.
+func decodeFormParams(body []byte) (map[string]string, *Error) {
+	values, err := url.ParseQuery(string(body))
+	if err != nil {
+		return nil, malformed("the form body is malformed")
+	}
+	params := make(map[string]string, len(values))
+	for k, vs := range values {
+		if len(vs) > 1 {
+			return nil, malformed("a parameter is given more than once")
+		}
+		if vs[0] != "" {
+			params[k] = vs[0]
+		}
+	}
+	return params, nil
+}
+
+// decodeJSONParams decodes a JSON object of strings, token by token so that
+// a key given twice is caught (encoding/json would keep the last one).
+func decodeJSONParams(body []byte) (map[string]string, *Error) {
+	bad := malformed("the body must be a JSON object of string values")
+	if !json.Valid(body) {
+		return nil, malformed("the JSON body is malformed")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, bad
+	}
+	params := map[string]string{}
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, bad
+		}
+		key, ok := tok.(string)
+		if !ok {
+			return nil, bad
+		}
+		if seen[key] {
+			return nil, malformed("a parameter is given more than once")
+		}
+		seen[key] = true
+		tok, err = dec.Token()
+		if err != nil {
+			return nil, bad
+		}
+		val, ok := tok.(string)
+		if !ok {
+			return nil, bad
+		}
+		if val != "" {
+			params[key] = val
+		}
+	}
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('}') {
+		return nil, bad
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, malformed("the JSON body has data after the object")
+	}
+	return params, nil
+}
+
+// clientAuth returns the client credentials of a request (RFC 6749 section
+// 2.3.1): from the HTTP Basic Authorization header, or from the
+// client_id/client_secret parameters of the body p. basic reports whether
+// the header was used, so that the OAuth 2.0 dialect can answer a failed
+// authentication with WWW-Authenticate: Basic.
+//
+// Basic credentials are form-urlencoded before base64 ('-' as %2D, ' ' as
+// '+'); each is url-unescaped, and used as sent when that fails (the plain
+// form many clients send). The body may repeat the Basic client_id, but a
+// different client_id, or a client_secret, beside the header is two
+// authentication methods at once: malformed. An Authorization header of
+// another scheme, or undecodable, is malformed too.
+//
+// The credentials are not checked here: Issuer.Token or
+// Issuer.AuthenticateClient do that in constant time. Missing credentials
+// come back empty.
+func clientAuth(r *http.Request, p map[string]string) (id, secret string, basic bool, err *Error) {
+	header := r.Header.Values("Authorization")
+	if len(header) == 0 {
+		return p["client_id"], p["client_secret"], false, nil
+	}
+	if len(header) > 1 {
+		return "", "", false, malformed("the Authorization header is given more than once")
+	}
+	id, secret, ok := parseBasic(header[0])
+	if !ok {
+		return "", "", false, malformed("the Authorization header must be HTTP Basic client credentials")
+	}
+	if _, two := p["client_secret"]; two {
+		return "", "", true, malformed("use one client authentication method, not two")
+	}
+	if bodyID, ok := p["client_id"]; ok && bodyID != id {
+		return "", "", true, malformed("use one client authentication method, not two")
+	}
+	return id, secret, true, nil
+}
+
+// parseBasic decodes an HTTP Basic Authorization header value (RFC 7617)
+// carrying form-urlencoded client credentials (RFC 6749 section 2.3.1).
+func parseBasic(header string) (id, secret string, ok bool) {
+	r := http.Request{Header: http.Header{"Authorization": {header}}}
+	id, secret, ok = r.BasicAuth()
+	if !ok {
+		return "", "", false
+	}
+	return formUnescape(id), formUnescape(secret), true
+}
+
+// formUnescape undoes form-urlencoding, or returns s as sent when it is
+// not validly encoded (a client that skipped the encoding).
+func formUnescape(s string) string {
+	if !strings.ContainsAny(s, "%+") {
+		return s
+	}
+	u, err := url.QueryUnescape(s)
+	if err != nil {
+		return s
+	}
+	return u
+}
+
+// requestID returns the request id to echo in the response header name:
+// the client's value when it is a sane token (letters, digits, '-', '_',
+// 1 to 128 of them), else a fresh random one. A client's value is never
+// reflected otherwise.
+func requestID(r *http.Request, name string) string {
+	if v := r.Header.Get(name); saneRequestID(v) {
+		return v
+	}
+	return randomString(12)
+}
+
+func saneRequestID(v string) bool {
+	if len(v) == 0 || len(v) > 128 {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
