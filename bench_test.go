@@ -1,0 +1,296 @@
+package mint_test
+
+// Benchmarks of the token endpoint and the engine, next to the baselines
+// they are measured against, so that every figure is a ratio taken in one
+// run (see BENCHMARKS.md):
+//
+//	go test -run '^$' -bench . -benchmem -count 5 -cpu 1
+//
+// BenchmarkBaselineClientCredentials is the naive floor of issue 7: a
+// hand-written handler doing only the irreducible work of a
+// client_credentials request with golang-jwt and encoding/json.
+// BenchmarkBaselineEngine is the floor of issue 2 without HTTP: one digest
+// compare, one random jti, one golang-jwt sign.
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"golang.org/x/crypto/argon2"
+
+	"github.com/mintauth/mint"
+)
+
+const (
+	benchIssuer   = "https://auth.example.com"
+	benchAudience = "https://api.example.com"
+	benchClientID = "bench-client"
+	benchScope    = "read write"
+	benchTTL      = time.Hour
+)
+
+// baselineHandler is the minimal client_credentials token endpoint of
+// issue 7: parse the form and Basic auth, compare a SHA-256 secret digest
+// in constant time, draw 16 random bytes for the jti, sign the eight
+// RFC 9068 claims with golang-jwt HS256 and answer with encoding/json.
+func baselineHandler(clientID string, secretDigest [32]byte, key []byte) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if err := r.ParseForm(); err != nil || r.PostForm.Get("grant_type") != "client_credentials" {
+			w.WriteHeader(http.StatusBadRequest)
+			_ = json.NewEncoder(w).Encode(map[string]string{"error": "invalid_request"})
+			return
+		}
+		id, secret, ok := r.BasicAuth()
+		sum := sha256.Sum256([]byte(secret))
+		if !ok || subtle.ConstantTimeCompare(sum[:], secretDigest[:]) != 1 || id != clientID {
+			w.WriteHeader(http.StatusUnauthorized)
+			_ = json.NewEncoder(w).Encode(map[string]string{"error": "invalid_client"})
+			return
+		}
+		var raw [16]byte
+		_, _ = rand.Read(raw[:])
+		now := time.Now()
+		tok := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
+			"iss":       benchIssuer,
+			"sub":       id,
+			"aud":       benchAudience,
+			"exp":       now.Add(benchTTL).Unix(),
+			"iat":       now.Unix(),
+			"jti":       base64.RawURLEncoding.EncodeToString(raw[:]),
+			"client_id": id,
+			"scope":     benchScope,
+		})
+		tok.Header["typ"] = "at+jwt"
+		signed, err := tok.SignedString(key)
+		if err != nil {
+			w.WriteHeader(http.StatusInternalServerError)
+			return
+		}
+		_ = json.NewEncoder(w).Encode(map[string]any{
+			"access_token": signed,
+			"token_type":   "Bearer",
+			"expires_in":   int(benchTTL / time.Second),
+			"scope":        benchScope,
+		})
+	})
+}
+
+// driveClientCredentials runs h once per iteration with a fresh
+// client_credentials request built by http.NewRequest (not
+// httptest.NewRequest, which costs as much as the work measured) and a
+// fresh httptest.ResponseRecorder, and fails unless it answers want.
+func driveClientCredentials(b *testing.B, h http.Handler, url, clientID, secret string, want int) {
+	b.Helper()
+	const body = "grant_type=client_credentials"
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+		if err != nil {
+			b.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth(clientID, secret)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != want {
+			b.Fatalf("status %d: %s", rec.Code, rec.Body)
+		}
+	}
+}
+
+func BenchmarkBaselineClientCredentials(b *testing.B) {
+	secret, _, err := mint.GenerateSecret()
+	if err != nil {
+		b.Fatal(err)
+	}
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	h := baselineHandler(benchClientID, sha256.Sum256([]byte(secret)), key)
+	driveClientCredentials(b, h, "http://auth.example.com/token", benchClientID, secret, http.StatusOK)
+}
+
+// benchKey returns a fresh key for alg.
+func benchKey(b testing.TB, alg string) *mint.Key {
+	b.Helper()
+	k, err := mint.GenerateKey(alg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return k
+}
+
+// BenchmarkBaselineEngine is issue 2's floor for the engine benchmarks:
+// one constant-time digest compare, one random jti, one golang-jwt sign of
+// the RFC 9068 claims with the same key, no store, no policy, no HTTP.
+func BenchmarkBaselineEngine(b *testing.B) {
+	for _, alg := range []string{mint.HS256, mint.EdDSA} {
+		b.Run(alg, func(b *testing.B) {
+			k := benchKey(b, alg)
+			secret, _, _ := mint.GenerateSecret()
+			want := sha256.Sum256([]byte(secret))
+			b.ReportAllocs()
+			for b.Loop() {
+				sum := sha256.Sum256([]byte(secret))
+				if subtle.ConstantTimeCompare(sum[:], want[:]) != 1 {
+					b.Fatal("digest mismatch")
+				}
+				var raw [16]byte
+				_, _ = rand.Read(raw[:])
+				now := time.Now()
+				tok := jwt.NewWithClaims(k.Method(), jwt.MapClaims{
+					"iss":       benchIssuer,
+					"sub":       benchClientID,
+					"aud":       benchAudience,
+					"exp":       now.Add(benchTTL).Unix(),
+					"iat":       now.Unix(),
+					"jti":       base64.RawURLEncoding.EncodeToString(raw[:]),
+					"client_id": benchClientID,
+					"scope":     benchScope,
+				})
+				tok.Header["typ"], tok.Header["kid"] = "at+jwt", k.ID()
+				if _, err := tok.SignedString(k.Private()); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// benchIssuer returns an Issuer over a memory store holding one
+// client_credentials client with a generated secret, and that secret.
+func newBenchIssuer(b testing.TB, alg string, opts ...mint.Option) (*mint.Issuer, *mint.MemoryStore, string) {
+	b.Helper()
+	secret, hash, err := mint.GenerateSecret()
+	if err != nil {
+		b.Fatal(err)
+	}
+	store := mint.NewMemoryStore()
+	store.PutClient(&mint.Client{ID: benchClientID, SecretHash: hash,
+		Grants: []string{mint.GrantClientCredentials, mint.GrantPassword, mint.GrantRefreshToken},
+		Scopes: []string{"read", "write"}})
+	keys, err := mint.NewKeySet(benchKey(b, alg))
+	if err != nil {
+		b.Fatal(err)
+	}
+	opts = append([]mint.Option{mint.WithIssuer(benchIssuer), mint.WithAudience(benchAudience),
+		mint.WithAccessTokenTTL(benchTTL), mint.WithUnknownClientHash(mint.HashGeneratedSecret("x"))}, opts...)
+	iss, err := mint.New(store, keys, opts...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return iss, store, secret
+}
+
+// BenchmarkIssuerClientCredentials is issue 2's engine benchmark: a
+// client_credentials token through (*Issuer).Token, memory store,
+// generated client secret.
+func BenchmarkIssuerClientCredentials(b *testing.B) {
+	for _, alg := range []string{mint.HS256, mint.EdDSA} {
+		b.Run(alg, func(b *testing.B) {
+			iss, _, secret := newBenchIssuer(b, alg)
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				r := mint.TokenRequest{GrantType: mint.GrantClientCredentials, ClientID: benchClientID, ClientSecret: secret}
+				if _, err := iss.Token(ctx, &r); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkIssuerClientCredentialsParallel measures how the engine scales
+// with cores: compare its ns/op under -cpu 1 and -cpu 2 (issue 7 wants at
+// least 1.8x the throughput with two).
+func BenchmarkIssuerClientCredentialsParallel(b *testing.B) {
+	iss, _, secret := newBenchIssuer(b, mint.HS256)
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			r := mint.TokenRequest{GrantType: mint.GrantClientCredentials, ClientID: benchClientID, ClientSecret: secret}
+			if _, err := iss.Token(ctx, &r); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
+// BenchmarkIssuerPassword is the password grant at the default argon2id
+// parameters; BenchmarkArgon2idVerify is one bare verification at the
+// same parameters, so that mint's own overhead is the difference.
+func BenchmarkIssuerPassword(b *testing.B) {
+	iss, store, secret := newBenchIssuer(b, mint.HS256)
+	hash, err := mint.HashPassword("correct horse battery staple")
+	if err != nil {
+		b.Fatal(err)
+	}
+	store.PutUser(&mint.User{ID: "7", Username: "john_doe", PasswordHash: hash, Roles: []int{3}})
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		r := mint.TokenRequest{GrantType: mint.GrantPassword, ClientID: benchClientID, ClientSecret: secret,
+			Username: "john_doe", Password: "correct horse battery staple", NoRefreshToken: true}
+		if _, err := iss.Token(ctx, &r); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkArgon2idVerify(b *testing.B) {
+	p := mint.DefaultArgon2id
+	salt := make([]byte, p.SaltLen)
+	_, _ = rand.Read(salt)
+	password := []byte("correct horse battery staple")
+	want := argon2.IDKey(password, salt, p.Time, p.Memory, p.Threads, p.KeyLen)
+	b.ReportAllocs()
+	for b.Loop() {
+		got := argon2.IDKey(password, salt, p.Time, p.Memory, p.Threads, p.KeyLen)
+		if subtle.ConstantTimeCompare(got, want) != 1 {
+			b.Fatal("mismatch")
+		}
+	}
+}
+
+// BenchmarkIssuerRefresh rotates a refresh token through the memory store
+// once per iteration: look-up, rotation, a new access token.
+func BenchmarkIssuerRefresh(b *testing.B) {
+	iss, store, secret := newBenchIssuer(b, mint.HS256,
+		mint.WithHasher(mint.Argon2id{Memory: 64, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}))
+	hash, err := mint.Argon2id{Memory: 64, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}.Hash("pw")
+	if err != nil {
+		b.Fatal(err)
+	}
+	store.PutUser(&mint.User{ID: "7", Username: "john_doe", PasswordHash: hash})
+	ctx := context.Background()
+	tok, err := iss.Token(ctx, &mint.TokenRequest{GrantType: mint.GrantPassword, ClientID: benchClientID,
+		ClientSecret: secret, Username: "john_doe", Password: "pw"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	refresh := tok.RefreshToken
+	b.ReportAllocs()
+	for b.Loop() {
+		r := mint.TokenRequest{GrantType: mint.GrantRefreshToken, ClientID: benchClientID, ClientSecret: secret,
+			RefreshToken: refresh}
+		tok, err := iss.Token(ctx, &r)
+		if err != nil {
+			b.Fatal(err)
+		}
+		refresh = tok.RefreshToken
+	}
+}
