@@ -235,7 +235,7 @@ func (iss *Issuer) refresh(ctx context.Context, r *TokenRequest, client *Client)
 		return nil, err
 	}
 	secret, next := iss.newRefreshToken(client, user.ID, rec.Grant, rec.Scope, now)
-	next.Family, next.Parent = rec.Family, spend.Digest
+	next.Family, next.Parent = rec.Family, rec.Digest
 	switch err := iss.store.RotateRefreshToken(ctx, spend.Digest, next); {
 	case errors.Is(err, ErrTokenUsed):
 		return nil, iss.replayed(ctx, rec.Family)
@@ -251,13 +251,15 @@ func (iss *Issuer) refresh(ctx context.Context, r *TokenRequest, client *Client)
 // graceSuccessor returns the token to spend in place of the already-used
 // rec when the grace period allows it: rec was rotated less than the grace
 // period ago and its successor, which the client never received, is still
-// unused. Otherwise it returns nil.
+// unused. Otherwise it returns nil. A successor minted under the grace
+// period names the presented token as its Parent, not the spent one, so
+// the spent one never gets a grace period of its own.
 func (iss *Issuer) graceSuccessor(ctx context.Context, rec *RefreshToken, now time.Time) *RefreshToken {
 	if iss.cfg.grace <= 0 || rec.Next == "" || now.Sub(rec.UsedAt) > iss.cfg.grace {
 		return nil
 	}
 	next, err := iss.store.RefreshToken(ctx, rec.Next)
-	if err != nil || !next.Active(now) {
+	if err != nil || !next.Active(now) || next.Parent != rec.Digest {
 		return nil
 	}
 	return next

@@ -183,7 +183,8 @@ type RefreshToken struct {
 	// Family is the digest of the first token of the rotation chain; a
 	// replay revokes the whole family.
 	Family string
-	// Parent is the digest of the token this one replaced, "" for the first.
+	// Parent is the digest of the token the client presented to get this
+	// one, "" for the first of a family.
 	Parent string
 	// Next is the digest of the token that replaced this one, "" while it
 	// is active.

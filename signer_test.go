@@ -1,0 +1,195 @@
+package mint_test
+
+import (
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mintauth/mint"
+)
+
+func sampleClaims() *mint.Claims {
+	now := time.Now().Truncate(time.Second)
+	return &mint.Claims{Issuer: issuerURL, Subject: "7", Audience: []string{audienceID}, IssuedAt: now,
+		ExpiresAt: now.Add(time.Hour), ID: "jti-1", ClientID: "app", Scope: "read write", Roles: []int{3}, Actor: "app"}
+}
+
+func TestKeysSignVerifiableTokens(t *testing.T) {
+	for _, alg := range []string{mint.HS256, mint.RS256, mint.ES256, mint.EdDSA} {
+		t.Run(alg, func(t *testing.T) {
+			key, err := mint.GenerateKey(alg)
+			require.NoError(t, err)
+			assert.Equal(t, alg, key.Algorithm())
+			keys, err := mint.NewKeySet(key)
+			require.NoError(t, err)
+			raw, err := keys.Sign(sampleClaims())
+			require.NoError(t, err)
+
+			// Stock golang-jwt, with the key alone, accepts the token.
+			tok, err := jwt.Parse(raw, func(*jwt.Token) (any, error) { return key.VerifyKey(), nil },
+				jwt.WithValidMethods([]string{alg}), jwt.WithIssuer(issuerURL), jwt.WithAudience(audienceID),
+				jwt.WithExpirationRequired())
+			require.NoError(t, err)
+			assert.Equal(t, "at+jwt", tok.Header["typ"], "RFC 9068 section 2.1")
+			assert.Equal(t, key.ID(), tok.Header["kid"])
+			assert.Equal(t, alg, tok.Header["alg"])
+			c := tok.Claims.(jwt.MapClaims)
+			for _, name := range []string{"iss", "sub", "aud", "exp", "iat", "jti", "client_id", "scope", "roles", "act"} {
+				assert.Contains(t, c, name)
+			}
+		})
+	}
+}
+
+func TestNewKeyRejectsWeakKeys(t *testing.T) {
+	weakRSA, err := rsa.GenerateKey(rand.Reader, 1024)
+	require.NoError(t, err)
+	p384, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	require.NoError(t, err)
+	for name, key := range map[string]any{
+		"short HMAC secret": []byte("short"),
+		"1024-bit RSA":      weakRSA,
+		"P-384 for ES256":   p384,
+		"a string":          "not a key",
+	} {
+		_, err := mint.NewKey("k", key)
+		assert.Error(t, err, name)
+	}
+}
+
+func TestKeySetRotation(t *testing.T) {
+	old, err := mint.GenerateKey(mint.EdDSA)
+	require.NoError(t, err)
+	keys, err := mint.NewKeySet(old)
+	require.NoError(t, err)
+	before, err := keys.Sign(sampleClaims())
+	require.NoError(t, err)
+
+	next, err := mint.GenerateKey(mint.ES256)
+	require.NoError(t, err)
+	require.NoError(t, keys.Rotate(next))
+	assert.Equal(t, next, keys.Active())
+	after, err := keys.Sign(sampleClaims())
+	require.NoError(t, err)
+
+	parse := func(raw string) error {
+		_, err := jwt.Parse(raw, keys.Keyfunc, jwt.WithValidMethods([]string{"EdDSA", "ES256"}))
+		return err
+	}
+	assert.NoError(t, parse(before), "tokens of the old key keep verifying after a rotation")
+	assert.NoError(t, parse(after))
+	assert.Len(t, keys.JWKS().Keys, 2)
+
+	require.Error(t, keys.Retire(next.ID()), "the active key cannot be retired")
+	require.NoError(t, keys.Retire(old.ID()))
+	assert.Error(t, parse(before), "retired: its tokens stop verifying")
+	assert.NoError(t, parse(after))
+	assert.Len(t, keys.JWKS().Keys, 1)
+	assert.Error(t, keys.Rotate(next), "a duplicate kid is refused")
+}
+
+func TestKeyfuncRefusesConfusion(t *testing.T) {
+	ed, err := mint.GenerateKey(mint.EdDSA)
+	require.NoError(t, err)
+	keys, err := mint.NewKeySet(ed)
+	require.NoError(t, err)
+	hs := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"sub": "x"})
+	hs.Header["kid"] = ed.ID()
+	// An attacker signs HS256 with the public key bytes as the secret.
+	forged, err := hs.SignedString([]byte(ed.Public().(ed25519.PublicKey)))
+	require.NoError(t, err)
+	_, err = jwt.Parse(forged, keys.Keyfunc)
+	assert.Error(t, err, "alg must match the key's")
+
+	none := jwt.NewWithClaims(jwt.SigningMethodNone, jwt.MapClaims{"sub": "x"})
+	none.Header["kid"] = ed.ID()
+	unsigned, err := none.SignedString(jwt.UnsafeAllowNoneSignatureType)
+	require.NoError(t, err)
+	_, err = jwt.Parse(unsigned, keys.Keyfunc)
+	assert.Error(t, err, "alg none never verifies")
+
+	other, err := mint.GenerateKey(mint.EdDSA)
+	require.NoError(t, err)
+	foreign, err := other.Sign(sampleClaims())
+	require.NoError(t, err)
+	_, err = jwt.Parse(foreign, keys.Keyfunc)
+	assert.Error(t, err, "unknown kid")
+}
+
+func TestJWKSPublishesPublicKeysOnly(t *testing.T) {
+	hs, err := mint.GenerateKey(mint.HS256)
+	require.NoError(t, err)
+	var keys []*mint.Key
+	for _, alg := range []string{mint.EdDSA, mint.ES256, mint.RS256} {
+		k, err := mint.GenerateKey(alg)
+		require.NoError(t, err)
+		keys = append(keys, k)
+	}
+	set, err := mint.NewKeySet(hs, keys...)
+	require.NoError(t, err)
+	raw, err := json.Marshal(set.JWKS())
+	require.NoError(t, err)
+	var doc struct {
+		Keys []map[string]string `json:"keys"`
+	}
+	require.NoError(t, json.Unmarshal(raw, &doc))
+	require.Len(t, doc.Keys, 3, "the HMAC key is never published")
+	want := map[string]map[string]string{
+		"EdDSA": {"kty": "OKP", "crv": "Ed25519"},
+		"ES256": {"kty": "EC", "crv": "P-256"},
+		"RS256": {"kty": "RSA"},
+	}
+	for _, k := range doc.Keys {
+		w, ok := want[k["alg"]]
+		require.True(t, ok, k["alg"])
+		assert.Equal(t, "sig", k["use"])
+		assert.NotEmpty(t, k["kid"])
+		for field, v := range w {
+			assert.Equal(t, v, k[field])
+		}
+		for _, private := range []string{"d", "p", "q", "k"} {
+			assert.NotContains(t, k, private)
+		}
+	}
+}
+
+func TestClaimsJSONMatchesEncodingJSON(t *testing.T) {
+	c := sampleClaims()
+	c.Subject = "quote\" back\\ <html> & \u2028 \x01 \xff é"
+	c.Audience = []string{"a", "b"}
+	var got map[string]any
+	require.NoError(t, json.Unmarshal(c.AppendJSON(nil), &got))
+	assert.Equal(t, "quote\" back\\ <html> & \u2028 \x01 \ufffd é", got["sub"])
+	assert.Equal(t, []any{"a", "b"}, got["aud"])
+	assert.Equal(t, float64(c.ExpiresAt.Unix()), got["exp"])
+	assert.Equal(t, map[string]any{"sub": "app"}, got["act"])
+}
+
+func FuzzClaimsJSON(f *testing.F) {
+	for _, s := range []string{"", "plain", "\"\\<>&", "\u2028\u2029", "\xff\xfe", "é☃𝄞", "\x00\x1f\x7f"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		c := &mint.Claims{Issuer: s, Subject: s, Audience: []string{s}, ID: s, ClientID: s, Scope: s, Actor: s}
+		raw := c.AppendJSON(nil)
+		var got map[string]any
+		if err := json.Unmarshal(raw, &got); err != nil {
+			t.Fatalf("invalid JSON %q: %v", raw, err)
+		}
+		want, _ := json.Marshal(s)
+		var ws string
+		_ = json.Unmarshal(want, &ws)
+		if got["sub"] != ws {
+			t.Fatalf("sub %q, want %q", got["sub"], ws)
+		}
+	})
+}
