@@ -1,0 +1,120 @@
+package mint_test
+
+import (
+	"context"
+	"fmt"
+	"log"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/mintauth/mint"
+)
+
+// A client_credentials token from the engine alone: a store, a key set and
+// an Issuer. Services verify it with stock golang-jwt and the key set.
+func Example() {
+	secret, hash, err := mint.GenerateSecret() // 256 bits; give secret to the client once
+	if err != nil {
+		log.Fatal(err)
+	}
+	store := mint.NewMemoryStore()
+	store.PutClient(&mint.Client{ID: "reports", SecretHash: hash,
+		Grants: []string{mint.GrantClientCredentials}, Scopes: []string{"read"}})
+
+	key, err := mint.GenerateKey(mint.EdDSA)
+	if err != nil {
+		log.Fatal(err)
+	}
+	keys, err := mint.NewKeySet(key)
+	if err != nil {
+		log.Fatal(err)
+	}
+	issuer, err := mint.New(store, keys, mint.WithIssuer("https://auth.example.com"), mint.WithAudience("reports-api"))
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	tok, err := issuer.Token(context.Background(), &mint.TokenRequest{
+		GrantType: mint.GrantClientCredentials, ClientID: "reports", ClientSecret: secret})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(tok.TokenType, tok.ExpiresIn, tok.ScopeString())
+
+	claims := jwt.MapClaims{}
+	_, err = jwt.ParseWithClaims(tok.AccessToken, claims, keys.Keyfunc,
+		jwt.WithValidMethods([]string{mint.EdDSA}), jwt.WithIssuer("https://auth.example.com"), jwt.WithAudience("reports-api"))
+	fmt.Println(err, claims["sub"], claims["client_id"])
+	// Output:
+	// Bearer 1h0m0s read
+	// <nil> reports reports
+}
+
+// Password login with a refresh token, then a refresh: the refresh token is
+// rotated, and presenting the old one again revokes the family.
+func ExampleIssuer_Token_refresh() {
+	store := mint.NewMemoryStore()
+	clientHash, _ := mint.HashPassword("app-secret")
+	store.PutClient(&mint.Client{ID: "app", SecretHash: clientHash,
+		Grants: []string{mint.GrantPassword, mint.GrantRefreshToken}, Scopes: []string{"read", "write"}})
+	userHash, _ := mint.HashPassword("john_doe_secret")
+	store.PutUser(&mint.User{ID: "7", Username: "john_doe", PasswordHash: userHash})
+	key, _ := mint.GenerateKey(mint.EdDSA)
+	keys, _ := mint.NewKeySet(key)
+	issuer, _ := mint.New(store, keys)
+	ctx := context.Background()
+
+	login, err := issuer.Token(ctx, &mint.TokenRequest{GrantType: mint.GrantPassword,
+		ClientID: "app", ClientSecret: "app-secret", Username: "john_doe", Password: "john_doe_secret"})
+	fmt.Println(err, login.User.ID, login.RefreshToken != "")
+
+	next, err := issuer.Token(ctx, &mint.TokenRequest{GrantType: mint.GrantRefreshToken,
+		ClientID: "app", ClientSecret: "app-secret", RefreshToken: login.RefreshToken, Scope: []string{"read"}})
+	fmt.Println(err, next.ScopeString(), next.RefreshToken != login.RefreshToken)
+
+	_, err = issuer.Token(ctx, &mint.TokenRequest{GrantType: mint.GrantRefreshToken,
+		ClientID: "app", ClientSecret: "app-secret", RefreshToken: login.RefreshToken})
+	fmt.Println(err)
+	// Output:
+	// <nil> 7 true
+	// <nil> read true
+	// mint: revoked_refresh_token: the refresh token was already used
+}
+
+// An extension grant (RFC 6749 section 4.5) registered by the host.
+func ExampleWithGrant() {
+	const grantType = "urn:example:grant-type:kiosk"
+	kiosk := mint.GrantFunc(func(ctx context.Context, iss *mint.Issuer, r *mint.TokenRequest, c *mint.Client) (*mint.Authorization, error) {
+		if r.Extra.Get("kiosk_id") == "" {
+			return nil, &mint.Error{Kind: mint.KindMissingField, Field: "kiosk_id"}
+		}
+		return &mint.Authorization{}, nil // the client acts for itself
+	})
+	store := mint.NewMemoryStore()
+	secret, hash, _ := mint.GenerateSecret()
+	store.PutClient(&mint.Client{ID: "kiosk", SecretHash: hash, Grants: []string{grantType}})
+	key, _ := mint.GenerateKey(mint.HS256)
+	keys, _ := mint.NewKeySet(key)
+	issuer, err := mint.New(store, keys, mint.WithGrant(grantType, kiosk))
+	if err != nil {
+		log.Fatal(err)
+	}
+	_, err = issuer.Token(context.Background(), &mint.TokenRequest{GrantType: grantType, ClientID: "kiosk", ClientSecret: secret})
+	fmt.Println(err)
+	// Output: mint: missing_field: missing required field kiosk_id
+}
+
+// Rotating signing keys: tokens signed by the previous key keep verifying
+// until it is retired.
+func ExampleKeySet_Rotate() {
+	old, _ := mint.GenerateKey(mint.EdDSA)
+	keys, _ := mint.NewKeySet(old)
+	next, _ := mint.GenerateKey(mint.EdDSA)
+	_ = keys.Rotate(next)
+	fmt.Println(keys.Active() == next, len(keys.JWKS().Keys))
+	_ = keys.Retire(old.ID())
+	fmt.Println(len(keys.JWKS().Keys))
+	// Output:
+	// true 2
+	// 1
+}
