@@ -129,7 +129,7 @@ func WithClock(now func() time.Time) Option {
 }
 
 // WithLeeway sets the clock skew tolerated when checking expiry of tokens
-// the Issuer reads back (refresh tokens, introspected access tokens).
+// the Issuer verifies itself (introspected access tokens).
 // Default: 0; at most 2 minutes.
 func WithLeeway(d time.Duration) Option {
 	return func(c *config) error {
@@ -318,7 +318,8 @@ type Token struct {
 	// ID is the access token's jti.
 	ID string
 	// Client is the authenticated client; User the resource owner, nil for
-	// client_credentials.
+	// client_credentials. Both may be shared with the Store: read, do not
+	// modify.
 	Client *Client
 	User   *User
 	// GrantType is the grant that was run.
