@@ -24,6 +24,10 @@ type Claims struct {
 	// "act" claim {"sub": Actor}, so resource servers can tell such tokens
 	// from ones the user logged in for.
 	Actor string
+
+	// scopes, set by the Issuer for its own KeySet instead of Scope, is
+	// appended space-separated without joining it into a string first.
+	scopes []string
 }
 
 // AppendJSON appends the claims as a JSON object to b. It writes the same
@@ -57,6 +61,15 @@ func (c *Claims) AppendJSON(b []byte) []byte {
 	if c.Scope != "" {
 		b = append(b, `,"scope":`...)
 		b = appendJSONString(b, c.Scope)
+	} else if scopesLen(c.scopes) > 0 {
+		b = append(b, `,"scope":"`...)
+		for i, s := range c.scopes {
+			if i > 0 {
+				b = append(b, ' ')
+			}
+			b = appendJSONStringBody(b, s)
+		}
+		b = append(b, '"')
 	}
 	if len(c.Roles) > 0 {
 		b = append(b, `,"roles":[`...)
@@ -76,12 +89,28 @@ func (c *Claims) AppendJSON(b []byte) []byte {
 	return append(b, '}')
 }
 
+// scopesLen is the length of the space-joined scopes.
+func scopesLen(scopes []string) int {
+	n := len(scopes) - 1
+	for _, s := range scopes {
+		n += len(s)
+	}
+	return n
+}
+
 const hexDigits = "0123456789abcdef"
 
 // appendJSONString appends s as a JSON string, escaped as encoding/json
 // does (HTML-safe, invalid UTF-8 replaced by U+FFFD).
 func appendJSONString(b []byte, s string) []byte {
 	b = append(b, '"')
+	b = appendJSONStringBody(b, s)
+	return append(b, '"')
+}
+
+// appendJSONStringBody appends s escaped as inside a JSON string, without
+// the quotes.
+func appendJSONStringBody(b []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
@@ -124,6 +153,5 @@ func appendJSONString(b []byte, s string) []byte {
 		}
 		i += size
 	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
+	return append(b, s[start:]...)
 }

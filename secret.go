@@ -128,13 +128,30 @@ func HashGeneratedSecret(secret string) string {
 }
 
 func verifySHA256(encoded, plain string) (ok, rehash bool, err error) {
+	// Decode through a stack buffer: []byte(encoded[...]) of 43 bytes
+	// would allocate on every client authentication.
+	var enc [64]byte
+	b64 := encoded[len(sha256Prefix):]
+	if len(b64) > len(enc) {
+		return false, false, errUnknownHash
+	}
 	var want [sha256.Size]byte
-	n, err := base64.RawStdEncoding.Decode(want[:], []byte(encoded[len(sha256Prefix):]))
+	n, err := base64.RawStdEncoding.Decode(want[:], enc[:copy(enc[:], b64)])
 	if err != nil || n != sha256.Size {
 		return false, false, errUnknownHash
 	}
-	got := sha256.Sum256([]byte(plain))
+	got := sha256Sum(plain)
 	return subtle.ConstantTimeCompare(got[:], want[:]) == 1, false, nil
+}
+
+// sha256Sum is sha256.Sum256 of a string without converting it to a
+// []byte on the heap.
+func sha256Sum(s string) [sha256.Size]byte {
+	var buf [128]byte
+	if len(s) <= len(buf) {
+		return sha256.Sum256(buf[:copy(buf[:], s)])
+	}
+	return sha256.Sum256([]byte(s))
 }
 
 // randomString returns n random bytes, base64url-encoded.
@@ -142,4 +159,14 @@ func randomString(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go 1.24+)
 	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// randomID returns 16 random bytes (128 bits, a jti) base64url-encoded,
+// in one allocation.
+func randomID() string {
+	var raw [16]byte
+	_, _ = rand.Read(raw[:])
+	var out [22]byte
+	base64.RawURLEncoding.Encode(out[:], raw[:])
+	return string(out[:])
 }

@@ -459,6 +459,19 @@ func contains(list []string, s string) bool {
 	return false
 }
 
+// sign signs c with the scope. With mint's own KeySet the claims stay on
+// the stack and the scope is never joined into a string; any other Signer
+// gets a copy with Scope filled in.
+func (iss *Issuer) sign(c *Claims, scope []string) (string, error) {
+	if ks, ok := iss.signer.(*KeySet); ok {
+		c.scopes = scope
+		return ks.Sign(c)
+	}
+	cp := *c
+	cp.Scope = strings.Join(scope, " ")
+	return iss.signer.Sign(&cp)
+}
+
 // mint signs the access token (RFC 9068).
 func (iss *Issuer) mint(client *Client, auth *Authorization, scope []string, grantType string) (*Token, error) {
 	now := iss.cfg.now()
@@ -472,16 +485,15 @@ func (iss *Issuer) mint(client *Client, auth *Authorization, scope []string, gra
 		Audience:  iss.cfg.audience,
 		IssuedAt:  now,
 		ExpiresAt: now.Add(ttl),
-		ID:        randomString(16),
+		ID:        randomID(),
 		ClientID:  client.ID,
-		Scope:     strings.Join(scope, " "),
 		Roles:     client.Roles,
 		Actor:     auth.Actor,
 	}
 	if auth.User != nil {
 		c.Subject, c.Roles = auth.User.ID, auth.User.Roles
 	}
-	at, err := iss.signer.Sign(&c)
+	at, err := iss.sign(&c, scope)
 	if err != nil {
 		return nil, serverError(err)
 	}

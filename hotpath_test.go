@@ -1,0 +1,150 @@
+package mint_test
+
+// Tests that keep the hot-path optimisations honest: the tokens the engine
+// mints through its allocation-free paths still verify with stock
+// golang-jwt and carry every RFC 9068 claim with the right value.
+
+import (
+	"context"
+	"encoding/base64"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mintauth/mint"
+)
+
+func TestEngineTokensVerifyWithStockJWT(t *testing.T) {
+	type want struct{ sub, scope string }
+	cases := []struct {
+		name string
+		req  *mint.TokenRequest
+		want want
+	}{
+		{"client_credentials, all scopes", &mint.TokenRequest{GrantType: mint.GrantClientCredentials,
+			ClientID: "app", ClientSecret: appSecret}, want{"app", "read write"}},
+		{"client_credentials, one scope", &mint.TokenRequest{GrantType: mint.GrantClientCredentials,
+			ClientID: "app", ClientSecret: appSecret, Scope: []string{"write"}}, want{"app", "write"}},
+		{"password", password("app"), want{"7", "read write"}},
+	}
+	for _, alg := range []string{mint.HS256, mint.RS256, mint.ES256, mint.EdDSA} {
+		for _, tc := range cases {
+			t.Run(alg+"/"+tc.name, func(t *testing.T) {
+				f := newFixture(t)
+				key, err := mint.GenerateKey(alg)
+				require.NoError(t, err)
+				keys, err := mint.NewKeySet(key)
+				require.NoError(t, err)
+				iss, err := mint.New(f.store, keys, mint.WithIssuer(issuerURL), mint.WithAudience(audienceID),
+					mint.WithClock(f.clock.now), mint.WithHasher(fastHasher))
+				require.NoError(t, err)
+				tok, err := iss.Token(context.Background(), tc.req)
+				require.NoError(t, err)
+
+				parsed, err := jwt.Parse(tok.AccessToken, func(*jwt.Token) (any, error) { return key.VerifyKey(), nil },
+					jwt.WithValidMethods([]string{alg}), jwt.WithTimeFunc(f.clock.now))
+				require.NoError(t, err)
+				assert.Equal(t, "at+jwt", parsed.Header["typ"], "RFC 9068 section 2.1")
+				assert.Equal(t, key.ID(), parsed.Header["kid"])
+				c := parsed.Claims.(jwt.MapClaims)
+				now := f.clock.now()
+				assert.Equal(t, issuerURL, c["iss"])
+				assert.Equal(t, tc.want.sub, c["sub"])
+				assert.Equal(t, audienceID, c["aud"])
+				assert.EqualValues(t, now.Add(time.Hour).Unix(), c["exp"])
+				assert.EqualValues(t, now.Unix(), c["iat"])
+				assert.Equal(t, tok.ID, c["jti"])
+				assert.Len(t, tok.ID, 22, "128-bit jti")
+				assert.Equal(t, "app", c["client_id"])
+				assert.Equal(t, tc.want.scope, c["scope"])
+				assert.Equal(t, strings.Fields(tc.want.scope), tok.Scope)
+			})
+		}
+	}
+}
+
+// A Signer that is not mint's KeySet gets the scope as a string.
+type recordingSigner struct {
+	mint.Signer
+	got mint.Claims
+}
+
+func (s *recordingSigner) Sign(c *mint.Claims) (string, error) {
+	s.got = *c
+	return s.Signer.Sign(c)
+}
+
+func TestCustomSignerGetsScopeString(t *testing.T) {
+	f := newFixture(t)
+	rs := &recordingSigner{Signer: f.keys}
+	iss, err := mint.New(f.store, rs, mint.WithIssuer(issuerURL), mint.WithAudience(audienceID),
+		mint.WithClock(f.clock.now), mint.WithHasher(fastHasher))
+	require.NoError(t, err)
+	tok, err := iss.Token(context.Background(), &mint.TokenRequest{GrantType: mint.GrantClientCredentials,
+		ClientID: "app", ClientSecret: appSecret})
+	require.NoError(t, err)
+	assert.Equal(t, "read write", rs.got.Scope)
+	assert.Equal(t, "read write", f.parse(t, tok.AccessToken)["scope"])
+}
+
+func TestHS256SignatureIsGolangJWTs(t *testing.T) {
+	secret := []byte("0123456789abcdef0123456789abcdef")
+	key, err := mint.NewKey("k1", secret)
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	for i := range 8 { // concurrent signers share the pooled HMAC states
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := sampleClaims()
+			c.ID = sprint("jti-%d", i)
+			raw, err := key.Sign(c)
+			require.NoError(t, err)
+			dot := strings.LastIndexByte(raw, '.')
+			want, err := jwt.SigningMethodHS256.Sign(raw[:dot], secret)
+			require.NoError(t, err)
+			assert.Equal(t, base64.RawURLEncoding.EncodeToString(want), raw[dot+1:])
+			parsed, err := jwt.Parse(raw, func(*jwt.Token) (any, error) { return secret, nil },
+				jwt.WithValidMethods([]string{"HS256"}))
+			require.NoError(t, err)
+			assert.Equal(t, c.ID, parsed.Claims.(jwt.MapClaims)["jti"])
+		}()
+	}
+	wg.Wait()
+	// The key keeps its own copy of the secret.
+	secret[0] = 'X'
+	raw, err := key.Sign(sampleClaims())
+	require.NoError(t, err)
+	_, err = jwt.Parse(raw, func(*jwt.Token) (any, error) { return key.VerifyKey(), nil })
+	require.NoError(t, err)
+}
+
+func TestEngineHotPathAllocations(t *testing.T) {
+	if testing.Short() || raceEnabled {
+		t.Skip("allocation counts are meaningless under -race")
+	}
+	f := newFixture(t)
+	secret, h, err := mint.GenerateSecret()
+	require.NoError(t, err)
+	f.store.PutClient(&mint.Client{ID: "fast", SecretHash: h, Grants: []string{mint.GrantClientCredentials},
+		Scopes: []string{"read", "write"}})
+	key, err := mint.GenerateKey(mint.HS256)
+	require.NoError(t, err)
+	keys, err := mint.NewKeySet(key)
+	require.NoError(t, err)
+	iss, err := mint.New(f.store, keys, mint.WithHasher(fastHasher))
+	require.NoError(t, err)
+	ctx := context.Background()
+	allocs := testing.AllocsPerRun(100, func() {
+		r := mint.TokenRequest{GrantType: mint.GrantClientCredentials, ClientID: "fast", ClientSecret: secret}
+		_, _ = iss.Token(ctx, &r)
+	})
+	// *Token, the jti, the token string, and the request escaping into the
+	// Grant interface; a regression adds to these.
+	assert.LessOrEqual(t, allocs, 5.0)
+}
