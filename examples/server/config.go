@@ -1,0 +1,319 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/mintauth/mint"
+)
+
+// Config is the server's configuration file (DESIGN.md, "The reference
+// server"). Plaintext secrets and passwords are replaced by their hashes
+// as the file is loaded: after LoadConfig no plaintext is left in it.
+type Config struct {
+	// Issuer is the `iss` of every token, used byte for byte. Required.
+	Issuer string `json:"issuer"`
+	// Audience is the `aud` of every token. Default: the issuer.
+	Audience string `json:"audience,omitempty"`
+	// AccessTokenTTL is the access-token lifetime of clients that set none.
+	// Default: one hour.
+	AccessTokenTTL Duration `json:"access_token_ttl,omitzero"`
+	// Clients and Users are put in the store at start.
+	Clients []ClientConfig `json:"clients"`
+	Users   []UserConfig   `json:"users,omitempty"`
+}
+
+// ClientConfig is one registered client. Exactly one of Secret and
+// SecretHash is given.
+type ClientConfig struct {
+	ID          string   `json:"id"`
+	Secret      string   `json:"secret,omitempty"`
+	SecretHash  string   `json:"secret_hash,omitempty"`
+	Name        string   `json:"name,omitempty"`
+	Description string   `json:"description,omitempty"`
+	Identifier  string   `json:"identifier,omitempty"`
+	Grants      []string `json:"grants"`
+	Scopes      []string `json:"scopes,omitempty"`
+	Roles       []int    `json:"roles,omitempty"`
+	// AccessTokenTTL overrides Config.AccessTokenTTL for this client.
+	AccessTokenTTL Duration `json:"access_token_ttl,omitzero"`
+}
+
+// UserConfig is one resource owner. Exactly one of Password and
+// PasswordHash is given, and at least one of Username and Email.
+type UserConfig struct {
+	ID           string `json:"id"`
+	Username     string `json:"username,omitempty"`
+	Email        string `json:"email,omitempty"`
+	Password     string `json:"password,omitempty"`
+	PasswordHash string `json:"password_hash,omitempty"`
+	Roles        []int  `json:"roles,omitempty"`
+}
+
+// Duration is a time.Duration written in JSON as a Go duration string:
+// "1h", "15m", "604800s".
+type Duration time.Duration
+
+// UnmarshalJSON reads a duration string of at least one second.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("want a duration string like \"1h\" or \"604800s\", got %s", b)
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("bad duration %q: want a string like \"1h\" or \"604800s\"", s)
+	}
+	if v < time.Second {
+		return fmt.Errorf("duration %q is under one second", s)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalJSON writes the duration in seconds, e.g. "3600s".
+func (d Duration) MarshalJSON() ([]byte, error) {
+	return json.Marshal(fmt.Sprintf("%ds", int64(time.Duration(d)/time.Second)))
+}
+
+// knownGrants are the grant types a client may list.
+var knownGrants = []string{mint.GrantClientCredentials, mint.GrantPassword, mint.GrantRefreshToken, mint.GrantSilentPassword}
+
+// hashPrefixes are the hash formats mint.Argon2id verifies.
+var hashPrefixes = []string{"$argon2id$", "$2a$", "$2b$", "$2y$", "$sha256$"}
+
+// LoadConfig reads, validates and hashes the configuration file at path.
+func LoadConfig(path string, hasher mint.Hasher) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	cfg, err := ParseConfig(b, hasher)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// ParseConfig decodes a configuration strictly (an unknown field, a
+// trailing value or a wrong type is an error), validates it, and replaces
+// every plaintext secret and password by its hash from hasher.
+func ParseConfig(b []byte, hasher mint.Hasher) (*Config, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	var cfg Config
+	if err := dec.Decode(&cfg); err != nil {
+		return nil, decodeError(b, err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("config: unexpected data after the JSON object")
+	}
+	if err := cfg.prepare(hasher); err != nil {
+		return nil, err
+	}
+	return &cfg, nil
+}
+
+// prepare validates the configuration and hashes its plaintexts.
+func (c *Config) prepare(hasher mint.Hasher) error {
+	if err := c.validate(); err != nil {
+		return err
+	}
+	return c.hash(hasher)
+}
+
+// decodeError turns a json error into one that names the line and column.
+func decodeError(b []byte, err error) error {
+	var off int64 = -1
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		off = syn.Offset
+	case errors.As(err, &typ):
+		off = typ.Offset
+	}
+	if errors.Is(err, io.EOF) {
+		return errors.New("config: empty file")
+	}
+	if off < 0 {
+		return fmt.Errorf("config: %w", err)
+	}
+	// Offset counts the bytes read, the offending one included.
+	pos := max(0, min(off-1, int64(len(b))))
+	line := 1 + bytes.Count(b[:pos], []byte("\n"))
+	col := pos - int64(bytes.LastIndexByte(b[:pos], '\n'))
+	return fmt.Errorf("config: line %d, column %d: %w", line, col, err)
+}
+
+func (c *Config) validate() error {
+	if c.Issuer == "" {
+		return errors.New("config: issuer is required")
+	}
+	u, err := url.Parse(c.Issuer)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("config: issuer %q must be an absolute http(s) URL without query or fragment (RFC 8414 section 2)", c.Issuer)
+	}
+	if len(c.Clients) == 0 {
+		return errors.New("config: at least one client is required")
+	}
+	ids := map[string]bool{}
+	for i := range c.Clients {
+		cl := &c.Clients[i]
+		where := fmt.Sprintf("config: clients[%d]", i)
+		if cl.ID == "" {
+			return errors.New(where + ": id is required")
+		}
+		where += fmt.Sprintf(" (%q)", cl.ID)
+		if ids[cl.ID] {
+			return errors.New(where + ": duplicate id")
+		}
+		ids[cl.ID] = true
+		if err := oneOf(cl.Secret, cl.SecretHash, "secret", "secret_hash"); err != nil {
+			return fmt.Errorf("%s: %w", where, err)
+		}
+		if err := checkHash(cl.SecretHash); err != nil {
+			return fmt.Errorf("%s: secret_hash: %w", where, err)
+		}
+		if len(cl.Grants) == 0 {
+			return fmt.Errorf("%s: grants is empty: list at least one of %s", where, strings.Join(knownGrants, ", "))
+		}
+		for _, g := range cl.Grants {
+			if !slices.Contains(knownGrants, g) {
+				return fmt.Errorf("%s: unknown grant %q: want one of %s", where, g, strings.Join(knownGrants, ", "))
+			}
+		}
+		for _, s := range cl.Scopes {
+			if s == "" || strings.ContainsAny(s, " \t\r\n\"\\") {
+				return fmt.Errorf("%s: scope %q is not a valid scope token (RFC 6749 section 3.3)", where, s)
+			}
+		}
+	}
+	userIDs, logins := map[string]bool{}, map[string]string{}
+	for i := range c.Users {
+		u := &c.Users[i]
+		where := fmt.Sprintf("config: users[%d]", i)
+		if u.ID == "" {
+			return errors.New(where + ": id is required")
+		}
+		where += fmt.Sprintf(" (%q)", u.ID)
+		if userIDs[u.ID] {
+			return errors.New(where + ": duplicate id")
+		}
+		userIDs[u.ID] = true
+		if u.Username == "" && u.Email == "" {
+			return errors.New(where + ": give a username, an email or both")
+		}
+		for kind, v := range map[string]string{"username": u.Username, "email": u.Email} {
+			if v == "" {
+				continue
+			}
+			if other, ok := logins[kind+"\x00"+v]; ok {
+				return fmt.Errorf("%s: %s %q already belongs to user %q", where, kind, v, other)
+			}
+			logins[kind+"\x00"+v] = u.ID
+		}
+		if err := oneOf(u.Password, u.PasswordHash, "password", "password_hash"); err != nil {
+			return fmt.Errorf("%s: %w", where, err)
+		}
+		if err := checkHash(u.PasswordHash); err != nil {
+			return fmt.Errorf("%s: password_hash: %w", where, err)
+		}
+	}
+	return nil
+}
+
+// oneOf checks that exactly one of a plaintext and its hash is given.
+func oneOf(plain, hash, plainName, hashName string) error {
+	switch {
+	case plain == "" && hash == "":
+		return fmt.Errorf("give %s or %s", plainName, hashName)
+	case plain != "" && hash != "":
+		return fmt.Errorf("give %s or %s, not both", plainName, hashName)
+	}
+	return nil
+}
+
+// checkHash checks that a pre-hashed value is in a format mint verifies.
+// The message never quotes the hash.
+func checkHash(h string) error {
+	if h == "" {
+		return nil
+	}
+	for _, p := range hashPrefixes {
+		if strings.HasPrefix(h, p) {
+			return nil
+		}
+	}
+	return errors.New("unrecognised format: want $argon2id$..., bcrypt $2b$... or $sha256$... (mint.HashPassword, mint.GenerateSecret)")
+}
+
+// hash replaces every plaintext secret and password by its hash.
+func (c *Config) hash(h mint.Hasher) error {
+	for i := range c.Clients {
+		cl := &c.Clients[i]
+		if cl.Secret == "" {
+			continue
+		}
+		hash, err := h.Hash(cl.Secret)
+		if err != nil {
+			return fmt.Errorf("config: hashing the secret of client %q: %w", cl.ID, err)
+		}
+		cl.SecretHash, cl.Secret = hash, ""
+	}
+	for i := range c.Users {
+		u := &c.Users[i]
+		if u.Password == "" {
+			continue
+		}
+		hash, err := h.Hash(u.Password)
+		if err != nil {
+			return fmt.Errorf("config: hashing the password of user %q: %w", u.ID, err)
+		}
+		u.PasswordHash, u.Password = hash, ""
+	}
+	return nil
+}
+
+// MintClients returns the configured clients as the store holds them.
+func (c *Config) MintClients() []*mint.Client {
+	out := make([]*mint.Client, 0, len(c.Clients))
+	for _, cl := range c.Clients {
+		out = append(out, &mint.Client{
+			ID: cl.ID, SecretHash: cl.SecretHash,
+			Name: cl.Name, Description: cl.Description, Identifier: cl.Identifier,
+			Grants: cl.Grants, Scopes: cl.Scopes, Roles: cl.Roles,
+			AccessTokenTTL: time.Duration(cl.AccessTokenTTL),
+		})
+	}
+	return out
+}
+
+// MintUsers returns the configured users as the store holds them.
+func (c *Config) MintUsers() []*mint.User {
+	out := make([]*mint.User, 0, len(c.Users))
+	for _, u := range c.Users {
+		out = append(out, &mint.User{ID: u.ID, Username: u.Username, Email: u.Email, PasswordHash: u.PasswordHash, Roles: u.Roles})
+	}
+	return out
+}
+
+// issuerOptions returns the mint.Options the configuration asks for.
+func (c *Config) issuerOptions() []mint.Option {
+	opts := []mint.Option{mint.WithIssuer(c.Issuer)}
+	if c.Audience != "" {
+		opts = append(opts, mint.WithAudience(c.Audience))
+	}
+	if c.AccessTokenTTL != 0 {
+		opts = append(opts, mint.WithAccessTokenTTL(time.Duration(c.AccessTokenTTL)))
+	}
+	return opts
+}

@@ -1,0 +1,232 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mintauth/mint"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// cheap keeps the tests fast on a small machine.
+var cheap = mint.Argon2id{Memory: 64, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}
+
+const designConfig = `{
+  "issuer": "http://127.0.0.1:8080",
+  "audience": "demo-api",
+  "access_token_ttl": "1h",
+  "clients": [
+    {"id": "bb145d5f", "secret": "bb145d5fxyz", "name": "Library app",
+     "description": "Back office", "identifier": "library",
+     "grants": ["client_credentials", "password", "refresh_token", "silent_password"],
+     "scopes": ["read", "write"], "roles": [1, 2], "access_token_ttl": "604800s"}
+  ],
+  "users": [
+    {"id": "7", "username": "john_doe", "email": "john_doe@domain.com",
+     "password": "john_doe_secret", "roles": [3]}
+  ]
+}`
+
+func TestParseConfigDesignExample(t *testing.T) {
+	cfg, err := ParseConfig([]byte(designConfig), cheap)
+	require.NoError(t, err)
+
+	assert.Equal(t, "http://127.0.0.1:8080", cfg.Issuer)
+	assert.Equal(t, "demo-api", cfg.Audience)
+	assert.Equal(t, time.Hour, time.Duration(cfg.AccessTokenTTL))
+
+	require.Len(t, cfg.Clients, 1)
+	c := cfg.MintClients()[0]
+	assert.Equal(t, "bb145d5f", c.ID)
+	assert.Equal(t, "Library app", c.Name)
+	assert.Equal(t, "Back office", c.Description)
+	assert.Equal(t, "library", c.Identifier)
+	assert.Equal(t, []string{"client_credentials", "password", "refresh_token", "silent_password"}, c.Grants)
+	assert.Equal(t, []string{"read", "write"}, c.Scopes)
+	assert.Equal(t, []int{1, 2}, c.Roles)
+	assert.Equal(t, 604800*time.Second, c.AccessTokenTTL)
+	assert.Empty(t, cfg.Clients[0].Secret, "the plaintext secret is dropped at load")
+	assert.True(t, strings.HasPrefix(c.SecretHash, "$argon2id$"), "secret hashed with argon2id")
+	ok, _, err := cheap.Verify(c.SecretHash, "bb145d5fxyz")
+	require.NoError(t, err)
+	assert.True(t, ok)
+
+	require.Len(t, cfg.Users, 1)
+	u := cfg.MintUsers()[0]
+	assert.Equal(t, "7", u.ID)
+	assert.Equal(t, "john_doe", u.Username)
+	assert.Equal(t, "john_doe@domain.com", u.Email)
+	assert.Equal(t, []int{3}, u.Roles)
+	assert.Empty(t, cfg.Users[0].Password, "the plaintext password is dropped at load")
+	ok, _, err = cheap.Verify(u.PasswordHash, "john_doe_secret")
+	require.NoError(t, err)
+	assert.True(t, ok)
+}
+
+func TestParseConfigDefaultHasherIsArgon2idDefaults(t *testing.T) {
+	cfg, err := ParseConfig([]byte(`{"issuer":"https://auth.example.com","clients":[{"id":"a","secret":"s","grants":["client_credentials"]}]}`), mint.DefaultArgon2id)
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(cfg.Clients[0].SecretHash, "$argon2id$v=19$m=19456,t=2,p=1$"), "the hash mint.HashPassword makes")
+}
+
+func TestParseConfigPreHashed(t *testing.T) {
+	secretHash, err := mint.HashPassword("s3cret")
+	require.NoError(t, err)
+	generated, generatedHash, err := mint.GenerateSecret()
+	require.NoError(t, err)
+	pwHash, err := cheap.Hash("pw")
+	require.NoError(t, err)
+	js := `{"issuer":"https://auth.example.com","clients":[
+	  {"id":"a","secret_hash":"` + secretHash + `","grants":["client_credentials"]},
+	  {"id":"b","secret_hash":"` + generatedHash + `","grants":["client_credentials"]}],
+	 "users":[{"id":"u","username":"ann","password_hash":"` + pwHash + `"}]}`
+
+	cfg, err := ParseConfig([]byte(js), cheap)
+	require.NoError(t, err)
+	clients := cfg.MintClients()
+	assert.Equal(t, secretHash, clients[0].SecretHash, "a pre-hashed secret is kept as given")
+	assert.Equal(t, generatedHash, clients[1].SecretHash)
+	assert.Equal(t, pwHash, cfg.MintUsers()[0].PasswordHash)
+	for _, tc := range []struct{ hash, plain string }{{secretHash, "s3cret"}, {generatedHash, generated}, {pwHash, "pw"}} {
+		ok, _, err := cheap.Verify(tc.hash, tc.plain)
+		require.NoError(t, err)
+		assert.True(t, ok)
+	}
+}
+
+func TestParseConfigRejects(t *testing.T) {
+	client := `{"id":"a","secret":"s","grants":["client_credentials"]}`
+	wrap := func(clients, users string) string {
+		return `{"issuer":"https://auth.example.com","clients":[` + clients + `],"users":[` + users + `]}`
+	}
+	tests := []struct {
+		name, json, want string
+	}{
+		{"empty", ``, "empty file"},
+		{"not json", `issuer: x`, "line 1, column 1"},
+		{"syntax error names the line", "{\n\"issuer\": \"https://a\",\n\"clients\": [,]}", "line 3"},
+		{"unknown top-level field", `{"issuer":"https://a","clients":[` + client + `],"isuer":"x"}`, `unknown field "isuer"`},
+		{"unknown client field", wrap(`{"id":"a","secret":"s","grants":["password"],"secrets":"x"}`, ``), `unknown field "secrets"`},
+		{"unknown user field", wrap(client, `{"id":"u","username":"x","password":"p","pasword":"p"}`), `unknown field "pasword"`},
+		{"trailing data", `{"issuer":"https://a","clients":[` + client + `]} {}`, "after the JSON object"},
+		{"wrong type", `{"issuer":"https://a","clients":[{"id":7,"secret":"s","grants":["password"]}]}`, "clients.id"},
+		{"duration as number", `{"issuer":"https://a","access_token_ttl":3600,"clients":[` + client + `]}`, `duration string like "1h"`},
+		{"bad duration", `{"issuer":"https://a","access_token_ttl":"1 hour","clients":[` + client + `]}`, `bad duration "1 hour"`},
+		{"duration under a second", wrap(`{"id":"a","secret":"s","grants":["password"],"access_token_ttl":"10ms"}`, ``), "under one second"},
+		{"no issuer", `{"clients":[` + client + `]}`, "issuer is required"},
+		{"relative issuer", `{"issuer":"auth.example.com","clients":[` + client + `]}`, "absolute http(s) URL"},
+		{"issuer with query", `{"issuer":"https://a/?x=1","clients":[` + client + `]}`, "without query"},
+		{"no clients", `{"issuer":"https://a","clients":[]}`, "at least one client"},
+		{"client without id", wrap(`{"secret":"s","grants":["password"]}`, ``), "clients[0]: id is required"},
+		{"duplicate client", wrap(client+","+client, ``), `clients[1] ("a"): duplicate id`},
+		{"client without secret", wrap(`{"id":"a","grants":["password"]}`, ``), "give secret or secret_hash"},
+		{"client with both", wrap(`{"id":"a","secret":"s","secret_hash":"$sha256$x","grants":["password"]}`, ``), "not both"},
+		{"unknown hash format", wrap(`{"id":"a","secret_hash":"5f4dcc3b5aa765d61d8327deb882cf99","grants":["password"]}`, ``), "secret_hash: unrecognised format"},
+		{"no grants", wrap(`{"id":"a","secret":"s"}`, ``), "grants is empty"},
+		{"unknown grant", wrap(`{"id":"a","secret":"s","grants":["pasword"]}`, ``), `unknown grant "pasword"`},
+		{"bad scope", wrap(`{"id":"a","secret":"s","grants":["password"],"scopes":["read write"]}`, ``), `scope "read write"`},
+		{"user without id", wrap(client, `{"username":"x","password":"p"}`), "users[0]: id is required"},
+		{"duplicate user", wrap(client, `{"id":"u","username":"x","password":"p"},{"id":"u","username":"y","password":"p"}`), "duplicate id"},
+		{"duplicate username", wrap(client, `{"id":"u","username":"x","password":"p"},{"id":"v","username":"x","password":"p"}`), `username "x" already belongs to user "u"`},
+		{"duplicate email", wrap(client, `{"id":"u","email":"x@y","password":"p"},{"id":"v","email":"x@y","password":"p"}`), `email "x@y" already belongs`},
+		{"user without login", wrap(client, `{"id":"u","password":"p"}`), "give a username, an email or both"},
+		{"user without password", wrap(client, `{"id":"u","username":"x"}`), "give password or password_hash"},
+		{"user with both", wrap(client, `{"id":"u","username":"x","password":"p","password_hash":"$argon2id$x"}`), "not both"},
+		{"bad password hash", wrap(client, `{"id":"u","username":"x","password_hash":"plaintext-by-mistake"}`), "password_hash: unrecognised format"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ParseConfig([]byte(tc.json), cheap)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+			assert.NotContains(t, err.Error(), "plaintext-by-mistake", "a hash field's value is never echoed")
+		})
+	}
+}
+
+func TestLoadConfigNamesTheFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "mint.json")
+	require.NoError(t, os.WriteFile(path, []byte(`{"issuer":"https://a","clients":[],"colour":"red"}`), 0o600))
+	_, err := LoadConfig(path, cheap)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), path)
+	assert.Contains(t, err.Error(), `unknown field "colour"`)
+
+	_, err = LoadConfig(filepath.Join(dir, "missing.json"), cheap)
+	require.Error(t, err)
+	assert.ErrorIs(t, err, os.ErrNotExist)
+}
+
+func TestDemoConfigCoversEverySeed(t *testing.T) {
+	cfg := demoConfig("http://127.0.0.1:8080")
+	require.NoError(t, cfg.prepare(cheap))
+	clients := map[string]*mint.Client{}
+	for _, c := range cfg.MintClients() {
+		clients[c.ID] = c
+	}
+	tests := []struct {
+		name, id, secret string
+		grants           []string
+	}{
+		{"seed 000", "bb145d5f", "bb145d5fxyz", []string{"silent_password"}},
+		{"seed 001", "6f7503fc-2cc1-4cf1-b45c-e50f324bf8ca.library.apps", "b3209806-42da-402d-92dc-ab2f3ef8608b", []string{"client_credentials"}},
+		{"seed 002", "1", demoEventhosClientSecret, []string{"client_credentials", "password"}},
+		{"seed 003", demoDjangoClientID, demoDjangoClientSecret, []string{"password", "refresh_token"}},
+		{"seed 004", "138", "e8b9ca24f1b590af67e6271297d6e1f7226625d61c5b5daa1b2f215464e292cf", []string{"password"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := clients[tc.id]
+			require.NotNil(t, c)
+			for _, g := range tc.grants {
+				assert.True(t, c.AllowsGrant(g), g)
+			}
+			ok, _, err := cheap.Verify(c.SecretHash, tc.secret)
+			require.NoError(t, err)
+			assert.True(t, ok)
+		})
+	}
+	ev := clients["1"]
+	assert.Equal(t, "Subject name", ev.Name)
+	assert.Equal(t, "Subject description", ev.Description)
+	assert.Equal(t, "clientIdentifier", ev.Identifier)
+	assert.Equal(t, []int{1, 2}, ev.Roles)
+	assert.Equal(t, []string{"read", "write"}, clients[demoDjangoClientID].Scopes)
+	assert.Equal(t, 604800*time.Second, clients["138"].AccessTokenTTL)
+
+	users := map[string]*mint.User{}
+	for _, u := range cfg.MintUsers() {
+		users[u.Username] = u
+	}
+	assert.Equal(t, "sanvi@828fligth.com", users["sanvi"].Email)
+	john := users["john_doe"]
+	require.NotNil(t, john)
+	assert.Equal(t, "john_doe@domain.com", john.Email)
+	assert.Equal(t, []int{3}, john.Roles)
+	ok, _, err := cheap.Verify(john.PasswordHash, "john_doe_secret")
+	require.NoError(t, err)
+	assert.True(t, ok)
+}
+
+func TestRedactDSN(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{"memory", "memory", "memory"},
+		{"sqlite", "sqlite:/tmp/mint.db", "sqlite:/tmp/mint.db"},
+		{"url password", "postgres://mint:hunter2@db:5432/mint?sslmode=disable", "postgres://mint:xxxxx@db:5432/mint?sslmode=disable"},
+		{"query password", "postgres://db/mint?password=hunter2&user=mint", "postgres://db/mint?password=xxxxx&user=mint"},
+		{"key value", "host=db user=mint password=hunter2 dbname=mint", "host=db user=mint password=xxxxx dbname=mint"},
+		{"quoted key value", "host=db password='hunter 2' dbname=mint", "host=db password=xxxxx dbname=mint"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := redactDSN(tc.in)
+			assert.Equal(t, tc.want, got)
+			assert.NotContains(t, got, "hunter")
+		})
+	}
+}

@@ -1,0 +1,40 @@
+// Command server is mint's reference server: every seed's token endpoint
+// at the seed's own path, the standard OAuth 2.0 token endpoint, and (as
+// they land) introspection, revocation, metadata, JWKS and a demo
+// resource behind the bearer middleware.
+//
+//	go run ./examples/server                      # built-in demo configuration
+//	go run ./examples/server -config mint.json    # your own clients and users
+//	go run ./examples/server -addr 0.0.0.0:9000   # listen elsewhere
+//
+// Without -config the server runs a demo configuration that covers every
+// seed and prints its credentials and ready-to-paste curl commands for
+// every mounted endpoint. The configuration file is JSON:
+//
+//	{
+//	  "issuer": "http://127.0.0.1:8080",
+//	  "audience": "demo-api",
+//	  "access_token_ttl": "1h",
+//	  "clients": [
+//	    {"id": "bb145d5f", "secret": "bb145d5fxyz", "name": "Library app",
+//	     "description": "Back office", "identifier": "library",
+//	     "grants": ["client_credentials", "password", "refresh_token", "silent_password"],
+//	     "scopes": ["read", "write"], "roles": [1, 2], "access_token_ttl": "604800s"}
+//	  ],
+//	  "users": [
+//	    {"id": "7", "username": "john_doe", "email": "john_doe@domain.com",
+//	     "password": "john_doe_secret", "roles": [3]}
+//	  ]
+//	}
+//
+// Unknown fields are rejected. "secret" and "password" may be given
+// already hashed as "secret_hash" and "password_hash" (mint.HashPassword's
+// argon2id, bcrypt, or mint.GenerateSecret's $sha256$); plaintexts are
+// hashed with argon2id at load and never kept. The issuer is used byte for
+// byte as every token's `iss`; it never comes from a request's Host header.
+// Tokens are signed with an EdDSA key generated at start.
+//
+// The server logs one line per request to stderr (method, path, status,
+// duration; never a query string, header or body) and shuts down
+// gracefully on SIGINT or SIGTERM.
+package main
