@@ -23,6 +23,7 @@ const (
 	KindExpiredRefreshToken             // refresh token past its expiry
 	KindRevokedRefreshToken             // refresh token revoked or replayed (family revoked)
 	KindThrottled                       // too many failures; retry later
+	KindMethodNotAllowed                // the endpoint answers POST only (HTTP 405)
 	kindCount
 )
 
@@ -44,6 +45,7 @@ var kindInfo = [kindCount]struct {
 	KindExpiredRefreshToken: {"expired_refresh_token", "invalid_grant", "the refresh token is invalid", 400},
 	KindRevokedRefreshToken: {"revoked_refresh_token", "invalid_grant", "the refresh token is invalid", 400},
 	KindThrottled:           {"throttled", "temporarily_unavailable", "too many requests, retry later", 429},
+	KindMethodNotAllowed:    {"method_not_allowed", "invalid_request", "the method is not allowed, use POST", 405},
 }
 
 // String returns the kind's name, e.g. "secret_mismatch".
@@ -102,6 +104,7 @@ var (
 	ErrExpiredRefreshToken = &Error{Kind: KindExpiredRefreshToken}
 	ErrRevokedRefreshToken = &Error{Kind: KindRevokedRefreshToken}
 	ErrThrottled           = &Error{Kind: KindThrottled}
+	ErrMethodNotAllowed    = &Error{Kind: KindMethodNotAllowed}
 )
 
 // Error returns the public message, prefixed with "mint: ". It contains

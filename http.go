@@ -2,7 +2,9 @@ package mint
 
 import (
 	"encoding/json"
+	"log/slog"
 	"net/http"
+	"slices"
 )
 
 // writeJSON writes v as the JSON answer of a token-style endpoint, with
@@ -20,4 +22,77 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	h.Set("Pragma", "no-cache")
 	w.WriteHeader(status)
 	_, _ = w.Write(append(body, '\n'))
+}
+
+// TokenHandler is the token endpoint (RFC 6749 section 3.2) of one mount:
+// it decodes the request with its Dialect, refuses grants the mount does
+// not serve, runs the Issuer and answers in the Dialect's shape. It keeps
+// the rules of every dialect: POST only (405 with Allow: POST otherwise),
+// a body of at most 64 KiB, malformed bodies, duplicate parameters,
+// credentials in the URL query and two client-authentication methods
+// refused as bad requests, and Content-Type: application/json,
+// Cache-Control: no-store and Pragma: no-cache on every answer. A server
+// failure is logged with its cause, never with a secret.
+//
+//	mux.Handle("POST /oauth2/token", mint.TokenHandler{Issuer: issuer})
+//	mux.Handle("/auth/token", mint.TokenHandler{Issuer: issuer,
+//		Dialect: mint.NewEventhosDialect(),
+//		Grants:  []string{mint.GrantClientCredentials, mint.GrantPassword}})
+type TokenHandler struct {
+	// Issuer runs the requests. Required.
+	Issuer *Issuer
+	// Dialect puts the endpoint on the wire. Default: OAuth2Dialect{}.
+	Dialect Dialect
+	// Grants are the grant types this mount serves; any other is answered
+	// as an unsupported grant type. Default (nil): every grant the Issuer
+	// knows.
+	Grants []string
+	// Logger receives server-side failures. Default: the Issuer's logger.
+	Logger *slog.Logger
+}
+
+// ServeHTTP implements http.Handler.
+func (h TokenHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	d := h.Dialect
+	if d == nil {
+		d = OAuth2Dialect{}
+	}
+	if r.Method != http.MethodPost {
+		d.WriteError(w, r, ErrMethodNotAllowed)
+		return
+	}
+	req, err := d.DecodeTokenRequest(w, r)
+	if err != nil {
+		h.fail(w, r, d, req, err)
+		return
+	}
+	if req.GrantType != "" && h.Grants != nil && !slices.Contains(h.Grants, req.GrantType) {
+		h.fail(w, r, d, req, ErrUnsupportedGrant)
+		return
+	}
+	tok, err := h.Issuer.Token(r.Context(), req)
+	if err != nil {
+		h.fail(w, r, d, req, err)
+		return
+	}
+	d.WriteToken(w, r, tok)
+}
+
+// fail logs a server-side failure and writes err in the dialect's shape.
+func (h TokenHandler) fail(w http.ResponseWriter, r *http.Request, d Dialect, req *TokenRequest, err error) {
+	e := AsError(err)
+	logger := h.Logger
+	if logger == nil {
+		logger = h.Issuer.Logger()
+	}
+	attrs := []any{slog.String("kind", e.Kind.String()), slog.String("path", r.URL.Path)}
+	if req != nil {
+		attrs = append(attrs, slog.Any("request", *req))
+	}
+	if e.Kind == KindServerError {
+		logger.ErrorContext(r.Context(), "mint: token request failed", append(attrs, slog.Any("error", e.Err))...)
+	} else {
+		logger.DebugContext(r.Context(), "mint: token request refused", attrs...)
+	}
+	d.WriteError(w, r, e)
 }
