@@ -1,6 +1,9 @@
 package mint
 
-import "errors"
+import (
+	"errors"
+	"time"
+)
 
 // Kind classifies an Error finely enough for any dialect to pick its own
 // code: the OAuth 2.0 dialect folds client-not-found and secret-mismatch
@@ -86,6 +89,15 @@ type Error struct {
 	Description string
 	// Err is the internal cause, if any.
 	Err error
+	// RetryAfter, for KindThrottled, is how long the client should wait
+	// before trying again; dialects send it as a Retry-After header in
+	// whole seconds (RFC 9110 section 10.2.3).
+	RetryAfter time.Duration
+
+	// For audit events only (audit.go), never serialized: the user the
+	// failure concerns, and whether it is a detected refresh-token replay.
+	userID string
+	replay bool
 }
 
 // Sentinels for errors.Is: an *Error matches the sentinel of its Kind.

@@ -122,7 +122,10 @@ func (iss *Issuer) userByLogin(ctx context.Context, username, email string) (*Us
 		u, err = iss.store.UserByEmail(ctx, email)
 	}
 	if errors.Is(err, ErrNotFound) {
-		_, _, _ = iss.cfg.hasher.Verify(iss.dummy, "x")
+		// limit.go: verify waits for a hashing slot and may refuse.
+		if _, _, err := iss.verify(ctx, iss.dummy, "x", limitKeysFrom(ctx).user); errors.Is(err, ErrThrottled) {
+			return nil, err
+		}
 		return nil, &Error{Kind: KindUserNotFound}
 	}
 	if err != nil {
@@ -132,14 +135,19 @@ func (iss *Issuer) userByLogin(ctx context.Context, username, email string) (*Us
 }
 
 // VerifyPassword checks a user's password in constant time and upgrades
-// an outdated hash when the store can. Extension grants may use it.
+// an outdated hash when the store can. Extension grants may use it. The
+// verification counts against the bound of WithHashConcurrency; a request
+// that waited too long gets an *Error of KindThrottled.
 func (iss *Issuer) VerifyPassword(ctx context.Context, u *User, password string) error {
-	ok, rehash, err := iss.cfg.hasher.Verify(u.PasswordHash, password)
+	ok, rehash, err := iss.verify(ctx, u.PasswordHash, password, limitKeysFrom(ctx).user) // limit.go
+	if errors.Is(err, ErrThrottled) {
+		return err
+	}
 	if err != nil {
 		return serverError(err)
 	}
 	if !ok {
-		return &Error{Kind: KindPasswordMismatch}
+		return &Error{Kind: KindPasswordMismatch, userID: u.ID} // userID: audit.go
 	}
 	if s, ok := iss.store.(PasswordRehasher); ok && rehash {
 		iss.rehash(ctx, password, func(h string) error { return s.UpdatePasswordHash(ctx, u.ID, h) })
@@ -215,7 +223,7 @@ func (iss *Issuer) refresh(ctx context.Context, r *TokenRequest, client *Client)
 	if !rec.UsedAt.IsZero() {
 		spend = iss.graceSuccessor(ctx, rec, now)
 		if spend == nil {
-			return nil, iss.replayed(ctx, rec.Family)
+			return nil, iss.replayed(ctx, rec)
 		}
 	}
 	// RFC 6749 section 6: the new scope must not exceed the original.
@@ -243,7 +251,7 @@ func (iss *Issuer) refresh(ctx context.Context, r *TokenRequest, client *Client)
 	next.Family, next.Parent = rec.Family, rec.Digest
 	switch err := iss.store.RotateRefreshToken(ctx, spend.Digest, next); {
 	case errors.Is(err, ErrTokenUsed):
-		return nil, iss.replayed(ctx, rec.Family)
+		return nil, iss.replayed(ctx, rec)
 	case errors.Is(err, ErrNotFound):
 		return nil, &Error{Kind: KindInvalidRefreshToken}
 	case err != nil:
@@ -270,12 +278,14 @@ func (iss *Issuer) graceSuccessor(ctx context.Context, rec *RefreshToken, now ti
 	return next
 }
 
-// replayed revokes a family whose spent token was presented again.
-func (iss *Issuer) replayed(ctx context.Context, family string) error {
-	if err := iss.store.RevokeRefreshFamily(ctx, family); err != nil {
+// replayed revokes the family of rec, a spent token presented again. The
+// error is marked for the audit hook (EventRefreshReuse, audit.go).
+func (iss *Issuer) replayed(ctx context.Context, rec *RefreshToken) error {
+	if err := iss.store.RevokeRefreshFamily(ctx, rec.Family); err != nil {
 		return serverError(err)
 	}
-	return &Error{Kind: KindRevokedRefreshToken, Description: "the refresh token was already used"}
+	return &Error{Kind: KindRevokedRefreshToken, Description: "the refresh token was already used",
+		userID: rec.UserID, replay: true}
 }
 
 func intersect(scope, allowed []string) []string {

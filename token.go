@@ -22,6 +22,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/url"
+	"runtime"
 	"strings"
 	"time"
 )
@@ -36,6 +37,8 @@ type Issuer struct {
 	cfg    config
 	grants map[string]Grant
 	dummy  string // hash verified when the client or user is unknown
+	// hashSlots bounds concurrent hash computations (limit.go).
+	hashSlots chan struct{}
 }
 
 type config struct {
@@ -50,6 +53,9 @@ type config struct {
 	logger      *slog.Logger
 	extra       map[string]Grant
 	dummyClient string
+	limiter     Limiter   // limit.go
+	hashSlots   int       // limit.go
+	audit       AuditFunc // audit.go
 }
 
 // Option configures an Issuer. Options validate their arguments and New
@@ -210,6 +216,7 @@ func New(store Store, signer Signer, opts ...Option) (*Issuer, error) {
 		hasher:     DefaultArgon2id,
 		logger:     slog.Default(),
 		extra:      map[string]Grant{},
+		hashSlots:  runtime.NumCPU(),
 	}
 	for _, o := range opts {
 		if err := o(&cfg); err != nil {
@@ -219,6 +226,12 @@ func New(store Store, signer Signer, opts ...Option) (*Issuer, error) {
 	if cfg.audience == nil {
 		cfg.audience = []string{cfg.issuer}
 	}
+	if cfg.limiter == nil {
+		cfg.limiter = NewMemoryLimiter(Backoff{})
+	}
+	if cfg.audit == nil {
+		cfg.audit = LogAudit(cfg.logger)
+	}
 	dummy, err := cfg.hasher.Hash(randomString(16))
 	if err != nil {
 		return nil, err
@@ -226,7 +239,8 @@ func New(store Store, signer Signer, opts ...Option) (*Issuer, error) {
 	if cfg.dummyClient == "" {
 		cfg.dummyClient = dummy
 	}
-	iss := &Issuer{store: store, signer: signer, cfg: cfg, dummy: dummy, grants: map[string]Grant{}}
+	iss := &Issuer{store: store, signer: signer, cfg: cfg, dummy: dummy, grants: map[string]Grant{},
+		hashSlots: make(chan struct{}, cfg.hashSlots)}
 	for name, g := range builtinGrants {
 		iss.grants[name] = g
 	}
@@ -344,13 +358,28 @@ func (t *Token) ScopeString() string { return strings.Join(t.Scope, " ") }
 // Token runs a token request: authenticate the client, check it may use
 // the grant, run the grant, decide the scope, sign the access token and
 // store the refresh token, in that order. Every failure is an *Error.
+// Before any secret or password is checked the Limiter is consulted, and
+// the outcome is reported to the audit hook.
 func (iss *Issuer) Token(ctx context.Context, r *TokenRequest) (*Token, error) {
+	tok, err := iss.token(ctx, r)
+	iss.auditToken(ctx, r, tok, err) // audit.go
+	return tok, err
+}
+
+func (iss *Issuer) token(ctx context.Context, r *TokenRequest) (*Token, error) {
 	if r.GrantType == "" {
 		return nil, missing("grant_type")
 	}
 	grant, ok := iss.grants[r.GrantType]
 	if !ok && r.GrantType != GrantRefreshToken {
 		return nil, &Error{Kind: KindUnsupportedGrant}
+	}
+	// Throttling (limit.go): refuse a blocked client or login before any
+	// hashing; the keys ride in ctx so that every hash verification below
+	// can check them again after waiting for a hashing slot.
+	ctx, err := iss.admit(ctx, r.ClientID, loginName(r))
+	if err != nil {
+		return nil, err
 	}
 	client, err := iss.authenticateClient(ctx, r.ClientID, r.ClientSecret)
 	if err != nil {
@@ -363,6 +392,7 @@ func (iss *Issuer) Token(ctx context.Context, r *TokenRequest) (*Token, error) {
 		return iss.refresh(ctx, r, client)
 	}
 	auth, err := grant.Authorize(ctx, iss, r, client)
+	iss.limitUserSucceeded(ctx, auth, err) // limit.go
 	if err != nil {
 		return nil, AsError(err)
 	}
@@ -389,10 +419,21 @@ func (iss *Issuer) Token(ctx context.Context, r *TokenRequest) (*Token, error) {
 // AuthenticateClient checks a client's id and secret (RFC 6749 section
 // 2.3.1), for endpoints other than the token endpoint (introspection,
 // revocation). An unknown client costs one hash verification, like a wrong
-// secret. Failures are *Error of KindMissingField, KindClientNotFound or
-// KindSecretMismatch.
+// secret. Failures are *Error of KindMissingField, KindClientNotFound,
+// KindSecretMismatch or KindThrottled.
+//
+// It is throttled by the Limiter like the token endpoint, and failures are
+// reported to the audit hook (see ContextWithRequestInfo).
 func (iss *Issuer) AuthenticateClient(ctx context.Context, id, secret string) (*Client, error) {
-	return iss.authenticateClient(ctx, id, secret)
+	ctx, err := iss.admit(ctx, id, "")
+	if err == nil {
+		var c *Client
+		if c, err = iss.authenticateClient(ctx, id, secret); err == nil {
+			return c, nil
+		}
+	}
+	iss.auditClient(ctx, id, err) // audit.go
+	return nil, err
 }
 
 func (iss *Issuer) authenticateClient(ctx context.Context, id, secret string) (*Client, error) {
@@ -404,19 +445,26 @@ func (iss *Issuer) authenticateClient(ctx context.Context, id, secret string) (*
 	}
 	client, err := iss.store.Client(ctx, id)
 	if errors.Is(err, ErrNotFound) {
-		_, _, _ = iss.cfg.hasher.Verify(iss.cfg.dummyClient, secret)
+		// Same cost as a wrong secret: one verification, one failure.
+		if _, _, err := iss.verify(ctx, iss.cfg.dummyClient, secret, ClientLimitKey(id)); errors.Is(err, ErrThrottled) {
+			return nil, err
+		}
 		return nil, &Error{Kind: KindClientNotFound}
 	}
 	if err != nil {
 		return nil, serverError(err)
 	}
-	ok, rehash, err := iss.cfg.hasher.Verify(client.SecretHash, secret)
+	ok, rehash, err := iss.verify(ctx, client.SecretHash, secret, ClientLimitKey(id)) // limit.go
+	if errors.Is(err, ErrThrottled) {
+		return nil, err
+	}
 	if err != nil {
 		return nil, serverError(err)
 	}
 	if !ok {
 		return nil, &Error{Kind: KindSecretMismatch}
 	}
+	iss.limitSucceeded(ctx, ClientLimitKey(id))
 	if s, ok := iss.store.(SecretRehasher); ok && rehash {
 		iss.rehash(ctx, secret, func(h string) error { return s.UpdateSecretHash(ctx, client.ID, h) })
 	}
@@ -426,7 +474,11 @@ func (iss *Issuer) authenticateClient(ctx context.Context, id, secret string) (*
 // rehash stores a fresh hash of plain through update. A failure is logged,
 // not returned: the login itself succeeded.
 func (iss *Issuer) rehash(ctx context.Context, plain string, update func(string) error) {
+	if _, err := iss.acquire(ctx); err != nil {
+		return // busy: upgrade the hash at a later login
+	}
 	h, err := iss.cfg.hasher.Hash(plain)
+	iss.release()
 	if err == nil {
 		err = update(h)
 	}

@@ -1,0 +1,197 @@
+package mint
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+)
+
+// EventType names what an audit Event records.
+type EventType string
+
+// The audit events the Issuer reports (RFC 6819 section 5.1.4.2 and
+// RFC 9700 section 4.14.2 ask for detection of these).
+const (
+	// EventTokenIssued: a token request succeeded.
+	EventTokenIssued EventType = "token_issued"
+	// EventAuthFailed: a client secret, a password or a refresh token was
+	// refused; Event.Kind says which (KindClientNotFound,
+	// KindSecretMismatch, KindUserNotFound, KindPasswordMismatch,
+	// KindInvalidRefreshToken, KindExpiredRefreshToken,
+	// KindRevokedRefreshToken).
+	EventAuthFailed EventType = "auth_failed"
+	// EventThrottled: the Limiter refused the request before any secret
+	// was checked, or the server was too busy hashing; Event.RetryAfter
+	// says for how long.
+	EventThrottled EventType = "throttled"
+	// EventRefreshReuse: a refresh token that was already rotated was
+	// presented again and its whole family was revoked (RFC 9700 section
+	// 4.14.2).
+	EventRefreshReuse EventType = "refresh_token_reuse"
+	// EventTokenRevoked: a token was revoked on request (RFC 7009).
+	EventTokenRevoked EventType = "token_revoked"
+)
+
+// Event is one audit record. It identifies who asked for what and how it
+// ended, and never holds a secret, a password or a token: TokenID is the
+// access token's jti, an identifier that grants nothing.
+type Event struct {
+	Type EventType
+	Time time.Time
+	// ClientID is the client id the request named (perhaps unknown).
+	ClientID string
+	// UserID is the resource owner's id, when one was identified.
+	UserID string
+	// Grant is the grant_type of a token request.
+	Grant string
+	// RequestID and RemoteAddr come from the TokenRequest, or from
+	// ContextWithRequestInfo for the other endpoints.
+	RequestID, RemoteAddr string
+	// Outcome is "success", or the name of the failure's Kind
+	// ("secret_mismatch", "throttled", ...).
+	Outcome string
+	// Kind is the failure's kind; meaningless when Outcome is "success".
+	Kind Kind
+	// TokenID is the jti of the access token issued or revoked, if any.
+	TokenID string
+	// RetryAfter is how long a throttled client must wait.
+	RetryAfter time.Duration
+}
+
+// LogValue implements slog.LogValuer: every non-empty field.
+func (e Event) LogValue() slog.Value {
+	attrs := make([]slog.Attr, 0, 10)
+	attrs = append(attrs, slog.String("event", string(e.Type)), slog.String("outcome", e.Outcome))
+	add := func(k, v string) {
+		if v != "" {
+			attrs = append(attrs, slog.String(k, v))
+		}
+	}
+	add("client_id", e.ClientID)
+	add("user_id", e.UserID)
+	add("grant_type", e.Grant)
+	add("request_id", e.RequestID)
+	add("remote_addr", e.RemoteAddr)
+	add("jti", e.TokenID)
+	if e.RetryAfter > 0 {
+		attrs = append(attrs, slog.Duration("retry_after", e.RetryAfter))
+	}
+	return slog.GroupValue(attrs...)
+}
+
+// AuditFunc receives audit events. It is called synchronously on the
+// request's goroutine: it must be quick and safe for concurrent use.
+type AuditFunc func(ctx context.Context, e Event)
+
+// WithAudit sets the audit hook. Default: every event is logged to the
+// Issuer's logger (WithLogger) as "mint: audit" with the event's fields
+// under "audit": token_issued and token_revoked at Info, the others at
+// Warn.
+func WithAudit(f AuditFunc) Option {
+	return func(c *config) error {
+		if f == nil {
+			return errors.New("mint: nil audit hook")
+		}
+		c.audit = f
+		return nil
+	}
+}
+
+// LogAudit returns the default audit hook: it logs every event to l.
+func LogAudit(l *slog.Logger) AuditFunc {
+	return func(ctx context.Context, e Event) {
+		level := slog.LevelWarn
+		if e.Type == EventTokenIssued || e.Type == EventTokenRevoked {
+			level = slog.LevelInfo
+		}
+		l.LogAttrs(ctx, level, "mint: audit", slog.Any("audit", e))
+	}
+}
+
+type requestInfoCtx struct{}
+
+type requestInfo struct{ id, remote string }
+
+// ContextWithRequestInfo returns ctx carrying a request id and remote
+// address for the audit events of calls that take no TokenRequest
+// (AuthenticateClient, revocation, introspection).
+func ContextWithRequestInfo(ctx context.Context, requestID, remoteAddr string) context.Context {
+	return context.WithValue(ctx, requestInfoCtx{}, requestInfo{requestID, remoteAddr})
+}
+
+// Audit reports an event through the audit hook, filling in Time,
+// Outcome, and RequestID and RemoteAddr from ContextWithRequestInfo when
+// they are empty. The endpoints beside the token endpoint (revocation)
+// and extension grants use it.
+func (iss *Issuer) Audit(ctx context.Context, e Event) {
+	if e.Time.IsZero() {
+		e.Time = iss.cfg.now()
+	}
+	if info, ok := ctx.Value(requestInfoCtx{}).(requestInfo); ok {
+		if e.RequestID == "" {
+			e.RequestID = info.id
+		}
+		if e.RemoteAddr == "" {
+			e.RemoteAddr = info.remote
+		}
+	}
+	if e.Outcome == "" {
+		e.Outcome = "success"
+		if e.Type != EventTokenIssued && e.Type != EventTokenRevoked {
+			e.Outcome = e.Kind.String()
+		}
+	}
+	iss.cfg.audit(ctx, e)
+}
+
+// auditKind reports whether a failure of this kind is an authentication
+// failure worth an event.
+func auditKind(k Kind) (EventType, bool) {
+	switch k {
+	case KindClientNotFound, KindSecretMismatch, KindUserNotFound, KindPasswordMismatch,
+		KindInvalidRefreshToken, KindExpiredRefreshToken, KindRevokedRefreshToken:
+		return EventAuthFailed, true
+	case KindThrottled:
+		return EventThrottled, true
+	}
+	return "", false
+}
+
+// auditToken reports the outcome of a token request.
+func (iss *Issuer) auditToken(ctx context.Context, r *TokenRequest, tok *Token, err error) {
+	e := Event{ClientID: r.ClientID, Grant: r.GrantType, RequestID: r.RequestID, RemoteAddr: r.RemoteAddr}
+	if err == nil {
+		e.Type, e.TokenID = EventTokenIssued, tok.ID
+		if tok.User != nil {
+			e.UserID = tok.User.ID
+		}
+		iss.Audit(ctx, e)
+		return
+	}
+	var me *Error
+	if !errors.As(err, &me) {
+		return
+	}
+	typ, ok := auditKind(me.Kind)
+	if me.replay {
+		typ, ok = EventRefreshReuse, true
+	}
+	if !ok {
+		return
+	}
+	e.Type, e.Kind, e.UserID, e.RetryAfter = typ, me.Kind, me.userID, me.RetryAfter
+	iss.Audit(ctx, e)
+}
+
+// auditClient reports a failed client authentication outside the token
+// endpoint (AuthenticateClient).
+func (iss *Issuer) auditClient(ctx context.Context, clientID string, err error) {
+	var me *Error
+	if !errors.As(err, &me) {
+		return
+	}
+	if typ, ok := auditKind(me.Kind); ok {
+		iss.Audit(ctx, Event{Type: typ, ClientID: clientID, Kind: me.Kind, RetryAfter: me.RetryAfter})
+	}
+}
