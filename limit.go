@@ -153,6 +153,13 @@ func (l *MemoryLimiter) Failed(_ context.Context, key string, now time.Time) err
 	return nil
 }
 
+// Len reports how many keys the limiter currently tracks.
+func (l *MemoryLimiter) Len() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.keys)
+}
+
 // Succeeded implements Limiter.
 func (l *MemoryLimiter) Succeeded(_ context.Context, key string) error {
 	l.mu.Lock()
@@ -338,17 +345,17 @@ func errBusy(err error) *Error {
 
 // verify runs one hash verification within the concurrency bound and,
 // when plain does not match, records a failure under failKey ("" for
-// none) before it frees the slot. A request that had to wait for a slot
-// checks its limiter keys again: a burst of guesses sent at once is cut
-// off as soon as the failures that came first block the key, and a
-// throttled request still costs no hashing.
+// none) before it frees the slot. Holding the slot, it checks the
+// request's limiter keys again: a burst of guesses sent at once is cut off
+// as soon as the failures that came first block the key (with one slot,
+// exactly Backoff.Threshold guesses get through), and a throttled request
+// still costs no hashing.
 func (iss *Issuer) verify(ctx context.Context, encoded, plain, failKey string) (ok, rehash bool, err error) {
-	waited, err := iss.acquire(ctx)
-	if err != nil {
+	if err := iss.acquire(ctx); err != nil {
 		return false, false, err
 	}
 	defer iss.release()
-	if keys := limitKeysFrom(ctx); waited && keys.client != "" {
+	if keys := limitKeysFrom(ctx); keys.client != "" {
 		if err := iss.checkLimits(ctx, keys.list()); err != nil {
 			return false, false, err
 		}
@@ -360,21 +367,16 @@ func (iss *Issuer) verify(ctx context.Context, encoded, plain, failKey string) (
 	return ok, rehash, err
 }
 
-// acquire takes a hashing slot, reporting whether it had to wait.
-func (iss *Issuer) acquire(ctx context.Context) (waited bool, err error) {
+// acquire takes a hashing slot, or gives up when ctx ends.
+func (iss *Issuer) acquire(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
-		return false, errBusy(err)
+		return errBusy(err)
 	}
 	select {
 	case iss.hashSlots <- struct{}{}:
-		return false, nil
-	default:
-	}
-	select {
-	case iss.hashSlots <- struct{}{}:
-		return true, nil
+		return nil
 	case <-ctx.Done():
-		return true, errBusy(ctx.Err())
+		return errBusy(ctx.Err())
 	}
 }
 

@@ -19,6 +19,7 @@ package mint
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/url"
@@ -317,6 +318,17 @@ func (r TokenRequest) LogValue() slog.Value {
 		slog.String("username", r.Username), slog.String("request_id", r.RequestID))
 }
 
+// MarshalJSON encodes what LogValue shows, never the secret, password or
+// refresh token, so that a request serialized by mistake leaks nothing.
+func (r TokenRequest) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		GrantType string `json:"grant_type"`
+		ClientID  string `json:"client_id"`
+		Username  string `json:"username,omitempty"`
+		RequestID string `json:"request_id,omitempty"`
+	}{r.GrantType, r.ClientID, r.Username, r.RequestID})
+}
+
 // Token is the wire-neutral result of a successful request.
 type Token struct {
 	AccessToken string
@@ -349,6 +361,16 @@ func (t Token) GoString() string { return t.String() }
 // LogValue implements slog.LogValuer without the tokens.
 func (t Token) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("jti", t.ID), slog.String("grant_type", t.GrantType))
+}
+
+// MarshalJSON encodes what LogValue shows, never the access or refresh
+// token: dialects write their own wire shapes, so a Token serialized
+// directly can only be one logged or stored by mistake.
+func (t Token) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		ID        string `json:"jti"`
+		GrantType string `json:"grant_type"`
+	}{t.ID, t.GrantType})
 }
 
 // ScopeString returns the granted scope space-separated, as RFC 6749
@@ -474,7 +496,7 @@ func (iss *Issuer) authenticateClient(ctx context.Context, id, secret string) (*
 // rehash stores a fresh hash of plain through update. A failure is logged,
 // not returned: the login itself succeeded.
 func (iss *Issuer) rehash(ctx context.Context, plain string, update func(string) error) {
-	if _, err := iss.acquire(ctx); err != nil {
+	if err := iss.acquire(ctx); err != nil {
 		return // busy: upgrade the hash at a later login
 	}
 	h, err := iss.cfg.hasher.Hash(plain)
