@@ -1,0 +1,164 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/mintauth/mint"
+)
+
+// UpsertClient adds the client, or replaces the stored client with the
+// same id.
+func (s *Store) UpsertClient(ctx context.Context, c *mint.Client) error {
+	if c == nil || c.ID == "" {
+		return errors.New("sqlstore: client without id")
+	}
+	grants, _ := json.Marshal(c.Grants)
+	scopes, _ := json.Marshal(c.Scopes)
+	roles, _ := json.Marshal(c.Roles)
+	defer s.lockWrites()()
+	_, err := s.db.ExecContext(ctx, `INSERT INTO mint_clients
+    (id, secret_hash, name, description, identifier, grants, scopes, roles, access_token_ttl)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+ON CONFLICT (id) DO UPDATE SET
+    secret_hash = excluded.secret_hash, name = excluded.name,
+    description = excluded.description, identifier = excluded.identifier,
+    grants = excluded.grants, scopes = excluded.scopes, roles = excluded.roles,
+    access_token_ttl = excluded.access_token_ttl`,
+		c.ID, c.SecretHash, c.Name, c.Description, c.Identifier,
+		string(grants), string(scopes), string(roles), int64(c.AccessTokenTTL))
+	if err != nil {
+		return fmt.Errorf("sqlstore: upsert client: %w", err)
+	}
+	return nil
+}
+
+// Client implements mint.ClientStore; the id is matched exactly.
+func (s *Store) Client(ctx context.Context, id string) (*mint.Client, error) {
+	var c mint.Client
+	var grants, scopes, roles string
+	var ttl int64
+	err := s.db.QueryRowContext(ctx, `SELECT id, secret_hash, name, description, identifier,
+    grants, scopes, roles, access_token_ttl FROM mint_clients WHERE id = $1`, id).
+		Scan(&c.ID, &c.SecretHash, &c.Name, &c.Description, &c.Identifier, &grants, &scopes, &roles, &ttl)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, mint.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: client: %w", err)
+	}
+	if err := unmarshalLists(&c.Grants, grants, &c.Scopes, scopes, &c.Roles, roles); err != nil {
+		return nil, fmt.Errorf("sqlstore: client %q: %w", c.ID, err)
+	}
+	c.AccessTokenTTL = time.Duration(ttl)
+	return &c, nil
+}
+
+// UpdateSecretHash implements mint.SecretRehasher.
+func (s *Store) UpdateSecretHash(ctx context.Context, clientID, hash string) error {
+	return s.updateOne(ctx, "UPDATE mint_clients SET secret_hash = $1 WHERE id = $2", hash, clientID)
+}
+
+// UpsertUser adds the user, or replaces the stored user with the same id.
+// It fails if another user has the same username, or an e-mail address
+// that differs only in case.
+func (s *Store) UpsertUser(ctx context.Context, u *mint.User) error {
+	if u == nil || u.ID == "" {
+		return errors.New("sqlstore: user without id")
+	}
+	roles, _ := json.Marshal(u.Roles)
+	defer s.lockWrites()()
+	_, err := s.db.ExecContext(ctx, `INSERT INTO mint_users
+    (id, username, email, email_key, password_hash, roles)
+VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (id) DO UPDATE SET
+    username = excluded.username, email = excluded.email, email_key = excluded.email_key,
+    password_hash = excluded.password_hash, roles = excluded.roles`,
+		u.ID, nullString(u.Username), nullString(u.Email), nullString(emailKey(u.Email)),
+		u.PasswordHash, string(roles))
+	if err != nil {
+		return fmt.Errorf("sqlstore: upsert user: %w", err)
+	}
+	return nil
+}
+
+// emailKey is the form e-mail addresses are compared in.
+func emailKey(email string) string { return strings.ToLower(email) }
+
+const userColumns = "id, username, email, password_hash, roles FROM mint_users"
+
+// User implements mint.UserStore; the id is matched exactly.
+func (s *Store) User(ctx context.Context, id string) (*mint.User, error) {
+	return s.user(ctx, "SELECT "+userColumns+" WHERE id = $1", id)
+}
+
+// UserByUsername implements mint.UserStore; the username is matched
+// exactly (case-sensitive).
+func (s *Store) UserByUsername(ctx context.Context, username string) (*mint.User, error) {
+	if username == "" {
+		return nil, mint.ErrNotFound
+	}
+	return s.user(ctx, "SELECT "+userColumns+" WHERE username = $1", username)
+}
+
+// UserByEmail implements mint.UserStore; the address is matched ignoring
+// case (strings.ToLower on both sides).
+func (s *Store) UserByEmail(ctx context.Context, email string) (*mint.User, error) {
+	if email == "" {
+		return nil, mint.ErrNotFound
+	}
+	return s.user(ctx, "SELECT "+userColumns+" WHERE email_key = $1", emailKey(email))
+}
+
+func (s *Store) user(ctx context.Context, query, arg string) (*mint.User, error) {
+	var u mint.User
+	var username, email sql.NullString
+	var roles string
+	err := s.db.QueryRowContext(ctx, query, arg).Scan(&u.ID, &username, &email, &u.PasswordHash, &roles)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, mint.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: user: %w", err)
+	}
+	u.Username, u.Email = username.String, email.String
+	if err := json.Unmarshal([]byte(roles), &u.Roles); err != nil {
+		return nil, fmt.Errorf("sqlstore: user %q roles: %w", u.ID, err)
+	}
+	return &u, nil
+}
+
+// UpdatePasswordHash implements mint.PasswordRehasher.
+func (s *Store) UpdatePasswordHash(ctx context.Context, userID, hash string) error {
+	return s.updateOne(ctx, "UPDATE mint_users SET password_hash = $1 WHERE id = $2", hash, userID)
+}
+
+// updateOne runs an UPDATE of one row by id; no row is ErrNotFound.
+func (s *Store) updateOne(ctx context.Context, query, value, id string) error {
+	defer s.lockWrites()()
+	res, err := s.db.ExecContext(ctx, query, value, id)
+	if err != nil {
+		return fmt.Errorf("sqlstore: update: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("sqlstore: update: %w", err)
+	} else if n == 0 {
+		return mint.ErrNotFound
+	}
+	return nil
+}
+
+// unmarshalLists decodes pairs of (destination, JSON text).
+func unmarshalLists(pairs ...any) error {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if err := json.Unmarshal([]byte(pairs[i+1].(string)), pairs[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,190 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/mintauth/mint"
+)
+
+const insertToken = `INSERT INTO mint_refresh_tokens
+    (digest, family, parent_digest, next_digest, client_id, user_id, grant_type, scope,
+     issued_at, expires_at, used_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`
+
+// execer is what *sql.DB and *sql.Tx have in common.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+func saveToken(ctx context.Context, db execer, t *mint.RefreshToken) error {
+	scope, _ := json.Marshal(t.Scope)
+	_, err := db.ExecContext(ctx, insertToken,
+		t.Digest, t.Family, t.Parent, t.Next, t.ClientID, t.UserID, t.Grant, string(scope),
+		nanos(t.IssuedAt), nanos(t.ExpiresAt), nullNanos(t.UsedAt))
+	return err
+}
+
+// SaveRefreshToken implements mint.RefreshTokenStore.
+func (s *Store) SaveRefreshToken(ctx context.Context, t *mint.RefreshToken) error {
+	defer s.lockWrites()()
+	if err := saveToken(ctx, s.db, t); err != nil {
+		return fmt.Errorf("sqlstore: save refresh token: %w", err)
+	}
+	return nil
+}
+
+// RefreshToken implements mint.RefreshTokenStore. Revoked is true when the
+// token's family was revoked.
+func (s *Store) RefreshToken(ctx context.Context, digest string) (*mint.RefreshToken, error) {
+	var t mint.RefreshToken
+	var scope string
+	var issued, expires int64
+	var used sql.NullInt64
+	err := s.db.QueryRowContext(ctx, `SELECT t.digest, t.family, t.parent_digest, t.next_digest,
+    t.client_id, t.user_id, t.grant_type, t.scope, t.issued_at, t.expires_at, t.used_at,
+    EXISTS (SELECT 1 FROM mint_revoked_families f WHERE f.family = t.family)
+FROM mint_refresh_tokens t WHERE t.digest = $1`, digest).
+		Scan(&t.Digest, &t.Family, &t.Parent, &t.Next, &t.ClientID, &t.UserID, &t.Grant, &scope,
+			&issued, &expires, &used, &t.Revoked)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, mint.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: refresh token: %w", err)
+	}
+	if err := json.Unmarshal([]byte(scope), &t.Scope); err != nil {
+		return nil, fmt.Errorf("sqlstore: refresh token scope: %w", err)
+	}
+	t.IssuedAt, t.ExpiresAt = fromNanos(issued), fromNanos(expires)
+	if used.Valid {
+		t.UsedAt = fromNanos(used.Int64)
+	}
+	return &t, nil
+}
+
+// RotateRefreshToken implements mint.RefreshTokenStore in one
+// transaction: a conditional UPDATE spends the old token only if it is
+// unused and its family not revoked (concurrent callers wait on the row
+// lock and then find it spent), and the successor is inserted. Either both
+// happen or neither does. A token that cannot be spent gives
+// mint.ErrTokenUsed, an unknown one mint.ErrNotFound.
+func (s *Store) RotateRefreshToken(ctx context.Context, old string, next *mint.RefreshToken) error {
+	defer s.lockWrites()()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlstore: rotate refresh token: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // no-op after Commit
+	res, err := tx.ExecContext(ctx, `UPDATE mint_refresh_tokens SET used_at = $1, next_digest = $2
+WHERE digest = $3 AND used_at IS NULL
+  AND NOT EXISTS (SELECT 1 FROM mint_revoked_families f WHERE f.family = mint_refresh_tokens.family)`,
+		nanos(next.IssuedAt), next.Digest, old)
+	if err != nil {
+		return fmt.Errorf("sqlstore: rotate refresh token: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("sqlstore: rotate refresh token: %w", err)
+	}
+	if n == 0 {
+		var one int
+		err := tx.QueryRowContext(ctx, "SELECT 1 FROM mint_refresh_tokens WHERE digest = $1", old).Scan(&one)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			return mint.ErrNotFound
+		case err != nil:
+			return fmt.Errorf("sqlstore: rotate refresh token: %w", err)
+		}
+		return mint.ErrTokenUsed
+	}
+	if err := saveToken(ctx, tx, next); err != nil {
+		return fmt.Errorf("sqlstore: rotate refresh token: save successor: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlstore: rotate refresh token: commit: %w", err)
+	}
+	return nil
+}
+
+// RevokeRefreshFamily implements mint.RefreshTokenStore with one INSERT:
+// a row in mint_revoked_families revokes every token of the family, those
+// already stored and any rotated in later.
+func (s *Store) RevokeRefreshFamily(ctx context.Context, family string) error {
+	defer s.lockWrites()()
+	_, err := s.db.ExecContext(ctx, `INSERT INTO mint_revoked_families (family, revoked_at)
+VALUES ($1, $2) ON CONFLICT (family) DO NOTHING`, family, nanos(s.now()))
+	if err != nil {
+		return fmt.Errorf("sqlstore: revoke refresh family: %w", err)
+	}
+	return nil
+}
+
+// DenyAccessToken implements mint.AccessTokenDenyList (RFC 7009): jti is
+// denied until Prune removes it after until.
+func (s *Store) DenyAccessToken(ctx context.Context, jti string, until time.Time) error {
+	defer s.lockWrites()()
+	_, err := s.db.ExecContext(ctx, `INSERT INTO mint_denied_access_tokens (jti, expires_at)
+VALUES ($1, $2) ON CONFLICT (jti) DO UPDATE SET expires_at = excluded.expires_at`, jti, nanos(until))
+	if err != nil {
+		return fmt.Errorf("sqlstore: deny access token: %w", err)
+	}
+	return nil
+}
+
+// AccessTokenDenied implements mint.AccessTokenDenyList.
+func (s *Store) AccessTokenDenied(ctx context.Context, jti string) (bool, error) {
+	var one int
+	err := s.db.QueryRowContext(ctx, "SELECT 1 FROM mint_denied_access_tokens WHERE jti = $1", jti).Scan(&one)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("sqlstore: access token denied: %w", err)
+	}
+	return true, nil
+}
+
+// Pruned counts the rows Prune deleted.
+type Pruned struct {
+	RefreshTokens, RevokedFamilies, DeniedAccessTokens int64
+}
+
+// Prune deletes refresh tokens and deny-list entries that expired at or
+// before now, and the revocation marks of families with no token left, in
+// one transaction. Call it periodically from one replica or all: it is
+// idempotent.
+func (s *Store) Prune(ctx context.Context, now time.Time) (Pruned, error) {
+	defer s.lockWrites()()
+	var p Pruned
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return p, fmt.Errorf("sqlstore: prune: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // no-op after Commit
+	for _, step := range []struct {
+		query string
+		count *int64
+	}{
+		{"DELETE FROM mint_refresh_tokens WHERE expires_at <= $1", &p.RefreshTokens},
+		{"DELETE FROM mint_denied_access_tokens WHERE expires_at <= $1", &p.DeniedAccessTokens},
+		{`DELETE FROM mint_revoked_families WHERE revoked_at <= $1 AND NOT EXISTS
+    (SELECT 1 FROM mint_refresh_tokens t WHERE t.family = mint_revoked_families.family)`, &p.RevokedFamilies},
+	} {
+		res, err := tx.ExecContext(ctx, step.query, nanos(now))
+		if err != nil {
+			return Pruned{}, fmt.Errorf("sqlstore: prune: %w", err)
+		}
+		if *step.count, err = res.RowsAffected(); err != nil {
+			return Pruned{}, fmt.Errorf("sqlstore: prune: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return Pruned{}, fmt.Errorf("sqlstore: prune: %w", err)
+	}
+	return p, nil
+}
