@@ -49,8 +49,10 @@ func TestNewRejects(t *testing.T) {
 	for name, build := range map[string]func() (*sqlstore.Store, error){
 		"nil db":          func() (*sqlstore.Store, error) { return sqlstore.New(nil, sqlstore.SQLite) },
 		"unknown dialect": func() (*sqlstore.Store, error) { return sqlstore.New(db, sqlstore.Dialect(9)) },
-		"short key":       func() (*sqlstore.Store, error) { return sqlstore.New(db, sqlstore.SQLite, sqlstore.WithKeyEncryption([]byte("short"))) },
-		"nil clock":       func() (*sqlstore.Store, error) { return sqlstore.New(db, sqlstore.SQLite, sqlstore.WithClock(nil)) },
+		"short key": func() (*sqlstore.Store, error) {
+			return sqlstore.New(db, sqlstore.SQLite, sqlstore.WithKeyEncryption([]byte("short")))
+		},
+		"nil clock": func() (*sqlstore.Store, error) { return sqlstore.New(db, sqlstore.SQLite, sqlstore.WithClock(nil)) },
 	} {
 		_, err := build()
 		assert.Error(t, err, name)
