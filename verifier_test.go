@@ -1,0 +1,556 @@
+package mint_test
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mintauth/mint"
+)
+
+const (
+	rsIssuer   = "https://auth.example.com"
+	rsAudience = "api"
+)
+
+// rsClock is a settable clock shared by the Issuer and the Verifiers.
+type rsClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *rsClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+
+func (c *rsClock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+// rsFixture is an Issuer signing with an EdDSA key, with an RS256 key kept
+// for verification, a memory store with two clients and one user.
+type rsFixture struct {
+	store   *mint.MemoryStore
+	keys    *mint.KeySet
+	ed, rsa *mint.Key
+	issuer  *mint.Issuer
+	clock   *rsClock
+	secrets map[string]string
+}
+
+var rsRSAKey = sync.OnceValue(func() *mint.Key {
+	k, err := mint.GenerateKey(mint.RS256)
+	if err != nil {
+		panic(err)
+	}
+	return k
+})
+
+func newRSFixture(t testing.TB) *rsFixture {
+	t.Helper()
+	ed, err := mint.GenerateKey(mint.EdDSA)
+	require.NoError(t, err)
+	keys, err := mint.NewKeySet(ed, rsRSAKey())
+	require.NoError(t, err)
+	f := &rsFixture{
+		store: mint.NewMemoryStore(), keys: keys, ed: ed, rsa: rsRSAKey(),
+		clock:   &rsClock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)},
+		secrets: map[string]string{},
+	}
+	hasher := mint.Argon2id{Memory: 64, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}
+	for _, id := range []string{"app", "other"} {
+		secret, hash, err := mint.GenerateSecret()
+		require.NoError(t, err)
+		f.secrets[id] = secret
+		f.store.PutClient(&mint.Client{ID: id, SecretHash: hash, Scopes: []string{"read", "write"},
+			Grants: []string{mint.GrantClientCredentials, mint.GrantPassword, mint.GrantRefreshToken}})
+	}
+	pw, err := hasher.Hash("pw")
+	require.NoError(t, err)
+	f.store.PutUser(&mint.User{ID: "u1", Username: "alice", PasswordHash: pw})
+	f.issuer, err = mint.New(f.store, keys, mint.WithIssuer(rsIssuer), mint.WithAudience(rsAudience),
+		mint.WithClock(f.clock.Now), mint.WithHasher(hasher), mint.WithUnknownClientHash(mint.HashGeneratedSecret("x")))
+	require.NoError(t, err)
+	return f
+}
+
+// accessToken mints a client_credentials token for the client.
+func (f *rsFixture) accessToken(t testing.TB, client string, scope ...string) *mint.Token {
+	t.Helper()
+	tok, err := f.issuer.Token(context.Background(), &mint.TokenRequest{GrantType: mint.GrantClientCredentials,
+		ClientID: client, ClientSecret: f.secrets[client], Scope: scope})
+	require.NoError(t, err)
+	return tok
+}
+
+// userToken mints a password-grant token, with a refresh token.
+func (f *rsFixture) userToken(t testing.TB, client string) *mint.Token {
+	t.Helper()
+	tok, err := f.issuer.Token(context.Background(), &mint.TokenRequest{GrantType: mint.GrantPassword,
+		ClientID: client, ClientSecret: f.secrets[client], Username: "alice", Password: "pw"})
+	require.NoError(t, err)
+	require.NotEmpty(t, tok.RefreshToken)
+	return tok
+}
+
+// jwksServer serves the fixture's JWKS and counts the fetches.
+func (f *rsFixture) jwksServer(t testing.TB) (*httptest.Server, *atomic.Int32) {
+	var n atomic.Int32
+	h := mint.JWKSHandler(f.keys)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		h.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &n
+}
+
+// forge builds a compact JWS from a header and claims, signed by method
+// with key (no signature for "none").
+func forge(t testing.TB, header, claims map[string]any, method jwt.SigningMethod, key any) string {
+	t.Helper()
+	h, err := json.Marshal(header)
+	require.NoError(t, err)
+	c, err := json.Marshal(claims)
+	require.NoError(t, err)
+	signing := base64.RawURLEncoding.EncodeToString(h) + "." + base64.RawURLEncoding.EncodeToString(c)
+	if method == nil {
+		return signing + "."
+	}
+	sig, err := method.Sign(signing, key)
+	require.NoError(t, err)
+	return signing + "." + base64.RawURLEncoding.EncodeToString(sig)
+}
+
+// goodClaims are claims a mint token for rsIssuer/rsAudience would carry.
+func (f *rsFixture) goodClaims() map[string]any {
+	now := f.clock.Now()
+	return map[string]any{"iss": rsIssuer, "sub": "app", "aud": rsAudience, "client_id": "app",
+		"iat": now.Unix(), "exp": now.Add(time.Hour).Unix(), "jti": "j1", "scope": "read"}
+}
+
+func with(m map[string]any, kv ...any) map[string]any {
+	out := map[string]any{}
+	for k, v := range m {
+		out[k] = v
+	}
+	for i := 0; i < len(kv); i += 2 {
+		if kv[i+1] == nil {
+			delete(out, kv[i].(string))
+		} else {
+			out[kv[i].(string)] = kv[i+1]
+		}
+	}
+	return out
+}
+
+func TestVerifierAcceptsIssuedTokens(t *testing.T) {
+	f := newRSFixture(t)
+	srv, _ := f.jwksServer(t)
+	local, err := f.issuer.Verifier()
+	require.NoError(t, err)
+	remote, err := mint.NewRemoteVerifier(srv.URL, rsIssuer, rsAudience, mint.WithVerifierClock(f.clock.Now))
+	require.NoError(t, err)
+	tok := f.userToken(t, "app")
+	for name, v := range map[string]*mint.Verifier{"local": local, "remote": remote} {
+		t.Run(name, func(t *testing.T) {
+			c, err := v.Verify(context.Background(), tok.AccessToken)
+			require.NoError(t, err)
+			assert.Equal(t, rsIssuer, c.Issuer)
+			assert.Equal(t, "u1", c.Subject)
+			assert.Equal(t, "app", c.ClientID)
+			assert.Equal(t, []string{rsAudience}, c.Audience)
+			assert.Equal(t, "read write", c.Scope)
+			assert.Equal(t, tok.ID, c.ID)
+			assert.True(t, c.ExpiresAt.Equal(tok.ExpiresAt.Truncate(time.Second)))
+			assert.True(t, c.HasScope("read") && c.HasScope("write") && !c.HasScope("rea"))
+		})
+	}
+}
+
+func TestVerifierRefuses(t *testing.T) {
+	f := newRSFixture(t)
+	srv, _ := f.jwksServer(t)
+	good := f.accessToken(t, "app").AccessToken
+	parts := strings.Split(good, ".")
+	edHeader := map[string]any{"alg": "EdDSA", "kid": f.ed.ID(), "typ": "at+jwt"}
+	rsaDER, err := x509.MarshalPKIXPublicKey(f.rsa.Public())
+	require.NoError(t, err)
+	other, err := mint.GenerateKey(mint.EdDSA)
+	require.NoError(t, err)
+	now := f.clock.Now()
+
+	tamperedPayload := parts[0] + "." + base64.RawURLEncoding.EncodeToString(
+		[]byte(`{"iss":"`+rsIssuer+`","sub":"admin","aud":"api","exp":`+jsonInt(now.Add(time.Hour).Unix())+`,"client_id":"app","scope":"read write admin"}`)) + "." + parts[2]
+	sig := []byte(parts[2])
+	sig[5] ^= 'A' ^ 'B'
+	if sig[5] == parts[2][5] {
+		sig[5] ^= 1
+	}
+	tamperedSig := parts[0] + "." + parts[1] + "." + string(sig)
+
+	cases := []struct {
+		name, token, reason string
+		is                  error
+	}{
+		{"tampered payload", tamperedPayload, "signature is invalid", jwt.ErrTokenSignatureInvalid},
+		{"tampered signature", tamperedSig, "", nil},
+		{"alg none", forge(t, map[string]any{"alg": "none", "kid": f.ed.ID(), "typ": "at+jwt"}, f.goodClaims(), nil, nil),
+			"signature is invalid", nil},
+		{"alg none without kid", forge(t, map[string]any{"alg": "none", "typ": "at+jwt"}, f.goodClaims(), nil, nil), "", nil},
+		{"unknown key", forge(t, map[string]any{"alg": "EdDSA", "kid": other.ID(), "typ": "at+jwt"}, f.goodClaims(),
+			jwt.SigningMethodEdDSA, other.Private()), "", nil},
+		{"known kid, other key's signature", forge(t, edHeader, f.goodClaims(), jwt.SigningMethodEdDSA, other.Private()),
+			"signature is invalid", jwt.ErrTokenSignatureInvalid},
+		{"HMAC signed with the RSA public key", forge(t, map[string]any{"alg": "HS256", "kid": f.rsa.ID(), "typ": "at+jwt"},
+			f.goodClaims(), jwt.SigningMethodHS256, rsaDER), "", nil},
+		{"RS256 alg on the EdDSA kid", forge(t, map[string]any{"alg": "RS256", "kid": f.ed.ID(), "typ": "at+jwt"},
+			f.goodClaims(), jwt.SigningMethodRS256, f.rsa.Private()), "", nil},
+		{"expired", forge(t, edHeader, with(f.goodClaims(), "exp", now.Add(-3*time.Second).Unix()), jwt.SigningMethodEdDSA, f.ed.Private()),
+			"expired", jwt.ErrTokenExpired},
+		{"not yet valid", forge(t, edHeader, with(f.goodClaims(), "nbf", now.Add(time.Minute).Unix()), jwt.SigningMethodEdDSA, f.ed.Private()),
+			"not valid yet", jwt.ErrTokenNotValidYet},
+		{"no exp", forge(t, edHeader, with(f.goodClaims(), "exp", nil), jwt.SigningMethodEdDSA, f.ed.Private()),
+			"required claim", jwt.ErrTokenRequiredClaimMissing},
+		{"wrong audience", forge(t, edHeader, with(f.goodClaims(), "aud", []string{"other-api"}), jwt.SigningMethodEdDSA, f.ed.Private()),
+			"another audience", jwt.ErrTokenInvalidAudience},
+		{"no audience", forge(t, edHeader, with(f.goodClaims(), "aud", nil), jwt.SigningMethodEdDSA, f.ed.Private()),
+			"", nil},
+		{"wrong issuer", forge(t, edHeader, with(f.goodClaims(), "iss", "https://evil.example.com"), jwt.SigningMethodEdDSA, f.ed.Private()),
+			"another issuer", jwt.ErrTokenInvalidIssuer},
+		{"issuer with a trailing slash", forge(t, edHeader, with(f.goodClaims(), "iss", rsIssuer+"/"), jwt.SigningMethodEdDSA, f.ed.Private()),
+			"another issuer", jwt.ErrTokenInvalidIssuer},
+		{"typ JWT", forge(t, map[string]any{"alg": "EdDSA", "kid": f.ed.ID(), "typ": "JWT"}, f.goodClaims(), jwt.SigningMethodEdDSA, f.ed.Private()),
+			"not an access token", nil},
+		{"no typ", forge(t, map[string]any{"alg": "EdDSA", "kid": f.ed.ID()}, f.goodClaims(), jwt.SigningMethodEdDSA, f.ed.Private()),
+			"not an access token", nil},
+		{"two segments", parts[0] + "." + parts[1], "malformed", jwt.ErrTokenMalformed},
+		{"garbage", "not-a-token", "malformed", jwt.ErrTokenMalformed},
+		{"empty", "", "malformed", jwt.ErrTokenMalformed},
+	}
+	local, err := f.issuer.Verifier()
+	require.NoError(t, err)
+	remote, err := mint.NewRemoteVerifier(srv.URL, rsIssuer, rsAudience, mint.WithVerifierClock(f.clock.Now))
+	require.NoError(t, err)
+	for vname, v := range map[string]*mint.Verifier{"local": local, "remote": remote} {
+		for _, tc := range cases {
+			t.Run(vname+"/"+tc.name, func(t *testing.T) {
+				c, err := v.Verify(context.Background(), tc.token)
+				require.Error(t, err)
+				assert.Nil(t, c)
+				assert.ErrorIs(t, err, mint.ErrInvalidToken)
+				te, ok := err.(*mint.TokenError)
+				require.True(t, ok, "%T", err)
+				assert.Contains(t, te.Reason, tc.reason)
+				if tc.is != nil {
+					assert.ErrorIs(t, err, tc.is)
+				}
+				if len(tc.token) > 20 {
+					assert.NotContains(t, err.Error(), tc.token[len(tc.token)-16:], "no token in errors")
+				}
+			})
+		}
+	}
+	t.Run("the good token still verifies", func(t *testing.T) {
+		_, err := local.Verify(context.Background(), good)
+		require.NoError(t, err)
+	})
+}
+
+func jsonInt(n int64) string { b, _ := json.Marshal(n); return string(b) }
+
+func TestVerifierTypAndLeeway(t *testing.T) {
+	f := newRSFixture(t)
+	edHeader := func(typ string) map[string]any {
+		return map[string]any{"alg": "EdDSA", "kid": f.ed.ID(), "typ": typ}
+	}
+	now := f.clock.Now()
+	cases := []struct {
+		name   string
+		typ    string
+		exp    time.Duration
+		leeway time.Duration
+		ok     bool
+	}{
+		{"at+jwt", "at+jwt", time.Hour, -1, true},
+		{"upper case", "AT+JWT", time.Hour, -1, true},
+		{"media type form", "application/at+jwt", time.Hour, -1, true},
+		{"expired 1s ago, default 2s leeway", "at+jwt", -time.Second, -1, true},
+		{"expired 3s ago, default 2s leeway", "at+jwt", -3 * time.Second, -1, false},
+		{"expired 1s ago, no leeway", "at+jwt", -time.Second, 0, false},
+		{"expired 50s ago, 1m leeway", "at+jwt", -50 * time.Second, time.Minute, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var opts []mint.VerifierOption
+			if tc.leeway >= 0 {
+				opts = append(opts, mint.WithVerifierLeeway(tc.leeway))
+			}
+			v, err := f.issuer.Verifier(opts...)
+			require.NoError(t, err)
+			tok := forge(t, edHeader(tc.typ), with(f.goodClaims(), "exp", now.Add(tc.exp).Unix()), jwt.SigningMethodEdDSA, f.ed.Private())
+			_, err = v.Verify(context.Background(), tok)
+			if tc.ok {
+				assert.NoError(t, err)
+			} else {
+				assert.ErrorIs(t, err, jwt.ErrTokenExpired)
+			}
+		})
+	}
+}
+
+func TestVerifierOptionsValidate(t *testing.T) {
+	f := newRSFixture(t)
+	cases := map[string]mint.VerifierOption{
+		"alg none":        mint.WithAllowedAlgorithms("none"),
+		"HS512":           mint.WithAllowedAlgorithms("HS512"),
+		"no algorithm":    mint.WithAllowedAlgorithms(),
+		"negative leeway": mint.WithVerifierLeeway(-time.Second),
+		"huge leeway":     mint.WithVerifierLeeway(time.Hour),
+		"nil client":      mint.WithJWKSClient(nil),
+		"zero interval":   mint.WithJWKSRefetchInterval(0),
+		"zero max age":    mint.WithJWKSMaxAge(0),
+		"nil clock":       mint.WithVerifierClock(nil),
+		"nil deny list":   mint.WithDenyList(nil),
+		"nil logger":      mint.WithVerifierLogger(nil),
+	}
+	for name, opt := range cases {
+		t.Run(name, func(t *testing.T) {
+			_, err := mint.NewVerifier(f.keys, rsIssuer, rsAudience, opt)
+			assert.Error(t, err)
+		})
+	}
+	t.Run("constructor arguments", func(t *testing.T) {
+		_, err := mint.NewVerifier(nil, rsIssuer, rsAudience)
+		assert.Error(t, err)
+		_, err = mint.NewVerifier(f.keys, "", rsAudience)
+		assert.Error(t, err)
+		_, err = mint.NewVerifier(f.keys, rsIssuer, "")
+		assert.Error(t, err)
+		_, err = mint.NewRemoteVerifier("/jwks.json", rsIssuer, rsAudience)
+		assert.Error(t, err)
+	})
+}
+
+func TestVerifierAllowList(t *testing.T) {
+	f := newRSFixture(t)
+	v, err := f.issuer.Verifier(mint.WithAllowedAlgorithms(mint.RS256))
+	require.NoError(t, err)
+	_, err = v.Verify(context.Background(), f.accessToken(t, "app").AccessToken)
+	assert.ErrorIs(t, err, jwt.ErrTokenSignatureInvalid, "EdDSA is not on the allow-list")
+	require.NoError(t, f.keys.Rotate(f.rsa2(t)))
+	_, err = v.Verify(context.Background(), f.accessToken(t, "app").AccessToken)
+	assert.NoError(t, err, "RS256 is")
+}
+
+// rsa2 is a second RS256 key, a fresh kid over the shared RSA material.
+func (f *rsFixture) rsa2(t testing.TB) *mint.Key {
+	k, err := mint.NewKey("rsa-2", f.rsa.Private())
+	require.NoError(t, err)
+	return k
+}
+
+func TestHMACTokensVerifyOnlyLocally(t *testing.T) {
+	f := newRSFixture(t)
+	hk, err := mint.GenerateKey(mint.HS256)
+	require.NoError(t, err)
+	require.NoError(t, f.keys.Rotate(hk))
+	srv, _ := f.jwksServer(t)
+	tok := f.accessToken(t, "app").AccessToken
+
+	local, err := f.issuer.Verifier()
+	require.NoError(t, err)
+	_, err = local.Verify(context.Background(), tok)
+	require.NoError(t, err, "the issuer's own key set verifies HS256")
+
+	remote, err := mint.NewRemoteVerifier(srv.URL, rsIssuer, rsAudience, mint.WithVerifierClock(f.clock.Now))
+	require.NoError(t, err)
+	_, err = remote.Verify(context.Background(), tok)
+	assert.ErrorIs(t, err, mint.ErrInvalidToken, "the JWKS never carries the HMAC key")
+}
+
+// TestRemoteVerifierFollowsRotation is RFC 7517 key rotation end to end: a
+// remote verifier keeps verifying tokens of the old key until it is
+// retired, and fetches the set again when a token names the new kid.
+func TestRemoteVerifierFollowsRotation(t *testing.T) {
+	f := newRSFixture(t)
+	srv, fetches := f.jwksServer(t)
+	v, err := mint.NewRemoteVerifier(srv.URL, rsIssuer, rsAudience,
+		mint.WithVerifierClock(f.clock.Now), mint.WithJWKSRefetchInterval(10*time.Second), mint.WithJWKSMaxAge(time.Hour))
+	require.NoError(t, err)
+	ctx := context.Background()
+
+	oldTok := f.accessToken(t, "app").AccessToken
+	_, err = v.Verify(ctx, oldTok)
+	require.NoError(t, err)
+	require.EqualValues(t, 1, fetches.Load())
+
+	next, err := mint.GenerateKey(mint.ES256)
+	require.NoError(t, err)
+	require.NoError(t, f.keys.Rotate(next))
+	newTok := f.accessToken(t, "app").AccessToken
+	require.NotEqual(t, jwtKid(t, oldTok), jwtKid(t, newTok))
+
+	// Within the refetch interval of the first fetch the new kid is unknown.
+	_, err = v.Verify(ctx, newTok)
+	assert.ErrorIs(t, err, mint.ErrInvalidToken)
+	assert.EqualValues(t, 1, fetches.Load(), "rate-limited")
+
+	f.clock.Advance(11 * time.Second)
+	_, err = v.Verify(ctx, newTok)
+	require.NoError(t, err, "the unknown kid made the verifier fetch the set again")
+	assert.EqualValues(t, 2, fetches.Load())
+	_, err = v.Verify(ctx, oldTok)
+	require.NoError(t, err, "the old key still verifies until it is retired")
+
+	require.NoError(t, f.keys.Retire(f.ed.ID()))
+	local, err := f.issuer.Verifier()
+	require.NoError(t, err)
+	_, err = local.Verify(ctx, oldTok)
+	assert.ErrorIs(t, err, mint.ErrInvalidToken, "retired locally at once")
+	_, err = v.Verify(ctx, oldTok)
+	assert.NoError(t, err, "the remote cache still has the key before its max age")
+	f.clock.Advance(time.Hour)
+	_, err = v.Verify(ctx, oldTok)
+	assert.ErrorIs(t, err, mint.ErrInvalidToken, "retired remotely after the max age")
+	assert.EqualValues(t, 3, fetches.Load())
+	_, err = v.Verify(ctx, newTok)
+	assert.ErrorIs(t, err, jwt.ErrTokenExpired, "the clock moved on an hour")
+}
+
+func jwtKid(t testing.TB, tok string) string {
+	tk, _, err := jwt.NewParser().ParseUnverified(tok, jwt.MapClaims{})
+	require.NoError(t, err)
+	return tk.Header["kid"].(string)
+}
+
+func TestRemoteVerifierRateLimitsUnknownKids(t *testing.T) {
+	f := newRSFixture(t)
+	srv, fetches := f.jwksServer(t)
+	v, err := mint.NewRemoteVerifier(srv.URL, rsIssuer, rsAudience, mint.WithVerifierClock(f.clock.Now))
+	require.NoError(t, err)
+	ctx := context.Background()
+	require.NoError(t, v.Refresh(ctx))
+	f.clock.Advance(time.Minute)
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tok := forge(t, map[string]any{"alg": "EdDSA", "kid": "unknown-" + jsonInt(int64(i)), "typ": "at+jwt"},
+				f.goodClaims(), jwt.SigningMethodEdDSA, f.ed.Private())
+			_, err := v.Verify(ctx, tok)
+			assert.ErrorIs(t, err, mint.ErrInvalidToken)
+		}()
+	}
+	wg.Wait()
+	assert.EqualValues(t, 2, fetches.Load(), "one refresh plus at most one refetch per interval")
+}
+
+func TestRemoteVerifierHonoursContext(t *testing.T) {
+	f := newRSFixture(t)
+	block := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-block:
+		}
+	}))
+	t.Cleanup(func() { close(block); srv.Close() })
+	v, err := mint.NewRemoteVerifier(srv.URL, rsIssuer, rsAudience, mint.WithVerifierClock(f.clock.Now))
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err = v.Verify(ctx, f.accessToken(t, "app").AccessToken)
+	assert.ErrorIs(t, err, mint.ErrKeysUnavailable)
+	assert.NotErrorIs(t, err, mint.ErrInvalidToken, "the token may be fine: not a client error")
+	assert.Less(t, time.Since(start), 5*time.Second)
+}
+
+func TestRemoteVerifierKeyFiltering(t *testing.T) {
+	f := newRSFixture(t)
+	edJWK, _ := f.ed.JWK()
+	cases := []struct {
+		name   string
+		mutate func(map[string]any)
+		ok     bool
+	}{
+		{"as published", func(map[string]any) {}, true},
+		{"no use", func(m map[string]any) { delete(m, "use") }, true},
+		{"no alg", func(m map[string]any) { delete(m, "alg") }, true},
+		{"alg Ed25519 (RFC 9864)", func(m map[string]any) { m["alg"] = "Ed25519" }, true},
+		{"use enc", func(m map[string]any) { m["use"] = "enc" }, false},
+		{"key_ops without verify", func(m map[string]any) { m["key_ops"] = []string{"encrypt"} }, false},
+		{"alg mismatch", func(m map[string]any) { m["alg"] = "ES256" }, false},
+		{"private part", func(m map[string]any) { m["d"] = "AAAA" }, false},
+		{"short key", func(m map[string]any) { m["x"] = "AAAA" }, false},
+		{"other curve", func(m map[string]any) { m["crv"] = "X25519" }, false},
+		{"oct", func(m map[string]any) { m["kty"] = "oct"; m["k"] = "c2VjcmV0" }, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			b, _ := json.Marshal(edJWK)
+			var m map[string]any
+			require.NoError(t, json.Unmarshal(b, &m))
+			tc.mutate(m)
+			doc, _ := json.Marshal(map[string]any{"keys": []any{"not an object", m}})
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write(doc) }))
+			defer srv.Close()
+			v, err := mint.NewRemoteVerifier(srv.URL, rsIssuer, rsAudience, mint.WithVerifierClock(f.clock.Now))
+			require.NoError(t, err)
+			_, err = v.Verify(context.Background(), f.accessToken(t, "app").AccessToken)
+			if tc.ok {
+				assert.NoError(t, err)
+			} else {
+				assert.ErrorIs(t, err, mint.ErrInvalidToken)
+			}
+		})
+	}
+}
+
+func TestDiscoverVerifier(t *testing.T) {
+	f := newRSFixture(t)
+	mux := http.NewServeMux()
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	ks := mint.JWKSHandler(f.keys)
+	mux.Handle("GET /.well-known/jwks.json", ks)
+	serveMeta := func(issuer string) {
+		mux.HandleFunc("GET /.well-known/oauth-authorization-server"+strings.TrimPrefix(issuer, srv.URL), func(w http.ResponseWriter, r *http.Request) {
+			_ = json.NewEncoder(w).Encode(mint.Metadata{Issuer: issuer, TokenEndpoint: srv.URL + "/oauth2/token", JWKSURI: srv.URL + "/.well-known/jwks.json"})
+		})
+	}
+	serveMeta(srv.URL)
+	serveMeta(srv.URL + "/tenant")
+	ctx := context.Background()
+
+	// The issuer's own Issuer object must carry the test server's URL.
+	iss, err := mint.New(f.store, f.keys, mint.WithIssuer(srv.URL), mint.WithAudience(rsAudience))
+	require.NoError(t, err)
+	tok, err := iss.Token(ctx, &mint.TokenRequest{GrantType: mint.GrantClientCredentials, ClientID: "app", ClientSecret: f.secrets["app"]})
+	require.NoError(t, err)
+
+	v, err := mint.DiscoverVerifier(ctx, srv.URL, rsAudience)
+	require.NoError(t, err)
+	c, err := v.Verify(ctx, tok.AccessToken)
+	require.NoError(t, err)
+	assert.Equal(t, "app", c.ClientID)
+
+	_, err = mint.DiscoverVerifier(ctx, srv.URL+"/", rsAudience)
+	assert.Error(t, err, "metadata issuer must be byte-identical: no added slash")
+	_, err = mint.DiscoverVerifier(ctx, srv.URL+"/tenant", rsAudience)
+	assert.NoError(t, err, "path issuers use the RFC 8414 section 3.1 location")
+	_, err = mint.DiscoverVerifier(ctx, srv.URL+"/nowhere", rsAudience)
+	assert.Error(t, err)
+	_, err = mint.DiscoverVerifier(ctx, "mint", rsAudience)
+	assert.Error(t, err)
+}

@@ -1,0 +1,192 @@
+package mint
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// PublicKeys publishes verification keys as an RFC 7517 key set. *KeySet
+// implements it.
+type PublicKeys interface {
+	JWKS() JWKS
+}
+
+// JWKSHandler serves the public keys of keys as an RFC 7517 section 5 JWK
+// Set, for GET and HEAD (405 otherwise), with Content-Type
+// application/json. Only public RSA, EC and OKP keys are published, each
+// with kid, use "sig" and alg (EdDSA for Ed25519); an HMAC key never is.
+// The set is read on every request, so a rotation shows at once.
+func JWKSHandler(keys PublicKeys) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !wellKnownMethod(w, r) {
+			return
+		}
+		set := JWKS{Keys: []JWK{}}
+		for _, k := range keys.JWKS().Keys {
+			switch k.Kty {
+			case "RSA", "EC", "OKP":
+			default:
+				continue // never a symmetric ("oct") key
+			}
+			if k.Kid == "" || k.Alg == "" || (k.Use != "" && k.Use != "sig") {
+				continue
+			}
+			k.Use = "sig"
+			set.Keys = append(set.Keys, k)
+		}
+		body, err := json.Marshal(set)
+		if err != nil {
+			http.Error(w, `{"error":"server_error"}`, http.StatusInternalServerError)
+			return
+		}
+		writeWellKnown(w, r, body)
+	})
+}
+
+// Metadata is an RFC 8414 authorization-server metadata document. Hosts
+// fill in the absolute URLs of the endpoints they mounted and pass it to
+// MetadataHandler, which completes the rest; DiscoverVerifier reads it.
+type Metadata struct {
+	// Issuer is the issuer identifier, byte-identical to every token's iss.
+	// Zero value: the Issuer's IssuerURL.
+	Issuer string `json:"issuer"`
+	// TokenEndpoint is the absolute URL of the RFC 6749 token endpoint.
+	// Required.
+	TokenEndpoint string `json:"token_endpoint"`
+	// JWKSURI is the absolute URL of the JWKSHandler. Zero value: omitted.
+	JWKSURI string `json:"jwks_uri,omitempty"`
+	// IntrospectionEndpoint is the absolute URL of the RFC 7662 endpoint.
+	// Zero value: omitted.
+	IntrospectionEndpoint string `json:"introspection_endpoint,omitempty"`
+	// RevocationEndpoint is the absolute URL of the RFC 7009 endpoint.
+	// Zero value: omitted.
+	RevocationEndpoint string `json:"revocation_endpoint,omitempty"`
+	// ScopesSupported lists the scopes clients may ask for. Zero value:
+	// omitted (RFC 8414 makes it RECOMMENDED, not required).
+	ScopesSupported []string `json:"scopes_supported,omitempty"`
+	// ResponseTypesSupported is REQUIRED by RFC 8414; mint has no
+	// authorization endpoint, so the zero value publishes an empty list.
+	ResponseTypesSupported []string `json:"response_types_supported"`
+	// GrantTypesSupported lists the grant types. Zero value: every grant
+	// the Issuer knows, sorted.
+	GrantTypesSupported []string `json:"grant_types_supported,omitempty"`
+	// TokenEndpointAuthMethodsSupported lists the client authentication
+	// methods. Zero value: client_secret_basic and client_secret_post.
+	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported,omitempty"`
+	// IntrospectionEndpointAuthMethodsSupported, likewise for the
+	// introspection endpoint, when there is one.
+	IntrospectionEndpointAuthMethodsSupported []string `json:"introspection_endpoint_auth_methods_supported,omitempty"`
+	// RevocationEndpointAuthMethodsSupported, likewise for the revocation
+	// endpoint, when there is one.
+	RevocationEndpointAuthMethodsSupported []string `json:"revocation_endpoint_auth_methods_supported,omitempty"`
+}
+
+var clientAuthMethods = []string{"client_secret_basic", "client_secret_post"}
+
+// MetadataHandler serves the RFC 8414 metadata of iss for GET and HEAD
+// (405 otherwise). m names what the host mounted; the zero fields are
+// completed as their docs say. It fails, at construction, if the issuer is
+// not an absolute http(s) URL without query or fragment (RFC 8414 section
+// 2), if m.Issuer differs from the Issuer's by a single byte, or if an
+// endpoint URL is not absolute. Mount it at the path of MetadataURL.
+func MetadataHandler(iss *Issuer, m Metadata) (http.Handler, error) {
+	if m.Issuer == "" {
+		m.Issuer = iss.IssuerURL()
+	}
+	if m.Issuer != iss.IssuerURL() {
+		return nil, fmt.Errorf("mint: metadata issuer %q differs from the Issuer's %q", m.Issuer, iss.IssuerURL())
+	}
+	if err := checkIssuerURL(m.Issuer); err != nil {
+		return nil, err
+	}
+	if m.TokenEndpoint == "" {
+		return nil, errors.New("mint: metadata needs the token endpoint")
+	}
+	for _, u := range []string{m.TokenEndpoint, m.JWKSURI, m.IntrospectionEndpoint, m.RevocationEndpoint} {
+		if u == "" {
+			continue
+		}
+		if err := checkAbsoluteURL(u); err != nil {
+			return nil, fmt.Errorf("mint: metadata endpoint: %w", err)
+		}
+	}
+	if m.ResponseTypesSupported == nil {
+		m.ResponseTypesSupported = []string{}
+	}
+	if m.GrantTypesSupported == nil {
+		m.GrantTypesSupported = iss.GrantTypes()
+		slices.Sort(m.GrantTypesSupported)
+	}
+	if m.TokenEndpointAuthMethodsSupported == nil {
+		m.TokenEndpointAuthMethodsSupported = clientAuthMethods
+	}
+	if m.IntrospectionEndpoint != "" && m.IntrospectionEndpointAuthMethodsSupported == nil {
+		m.IntrospectionEndpointAuthMethodsSupported = clientAuthMethods
+	}
+	if m.RevocationEndpoint != "" && m.RevocationEndpointAuthMethodsSupported == nil {
+		m.RevocationEndpointAuthMethodsSupported = clientAuthMethods
+	}
+	body, err := json.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if wellKnownMethod(w, r) {
+			writeWellKnown(w, r, body)
+		}
+	}), nil
+}
+
+// MetadataURL returns where RFC 8414 section 3.1 puts the metadata of an
+// issuer: "/.well-known/oauth-authorization-server" inserted between the
+// host and the path of the issuer URL, e.g. https://a.example/t1 gives
+// https://a.example/.well-known/oauth-authorization-server/t1.
+func MetadataURL(issuer string) (string, error) {
+	if err := checkIssuerURL(issuer); err != nil {
+		return "", err
+	}
+	u, _ := url.Parse(issuer)
+	return u.Scheme + "://" + u.Host + "/.well-known/oauth-authorization-server" + strings.TrimSuffix(u.EscapedPath(), "/"), nil
+}
+
+// checkIssuerURL applies RFC 8414 section 2: an absolute URL with no
+// query or fragment (http is tolerated for local development).
+func checkIssuerURL(issuer string) error {
+	if err := checkAbsoluteURL(issuer); err != nil {
+		return fmt.Errorf("mint: issuer: %w", err)
+	}
+	if u, _ := url.Parse(issuer); u.RawQuery != "" || u.ForceQuery || strings.Contains(issuer, "#") {
+		return fmt.Errorf("mint: issuer %q has a query or fragment", issuer)
+	}
+	return nil
+}
+
+// wellKnownMethod lets GET and HEAD through and answers 405 otherwise.
+func wellKnownMethod(w http.ResponseWriter, r *http.Request) bool {
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return true
+	}
+	h := w.Header()
+	h.Set("Allow", "GET, HEAD")
+	h.Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusMethodNotAllowed)
+	_, _ = w.Write([]byte(`{"error":"invalid_request","error_description":"method not allowed"}` + "\n"))
+	return false
+}
+
+// writeWellKnown writes a JSON document, headers only for HEAD.
+func writeWellKnown(w http.ResponseWriter, r *http.Request, body []byte) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(body)
+	}
+}
