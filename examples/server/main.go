@@ -89,7 +89,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var o options
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "listen `address` (host:port; port 0 picks a free one)")
 	fs.StringVar(&o.configPath, "config", "", "JSON configuration `file` (default: the built-in demo configuration)")
-	fs.StringVar(&o.store, "store", "memory", "store `spec`: memory")
+	fs.StringVar(&o.store, "store", "memory", "store `spec`: memory, sqlite:PATH or postgres://USER@HOST/DB")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
@@ -146,14 +146,11 @@ func serve(ctx context.Context, o options, stdout io.Writer) error {
 			log.Error("closing the store", "error", err)
 		}
 	}()
-	key, err := mint.GenerateKey(mint.EdDSA)
+	keys, err := openKeys(ctx, store)
 	if err != nil {
 		return err
 	}
-	keys, err := mint.NewKeySet(key)
-	if err != nil {
-		return err
-	}
+	key := keys.Active()
 	opts := append(cfg.issuerOptions(), mint.WithHasher(o.hasher), mint.WithLogger(log))
 	issuer, err := mint.New(store, keys, opts...)
 	if err != nil {

@@ -2,13 +2,19 @@ package main
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"net/url"
 	"regexp"
 	"strings"
 	"time"
 
+	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx" for -store postgres://
+	_ "modernc.org/sqlite"             // database/sql driver "sqlite" for -store sqlite:PATH
+
 	"github.com/mintauth/mint"
+	"github.com/mintauth/mint/sqlstore"
 )
 
 // pruneEvery is how often the memory store drops expired refresh tokens
@@ -16,10 +22,27 @@ import (
 const pruneEvery = 10 * time.Minute
 
 // openStore opens the store named by spec and puts the configured clients
-// and users in it. It returns the store and a function that closes it.
+// and users in it (replacing stored ones of the same id). It returns the
+// store and a function that closes it.
 //
-//	memory   an in-memory store (the default): everything is lost on exit
+//	memory          an in-memory store (the default): everything is lost on exit
+//	sqlite:PATH     a SQLite file, created if missing
+//	postgres://...  a PostgreSQL database (also postgresql://)
+//
+// The SQL stores create their tables on start (sqlstore's Migrate, safe
+// when several servers start at once) and keep the signing keys too: see
+// openKeys.
 func openStore(ctx context.Context, spec string, cfg *Config) (mint.Store, func() error, error) {
+	switch {
+	case strings.HasPrefix(spec, "sqlite:"):
+		path := strings.TrimPrefix(spec, "sqlite:")
+		if path == "" {
+			return nil, nil, errors.New("-store sqlite:PATH: empty path")
+		}
+		return openSQLStore(ctx, "sqlite", sqliteDSN(path), sqlstore.SQLite, cfg)
+	case strings.HasPrefix(spec, "postgres://"), strings.HasPrefix(spec, "postgresql://"):
+		return openSQLStore(ctx, "pgx", spec, sqlstore.Postgres, cfg)
+	}
 	switch spec {
 	case "", "memory":
 		s := mint.NewMemoryStore()
@@ -30,14 +53,84 @@ func openStore(ctx context.Context, spec string, cfg *Config) (mint.Store, func(
 			s.PutUser(u)
 		}
 		ctx, cancel := context.WithCancel(ctx)
-		go prune(ctx, s)
+		go prune(ctx, s.Prune)
 		return s, func() error { cancel(); return nil }, nil
 	}
-	return nil, nil, fmt.Errorf("-store %q: unsupported: want memory", redactDSN(spec))
+	return nil, nil, fmt.Errorf("-store %q: unsupported: want memory, sqlite:PATH or postgres://...", redactDSN(spec))
 }
 
-// prune drops expired records from s until ctx is done.
-func prune(ctx context.Context, s *mint.MemoryStore) {
+// sqliteDSN is the modernc.org/sqlite DSN for a database file: a busy
+// timeout, WAL, and immediate transactions so that two servers sharing the
+// file never deadlock. A path that already carries parameters is used as is.
+func sqliteDSN(path string) string {
+	if strings.Contains(path, "?") {
+		return "file:" + path
+	}
+	return "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_txlock=immediate"
+}
+
+// openSQLStore opens a sqlstore.Store, creates or upgrades its tables and
+// upserts the configured clients and users.
+func openSQLStore(ctx context.Context, driver, dsn string, dialect sqlstore.Dialect, cfg *Config) (mint.Store, func() error, error) {
+	db, err := sql.Open(driver, dsn)
+	if err != nil {
+		return nil, nil, fmt.Errorf("-store %s: %w", dialect, err)
+	}
+	s, err := sqlstore.New(db, dialect)
+	if err == nil {
+		err = s.Migrate(ctx)
+	}
+	for _, c := range cfg.MintClients() {
+		if err == nil {
+			err = s.UpsertClient(ctx, c)
+		}
+	}
+	for _, u := range cfg.MintUsers() {
+		if err == nil {
+			err = s.UpsertUser(ctx, u)
+		}
+	}
+	if err != nil {
+		db.Close()
+		// The driver's errors may quote the DSN: name the engine only.
+		return nil, nil, fmt.Errorf("-store %s: %w", dialect, redactErr(err, dsn))
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	go prune(ctx, func(now time.Time) { _, _ = s.Prune(ctx, now) })
+	return s, func() error { cancel(); return db.Close() }, nil
+}
+
+// redactErr drops the DSN from an error message if a driver quoted it.
+func redactErr(err error, dsn string) error {
+	if msg := err.Error(); strings.Contains(msg, dsn) {
+		return errors.New(strings.ReplaceAll(msg, dsn, redactDSN(dsn)))
+	}
+	return err
+}
+
+// openKeys returns the signing keys. A store that keeps keys (the SQL
+// stores) gives every server sharing the database the same active EdDSA
+// key, created once by whichever starts first, so that they verify each
+// other's tokens and a restart keeps issued tokens valid. Otherwise a
+// fresh key is generated, lost on exit.
+func openKeys(ctx context.Context, store mint.Store) (*mint.KeySet, error) {
+	if ks, ok := store.(mint.KeyStore); ok {
+		keys, err := mint.LoadKeySet(ctx, ks, mint.EdDSA)
+		if err != nil {
+			return nil, fmt.Errorf("signing keys: %w", err)
+		}
+		return keys, nil
+	}
+	key, err := mint.GenerateKey(mint.EdDSA)
+	if err != nil {
+		return nil, err
+	}
+	return mint.NewKeySet(key)
+}
+
+// prune calls drop with the current time every pruneEvery until ctx is
+// done.
+func prune(ctx context.Context, drop func(now time.Time)) {
 	t := time.NewTicker(pruneEvery)
 	defer t.Stop()
 	for {
@@ -45,7 +138,7 @@ func prune(ctx context.Context, s *mint.MemoryStore) {
 		case <-ctx.Done():
 			return
 		case now := <-t.C:
-			s.Prune(now)
+			drop(now)
 		}
 	}
 }
