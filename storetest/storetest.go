@@ -133,6 +133,56 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		assert.False(t, other.Revoked, "another family must be untouched")
 	})
 
+	t.Run("replacing a user drops its old names", func(t *testing.T) {
+		s := newStore(t)
+		s.PutUser(&mint.User{ID: "7", Username: "old", Email: "old@domain.com", PasswordHash: "h"})
+		s.PutUser(&mint.User{ID: "7", Username: "new", Email: "new@domain.com", PasswordHash: "h2"})
+		_, err := s.UserByUsername(ctx, "old")
+		assert.ErrorIs(t, err, mint.ErrNotFound, "old username")
+		_, err = s.UserByEmail(ctx, "old@domain.com")
+		assert.ErrorIs(t, err, mint.ErrNotFound, "old e-mail")
+		got, err := s.UserByUsername(ctx, "new")
+		require.NoError(t, err)
+		assert.Equal(t, "h2", got.PasswordHash)
+	})
+
+	t.Run("rotated successor reads back whole", func(t *testing.T) {
+		s := newStore(t)
+		require.NoError(t, s.SaveRefreshToken(ctx, token("r1", "r1", "")))
+		next := token("r2", "r1", "r1")
+		next.Scope = []string{"read", "write"}
+		next.IssuedAt, next.ExpiresAt = now.Add(time.Minute), now.Add(2*time.Hour)
+		require.NoError(t, s.RotateRefreshToken(ctx, "r1", next))
+		got, err := s.RefreshToken(ctx, "r2")
+		require.NoError(t, err)
+		assert.Equal(t, "r1", got.Family)
+		assert.Equal(t, "r1", got.Parent)
+		assert.Empty(t, got.Next)
+		assert.Equal(t, next.ClientID, got.ClientID)
+		assert.Equal(t, next.UserID, got.UserID)
+		assert.Equal(t, next.Grant, got.Grant)
+		assert.Equal(t, next.Scope, got.Scope)
+		assert.True(t, next.IssuedAt.Equal(got.IssuedAt))
+		assert.True(t, next.ExpiresAt.Equal(got.ExpiresAt))
+		assert.True(t, got.UsedAt.IsZero())
+		assert.False(t, got.Revoked)
+	})
+
+	t.Run("revoked family covers tokens stored later", func(t *testing.T) {
+		// A rotation racing with a revocation may store its successor
+		// after the revocation: the successor must be revoked too.
+		s := newStore(t)
+		require.NoError(t, s.SaveRefreshToken(ctx, token("f1", "f1", "")))
+		require.NoError(t, s.RevokeRefreshFamily(ctx, "f1"))
+		require.NoError(t, s.SaveRefreshToken(ctx, token("f2", "f1", "f1")))
+		got, err := s.RefreshToken(ctx, "f2")
+		require.NoError(t, err)
+		assert.True(t, got.Revoked)
+		assert.ErrorIs(t, s.RotateRefreshToken(ctx, "f2", token("f3", "f1", "f2")), mint.ErrTokenUsed)
+		_, err = s.RefreshToken(ctx, "f3")
+		assert.ErrorIs(t, err, mint.ErrNotFound, "a refused rotation must store nothing")
+	})
+
 	t.Run("concurrent rotation: exactly one wins", func(t *testing.T) {
 		s := newStore(t)
 		require.NoError(t, s.SaveRefreshToken(ctx, token("c1", "c1", "")))
