@@ -372,6 +372,7 @@ func (d *EnvelopeDialect) WriteError(w http.ResponseWriter, r *http.Request, err
 	if !ok {
 		code = CodeServerError
 	}
+	setRetryAfter(w, e) // retryafter.go: 429 carries Retry-After
 	if e.Kind == KindMethodNotAllowed {
 		w.Header().Set("Allow", http.MethodPost)
 	}

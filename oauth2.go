@@ -163,6 +163,7 @@ func (d OAuth2Dialect) WriteError(w http.ResponseWriter, _ *http.Request, err er
 	case KindServerError:
 		desc = (&Error{Kind: KindServerError}).Message()
 	}
+	setRetryAfter(w, e) // retryafter.go: 429 carries Retry-After
 	if code == "invalid_client" {
 		realm := d.Realm
 		if realm == "" {
