@@ -2,6 +2,7 @@ package mint
 
 import (
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -61,7 +62,14 @@ func (h TokenHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		d.WriteError(w, r, ErrMethodNotAllowed)
 		return
 	}
+	if h.Issuer == nil {
+		h.fail(w, r, d, nil, serverError(errors.New("mint: TokenHandler without an Issuer")))
+		return
+	}
 	req, err := d.DecodeTokenRequest(w, r)
+	if err == nil && req == nil {
+		err = serverError(errors.New("mint: Dialect decoded no request and no error"))
+	}
 	if err != nil {
 		h.fail(w, r, d, req, err)
 		return
@@ -82,8 +90,11 @@ func (h TokenHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (h TokenHandler) fail(w http.ResponseWriter, r *http.Request, d Dialect, req *TokenRequest, err error) {
 	e := AsError(err)
 	logger := h.Logger
-	if logger == nil {
+	if logger == nil && h.Issuer != nil {
 		logger = h.Issuer.Logger()
+	}
+	if logger == nil {
+		logger = slog.Default()
 	}
 	attrs := []any{slog.String("kind", e.Kind.String()), slog.String("path", r.URL.Path)}
 	if req != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -491,4 +492,63 @@ func TestSeedServerAnswersEveryMount(t *testing.T) {
 		require.Equal(t, http.StatusMethodNotAllowed, a.status, path)
 		require.Equal(t, "POST", a.header.Get("Allow"), path)
 	}
+}
+
+// Mounting the five seed endpoints and the standard one, each with its
+// dialect and the grants it serves.
+func ExampleTokenHandler() {
+	store := mint.NewMemoryStore()
+	secret, secretHash, _ := mint.GenerateSecret()
+	store.PutClient(&mint.Client{ID: "1", SecretHash: secretHash, Name: "Subject name",
+		Grants: []string{mint.GrantClientCredentials}, Roles: []int{1, 2}})
+	key, _ := mint.GenerateKey(mint.EdDSA)
+	keys, _ := mint.NewKeySet(key)
+	issuer, _ := mint.New(store, keys, mint.WithIssuer("https://auth.example.com"),
+		mint.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+
+	mux := http.NewServeMux()
+	mux.Handle("/v1/nonspec/oauth2/token/silent-password", mint.TokenHandler{Issuer: issuer, // seed 000
+		Dialect: mint.NewHorusSilentPasswordDialect(), Grants: []string{mint.GrantSilentPassword}})
+	mux.Handle("/v1/nonspec/oauth2/auth/server", mint.TokenHandler{Issuer: issuer, // seed 001
+		Dialect: mint.NewHorusClientCredentialsDialect(), Grants: []string{mint.GrantClientCredentials}})
+	mux.Handle("/auth/token", mint.TokenHandler{Issuer: issuer, // seed 002
+		Dialect: mint.NewEventhosDialect(), Grants: []string{mint.GrantClientCredentials, mint.GrantPassword}})
+	mux.Handle("/o/token/", mint.TokenHandler{Issuer: issuer, // seed 003
+		Dialect: mint.OAuth2Dialect{InvalidGrantDescription: "Invalid credentials given."},
+		Grants:  []string{mint.GrantPassword, mint.GrantRefreshToken}})
+	mux.Handle("/v2/marketing/oauth/token", mint.TokenHandler{Issuer: issuer, // seed 004
+		Dialect: mint.OAuth2Dialect{TokenType: "bearer"}, Grants: []string{mint.GrantPassword}})
+	mux.Handle("/oauth2/token", mint.TokenHandler{Issuer: issuer}) // RFC 6749, every grant
+
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	resp, err := http.PostForm(srv.URL+"/auth/token",
+		url.Values{"client_id": {"1"}, "client_secret": {secret}, "grant_type": {"client_credentials"}})
+	if err != nil {
+		panic(err)
+	}
+	defer resp.Body.Close()
+	var answer struct {
+		Code    int
+		Message string
+		Content struct {
+			ClientID int   `json:"client_id"`
+			Roles    []int `json:"roles"`
+		}
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&answer)
+	fmt.Println(resp.StatusCode, answer.Code, answer.Message, answer.Content.ClientID, answer.Content.Roles)
+	// Output: 201 200000 Token generated for client 1 1 [1 2]
+}
+
+// A handler mounted without an Issuer is a host's bug: it answers a
+// logged server error in the dialect's shape, not a panic.
+func TestHandlerWithoutIssuer(t *testing.T) {
+	var logs bytes.Buffer
+	h := mint.TokenHandler{Logger: slog.New(slog.NewTextHandler(&logs, nil))}
+	a := serve(h, "/", formType, "grant_type=client_credentials")
+	assert.Equal(t, http.StatusInternalServerError, a.status)
+	checkShape(t, mounts[5], a, http.StatusInternalServerError)
+	assert.Equal(t, "server_error", field(t, a.body, "error"))
+	assert.Contains(t, logs.String(), "without an Issuer")
 }
