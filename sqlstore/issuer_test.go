@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"errors"
+	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -38,7 +39,7 @@ func newIssuer(t testing.TB, s *sqlstore.Store) *mint.Issuer {
 	t.Helper()
 	keys, err := mint.LoadKeySet(context.Background(), s, mint.EdDSA)
 	require.NoError(t, err)
-	iss, err := mint.New(s, keys, mint.WithHasher(fastHasher))
+	iss, err := mint.New(s, keys, mint.WithHasher(fastHasher), mint.WithLogger(slog.New(slog.DiscardHandler)))
 	require.NoError(t, err)
 	return iss
 }
