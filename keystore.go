@@ -135,3 +135,56 @@ func AddGeneratedKey(ctx context.Context, ks KeyStore, alg string, version int64
 	}
 	return ks.AddSigningKey(ctx, sk)
 }
+
+// SyncKeySet brings set in line with ks, for replicas that keep running
+// while another one rotates: keys added to the store join the set, the
+// highest version becomes the active key, and keys deleted from the store
+// are retired. Call it periodically (say every minute) and after a
+// rotation; a rotation should be published ahead of use, since a token
+// signed with the new key verifies at a replica only once it has synced.
+func SyncKeySet(ctx context.Context, ks KeyStore, set *KeySet) error {
+	stored, err := ks.SigningKeys(ctx)
+	if err != nil {
+		return err
+	}
+	if len(stored) == 0 {
+		return errors.New("mint: key store holds no key")
+	}
+	keep := make(map[string]bool, len(stored))
+	for _, sk := range stored {
+		keep[sk.ID] = true
+	}
+	// Oldest first, so that the newest key added is rotated in last and
+	// ends active.
+	for i := len(stored) - 1; i >= 0; i-- {
+		sk := stored[i]
+		if _, ok := set.Key(sk.ID); ok {
+			continue
+		}
+		k, err := sk.Key()
+		if err != nil {
+			return err
+		}
+		if err := set.Rotate(k); err != nil {
+			return err
+		}
+	}
+	if newest := stored[0]; set.Active().ID() != newest.ID {
+		// The newest key was already in the set as a verification key.
+		k, _ := set.Key(newest.ID)
+		if err := set.Retire(newest.ID); err != nil {
+			return err
+		}
+		if err := set.Rotate(k); err != nil {
+			return err
+		}
+	}
+	for _, k := range set.Keys() {
+		if !keep[k.ID()] {
+			if err := set.Retire(k.ID()); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

@@ -125,3 +125,55 @@ func TestLoadKeySet(t *testing.T) {
 	_, err = mint.LoadKeySet(ctx, &memKeyStore{}, "none")
 	assert.Error(t, err, "an unknown algorithm")
 }
+
+func TestSyncKeySet(t *testing.T) {
+	ctx := context.Background()
+	ks := &memKeyStore{}
+	set, err := mint.LoadKeySet(ctx, ks, mint.EdDSA)
+	require.NoError(t, err)
+	first := set.Active().ID()
+	other, err := mint.LoadKeySet(ctx, ks, mint.EdDSA) // another replica
+	require.NoError(t, err)
+
+	// The other replica rotates twice; this one follows on sync.
+	for v := int64(2); v <= 3; v++ {
+		added, err := mint.AddGeneratedKey(ctx, ks, mint.ES256, v)
+		require.NoError(t, err)
+		require.True(t, added)
+	}
+	require.NoError(t, mint.SyncKeySet(ctx, ks, other))
+	require.NoError(t, mint.SyncKeySet(ctx, ks, set))
+	stored, err := ks.SigningKeys(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, stored[0].ID, set.Active().ID(), "the highest version is active")
+	assert.Len(t, set.Keys(), 3)
+	assert.Equal(t, other.JWKS(), set.JWKS(), "both replicas publish the same keys")
+
+	// Deleting a key from the store retires it everywhere on the next sync.
+	ks.mu.Lock()
+	ks.keys = slices.DeleteFunc(ks.keys, func(k mint.StoredKey) bool { return k.ID == first })
+	ks.mu.Unlock()
+	require.NoError(t, mint.SyncKeySet(ctx, ks, set))
+	_, ok := set.Key(first)
+	assert.False(t, ok)
+	assert.Len(t, set.Keys(), 2)
+
+	// A newest key already known as a verification key becomes active.
+	ks2 := &memKeyStore{}
+	old, err := mint.GenerateKey(mint.EdDSA)
+	require.NoError(t, err)
+	newer, err := mint.GenerateKey(mint.EdDSA)
+	require.NoError(t, err)
+	sOld, _ := mint.StoreKey(old, 1, time.Now())
+	sNew, _ := mint.StoreKey(newer, 2, time.Now())
+	_, _ = ks2.AddSigningKey(ctx, sOld)
+	_, _ = ks2.AddSigningKey(ctx, sNew)
+	odd, err := mint.NewKeySet(old, newer)
+	require.NoError(t, err)
+	require.NoError(t, mint.SyncKeySet(ctx, ks2, odd))
+	assert.Equal(t, newer.ID(), odd.Active().ID())
+	assert.Len(t, odd.Keys(), 2)
+
+	assert.Error(t, mint.SyncKeySet(ctx, &memKeyStore{}, set), "an empty store")
+	assert.Len(t, set.Keys(), 2, "a failed sync leaves the set alone")
+}

@@ -146,7 +146,7 @@ func serve(ctx context.Context, o options, stdout io.Writer) error {
 			log.Error("closing the store", "error", err)
 		}
 	}()
-	keys, err := openKeys(ctx, store)
+	keys, err := openKeys(ctx, store, log)
 	if err != nil {
 		return err
 	}

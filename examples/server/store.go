@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"regexp"
 	"strings"
@@ -17,9 +18,13 @@ import (
 	"github.com/mintauth/mint/sqlstore"
 )
 
-// pruneEvery is how often the memory store drops expired refresh tokens
-// and deny-list entries.
+// pruneEvery is how often the stores drop expired refresh tokens and
+// deny-list entries.
 const pruneEvery = 10 * time.Minute
+
+// keySyncEvery is how often a server on a SQL store reloads the signing
+// keys, to follow a rotation made in the database.
+const keySyncEvery = time.Minute
 
 // openStore opens the store named by spec and puts the configured clients
 // and users in it (replacing stored ones of the same id). It returns the
@@ -53,7 +58,7 @@ func openStore(ctx context.Context, spec string, cfg *Config) (mint.Store, func(
 			s.PutUser(u)
 		}
 		ctx, cancel := context.WithCancel(ctx)
-		go prune(ctx, s.Prune)
+		go every(ctx, pruneEvery, s.Prune)
 		return s, func() error { cancel(); return nil }, nil
 	}
 	return nil, nil, fmt.Errorf("-store %q: unsupported: want memory, sqlite:PATH or postgres://...", redactDSN(spec))
@@ -96,7 +101,7 @@ func openSQLStore(ctx context.Context, driver, dsn string, dialect sqlstore.Dial
 		return nil, nil, fmt.Errorf("-store %s: %w", dialect, redactErr(err, dsn))
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	go prune(ctx, func(now time.Time) { _, _ = s.Prune(ctx, now) })
+	go every(ctx, pruneEvery, func(now time.Time) { _, _ = s.Prune(ctx, now) })
 	return s, func() error { cancel(); return db.Close() }, nil
 }
 
@@ -111,14 +116,21 @@ func redactErr(err error, dsn string) error {
 // openKeys returns the signing keys. A store that keeps keys (the SQL
 // stores) gives every server sharing the database the same active EdDSA
 // key, created once by whichever starts first, so that they verify each
-// other's tokens and a restart keeps issued tokens valid. Otherwise a
-// fresh key is generated, lost on exit.
-func openKeys(ctx context.Context, store mint.Store) (*mint.KeySet, error) {
+// other's tokens and a restart keeps issued tokens valid; the set is
+// synced with the database every keySyncEvery until ctx is done, so that
+// a key rotated in the database reaches every server. Otherwise a fresh
+// key is generated, lost on exit.
+func openKeys(ctx context.Context, store mint.Store, log *slog.Logger) (*mint.KeySet, error) {
 	if ks, ok := store.(mint.KeyStore); ok {
 		keys, err := mint.LoadKeySet(ctx, ks, mint.EdDSA)
 		if err != nil {
 			return nil, fmt.Errorf("signing keys: %w", err)
 		}
+		go every(ctx, keySyncEvery, func(time.Time) {
+			if err := mint.SyncKeySet(ctx, ks, keys); err != nil && ctx.Err() == nil {
+				log.Error("syncing the signing keys", "error", err)
+			}
+		})
 		return keys, nil
 	}
 	key, err := mint.GenerateKey(mint.EdDSA)
@@ -128,17 +140,16 @@ func openKeys(ctx context.Context, store mint.Store) (*mint.KeySet, error) {
 	return mint.NewKeySet(key)
 }
 
-// prune calls drop with the current time every pruneEvery until ctx is
-// done.
-func prune(ctx context.Context, drop func(now time.Time)) {
-	t := time.NewTicker(pruneEvery)
+// every calls f with the current time every period until ctx is done.
+func every(ctx context.Context, period time.Duration, f func(now time.Time)) {
+	t := time.NewTicker(period)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case now := <-t.C:
-			drop(now)
+			f(now)
 		}
 	}
 }
