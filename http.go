@@ -35,7 +35,10 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // Cache-Control: no-store and Pragma: no-cache on every answer. A server
 // failure is logged with its cause, never with a secret.
 //
-//	mux.Handle("POST /oauth2/token", mint.TokenHandler{Issuer: issuer})
+// Mount it without a method in the pattern, so that the handler itself
+// answers other methods with a 405 in its dialect's shape:
+//
+//	mux.Handle("/oauth2/token", mint.TokenHandler{Issuer: issuer})
 //	mux.Handle("/auth/token", mint.TokenHandler{Issuer: issuer,
 //		Dialect: mint.NewEventhosDialect(),
 //		Grants:  []string{mint.GrantClientCredentials, mint.GrantPassword}})
