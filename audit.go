@@ -86,8 +86,9 @@ type AuditFunc func(ctx context.Context, e Event)
 
 // WithAudit sets the audit hook. Default: every event is logged to the
 // Issuer's logger (WithLogger) as "mint: audit" with the event's fields
-// under "audit": token_issued and token_revoked at Info, the others at
-// Warn.
+// under "audit": token_issued at Debug (one line per token is a volume
+// most hosts do not want by default), token_revoked at Info, the others
+// (failures, throttling, refresh-token reuse) at Warn.
 func WithAudit(f AuditFunc) Option {
 	return func(c *config) error {
 		if f == nil {
@@ -102,10 +103,15 @@ func WithAudit(f AuditFunc) Option {
 func LogAudit(l *slog.Logger) AuditFunc {
 	return func(ctx context.Context, e Event) {
 		level := slog.LevelWarn
-		if e.Type == EventTokenIssued || e.Type == EventTokenRevoked {
+		switch e.Type {
+		case EventTokenIssued:
+			level = slog.LevelDebug
+		case EventTokenRevoked:
 			level = slog.LevelInfo
 		}
-		l.LogAttrs(ctx, level, "mint: audit", slog.Any("audit", e))
+		if l.Enabled(ctx, level) { // a disabled level costs no allocation
+			l.LogAttrs(ctx, level, "mint: audit", slog.Any("audit", e))
+		}
 	}
 }
 

@@ -147,7 +147,7 @@ func TestAuditDefaultsToTheLogger(t *testing.T) {
 	assert.Equal(t, "mint: audit", failed["msg"])
 	assert.Equal(t, map[string]any{"event": "auth_failed", "outcome": "password_mismatch", "client_id": "app",
 		"user_id": "7", "grant_type": "password", "request_id": "rid-9"}, failed["audit"])
-	assert.Equal(t, "INFO", issued["level"])
+	assert.Equal(t, "DEBUG", issued["level"])
 	assert.Equal(t, map[string]any{"event": "token_issued", "outcome": "success", "client_id": "app",
 		"user_id": "7", "grant_type": "password", "jti": tok.ID}, issued["audit"])
 	for _, secret := range []string{"hunter2-wrong", johnPass, appSecret, tok.AccessToken, tok.RefreshToken} {
