@@ -5,11 +5,13 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -309,4 +311,46 @@ func (t *txWrap) Rollback() error {
 		return driver.ErrBadConn
 	}
 	return t.inner.Rollback()
+}
+
+// A PostgreSQL server whose default isolation is SERIALIZABLE must not
+// turn the losers of a rotation race into server errors.
+func TestPostgresRotationUnderSerializableDefault(t *testing.T) {
+	ctx := context.Background()
+	e := engines[1]
+	dsn := postgresDSN(t)
+	sep := "&"
+	if !strings.Contains(dsn, "?") {
+		sep = "?"
+	}
+	if !strings.HasPrefix(dsn, "postgres") {
+		sep = " "
+	}
+	s := storeOn(t, e, openDB(t, e, dsn+sep+"default_transaction_isolation=serializable"))
+	var level string
+	require.NoError(t, s.DB().QueryRow("SHOW default_transaction_isolation").Scan(&level))
+	require.Equal(t, "serializable", level)
+	now := time.Now().UTC().Truncate(time.Second)
+	require.NoError(t, s.SaveRefreshToken(ctx, &mint.RefreshToken{Digest: "s0", Family: "s0", ClientID: "c", UserID: "u",
+		Grant: "password", IssuedAt: now, ExpiresAt: now.Add(time.Hour)}))
+	const n = 20
+	var wins, used atomic.Int32
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			err := s.RotateRefreshToken(ctx, "s0", &mint.RefreshToken{Digest: fmt.Sprintf("s%d", i+1), Family: "s0",
+				Parent: "s0", ClientID: "c", UserID: "u", Grant: "password", IssuedAt: now, ExpiresAt: now.Add(time.Hour)})
+			switch {
+			case err == nil:
+				wins.Add(1)
+			case errors.Is(err, mint.ErrTokenUsed):
+				used.Add(1)
+			default:
+				t.Errorf("unexpected error: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	assert.EqualValues(t, 1, wins.Load())
+	assert.EqualValues(t, n-1, used.Load())
 }

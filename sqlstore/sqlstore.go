@@ -98,6 +98,11 @@ type Store struct {
 	// wmu serializes SQLite writes within the process: SQLite has a single
 	// writer anyway, and this keeps busy errors out of concurrent rotations.
 	wmu sync.Mutex
+	// writeTx pins PostgreSQL rotations and prunes to READ COMMITTED
+	// whatever the server's default_transaction_isolation: a concurrent
+	// rotation then waits on the row lock and finds the token spent,
+	// rather than failing with a serialization error.
+	writeTx *sql.TxOptions
 }
 
 // Option configures a Store.
@@ -143,6 +148,9 @@ func New(db *sql.DB, dialect Dialect, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("sqlstore: unknown dialect %v", dialect)
 	}
 	s := &Store{db: db, dialect: dialect, now: time.Now}
+	if dialect == Postgres {
+		s.writeTx = &sql.TxOptions{Isolation: sql.LevelReadCommitted}
+	}
 	for _, o := range opts {
 		if err := o(s); err != nil {
 			return nil, err

@@ -75,7 +75,7 @@ FROM mint_refresh_tokens t WHERE t.digest = $1`, digest).
 // mint.ErrTokenUsed, an unknown one mint.ErrNotFound.
 func (s *Store) RotateRefreshToken(ctx context.Context, old string, next *mint.RefreshToken) error {
 	defer s.lockWrites()()
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.db.BeginTx(ctx, s.writeTx)
 	if err != nil {
 		return fmt.Errorf("sqlstore: rotate refresh token: %w", err)
 	}
@@ -161,7 +161,7 @@ type Pruned struct {
 func (s *Store) Prune(ctx context.Context, now time.Time) (Pruned, error) {
 	defer s.lockWrites()()
 	var p Pruned
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.db.BeginTx(ctx, s.writeTx)
 	if err != nil {
 		return p, fmt.Errorf("sqlstore: prune: %w", err)
 	}
