@@ -214,7 +214,10 @@ func decodeJSONParams(body []byte) (map[string]string, *Error) {
 //
 // Basic credentials are form-urlencoded before base64 ('-' as %2D, ' ' as
 // '+'); each is url-unescaped, and used as sent when that fails (the plain
-// form many clients send). The body may repeat the Basic client_id, but a
+// form many clients send). A value with neither '%' nor '+' is the same
+// either way; a plain one holding '+' and only valid escapes is read as
+// encoded ('+' as a space), which is why generated secrets use the
+// base64url alphabet. The body may repeat the Basic client_id, but a
 // different client_id, or a client_secret, beside the header is two
 // authentication methods at once: malformed. An Authorization header of
 // another scheme, or undecodable, is malformed too.
