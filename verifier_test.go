@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -54,7 +55,7 @@ var rsRSAKey = sync.OnceValue(func() *mint.Key {
 	return k
 })
 
-func newRSFixture(t testing.TB) *rsFixture {
+func newRSFixture(t testing.TB, opts ...mint.Option) *rsFixture {
 	t.Helper()
 	ed, err := mint.GenerateKey(mint.EdDSA)
 	require.NoError(t, err)
@@ -76,8 +77,9 @@ func newRSFixture(t testing.TB) *rsFixture {
 	pw, err := hasher.Hash("pw")
 	require.NoError(t, err)
 	f.store.PutUser(&mint.User{ID: "u1", Username: "alice", PasswordHash: pw})
-	f.issuer, err = mint.New(f.store, keys, mint.WithIssuer(rsIssuer), mint.WithAudience(rsAudience),
-		mint.WithClock(f.clock.Now), mint.WithHasher(hasher), mint.WithUnknownClientHash(mint.HashGeneratedSecret("x")))
+	f.issuer, err = mint.New(f.store, keys, append([]mint.Option{mint.WithIssuer(rsIssuer), mint.WithAudience(rsAudience),
+		mint.WithClock(f.clock.Now), mint.WithHasher(hasher), mint.WithUnknownClientHash(mint.HashGeneratedSecret("x")),
+		mint.WithLogger(slog.New(slog.DiscardHandler))}, opts...)...)
 	require.NoError(t, err)
 	return f
 }

@@ -1,0 +1,255 @@
+package mint
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+)
+
+// Token type hints (RFC 7009 section 2.1, RFC 7662 section 2.1).
+const (
+	HintAccessToken  = "access_token"
+	HintRefreshToken = "refresh_token"
+)
+
+// Introspection is an RFC 7662 section 2.2 answer. An inactive token is
+// {"active":false} and nothing else.
+type Introspection struct {
+	// Active is true for a token that is currently valid.
+	Active bool
+	// Scope is the token's scope, space-separated.
+	Scope string
+	// ClientID is the client the token was issued to.
+	ClientID string
+	// Subject is the user id, or the client id for client_credentials.
+	Subject string
+	// ExpiresAt and IssuedAt are Unix times.
+	ExpiresAt, IssuedAt int64
+	// Issuer is the token's iss.
+	Issuer string
+	// Audience is the token's aud; printed as a string when there is one.
+	Audience []string
+	// TokenType is "Bearer" for an access token (RFC 7662 section 2.2 takes
+	// the token_type of RFC 6749 section 5.1) and "refresh_token" for a
+	// refresh token, which has no such type.
+	TokenType string
+	// ID is the access token's jti.
+	ID string
+	// Actor is the client that minted a user token without the user's
+	// password (silent_password), printed as the RFC 8693 "act" claim.
+	Actor string
+}
+
+// MarshalJSON writes the RFC 7662 members, and only "active" for an
+// inactive token.
+func (in Introspection) MarshalJSON() ([]byte, error) {
+	if !in.Active {
+		return []byte(`{"active":false}`), nil
+	}
+	type act struct {
+		Sub string `json:"sub"`
+	}
+	wire := struct {
+		Active    bool   `json:"active"`
+		Scope     string `json:"scope,omitempty"`
+		ClientID  string `json:"client_id,omitempty"`
+		Sub       string `json:"sub,omitempty"`
+		Exp       int64  `json:"exp,omitempty"`
+		Iat       int64  `json:"iat,omitempty"`
+		Iss       string `json:"iss,omitempty"`
+		Aud       any    `json:"aud,omitempty"`
+		TokenType string `json:"token_type,omitempty"`
+		Jti       string `json:"jti,omitempty"`
+		Act       *act   `json:"act,omitempty"`
+	}{Active: true, Scope: in.Scope, ClientID: in.ClientID, Sub: in.Subject, Exp: in.ExpiresAt,
+		Iat: in.IssuedAt, Iss: in.Issuer, TokenType: in.TokenType, Jti: in.ID}
+	switch len(in.Audience) {
+	case 0:
+	case 1:
+		wire.Aud = in.Audience[0]
+	default:
+		wire.Aud = in.Audience
+	}
+	if in.Actor != "" {
+		wire.Act = &act{in.Actor}
+	}
+	return json.Marshal(wire)
+}
+
+// Introspect tells client what RFC 7662 section 2.2 says of token: its
+// claims if it is active, Active false if it is unknown, malformed,
+// expired, revoked, its refresh family revoked, already rotated, or a
+// refresh token of another client. Any authenticated client may introspect
+// access tokens (resource servers are clients); refresh tokens are
+// disclosed only to the client they were issued to. The hint
+// (HintAccessToken, HintRefreshToken) is accepted and not needed: the two
+// kinds have different shapes. Access tokens are checked with the Issuer's
+// own keys, so its Signer must implement VerificationKeys (*KeySet does);
+// otherwise they are all inactive. Only a store failure is an error.
+func (iss *Issuer) Introspect(ctx context.Context, client *Client, token, hint string) (*Introspection, error) {
+	_ = hint // RFC 7662 section 2.1: the server may ignore it
+	inactive := &Introspection{}
+	if digest, ok := DigestRefreshToken(token); ok {
+		rec, err := iss.store.RefreshToken(ctx, digest)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			return inactive, nil
+		case err != nil:
+			return nil, serverError(err)
+		case rec.ClientID != client.ID || !rec.Active(iss.cfg.now()):
+			return inactive, nil
+		}
+		return &Introspection{
+			Active:    true,
+			Scope:     strings.Join(rec.Scope, " "),
+			ClientID:  rec.ClientID,
+			Subject:   rec.UserID,
+			ExpiresAt: rec.ExpiresAt.Unix(),
+			IssuedAt:  rec.IssuedAt.Unix(),
+			Issuer:    iss.cfg.issuer,
+			Audience:  []string{iss.cfg.issuer}, // a refresh token is for the authorization server
+			TokenType: HintRefreshToken,
+		}, nil
+	}
+	c, err := iss.readAccessToken(ctx, token)
+	if err != nil || c == nil {
+		return inactive, err
+	}
+	if deny, ok := iss.store.(AccessTokenDenyList); ok {
+		denied, err := deny.AccessTokenDenied(ctx, c.ID)
+		if err != nil {
+			return nil, serverError(err)
+		}
+		if denied {
+			return inactive, nil
+		}
+	}
+	return &Introspection{
+		Active:    true,
+		Scope:     c.Scope,
+		ClientID:  c.ClientID,
+		Subject:   c.Subject,
+		ExpiresAt: c.ExpiresAt.Unix(),
+		IssuedAt:  c.IssuedAt.Unix(),
+		Issuer:    c.Issuer,
+		Audience:  c.Audience,
+		TokenType: "Bearer",
+		ID:        c.ID,
+		Actor:     c.Actor,
+	}, nil
+}
+
+// readAccessToken verifies one of the Issuer's own access tokens with its
+// key set, issuer, audiences, clock and leeway (WithLeeway). It returns
+// nil claims, and no error, for a token that does not verify, and for any
+// token when the Signer has no VerificationKeys.
+func (iss *Issuer) readAccessToken(ctx context.Context, token string) (*Claims, error) {
+	if strings.Count(token, ".") != 2 {
+		return nil, nil
+	}
+	v, err := iss.Verifier(WithVerifierLeeway(iss.cfg.leeway))
+	if err != nil {
+		return nil, nil // no VerificationKeys: no access token can be read back
+	}
+	c, err := v.Verify(ctx, token)
+	if errors.Is(err, ErrInvalidToken) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, serverError(err)
+	}
+	return c, nil
+}
+
+// IntrospectionHandler is the RFC 7662 introspection endpoint: POST only,
+// an application/x-www-form-urlencoded body of at most 64 KiB with the
+// required `token` and an optional `token_type_hint`, the caller
+// authenticated as a client (HTTP Basic, form-urlencoded or plain, or
+// client_id and client_secret in the body; not both). It answers 200 with
+// the Issuer.Introspect answer, `active` a JSON boolean; 401
+// invalid_client with WWW-Authenticate: Basic when client authentication
+// fails; 400 invalid_request for a malformed request or a missing token;
+// 405 for another method. Every answer carries Content-Type:
+// application/json, Cache-Control: no-store and Pragma: no-cache.
+//
+//	mux.Handle("/oauth2/introspect", mint.IntrospectionHandler{Issuer: issuer})
+type IntrospectionHandler struct {
+	// Issuer authenticates the callers and reads the tokens. Required.
+	Issuer *Issuer
+	// Realm is the realm of the Basic challenge. Default: "mint".
+	Realm string
+	// Logger receives server-side failures. Default: the Issuer's logger.
+	Logger *slog.Logger
+}
+
+// ServeHTTP implements http.Handler.
+func (h IntrospectionHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ep := clientEndpoint{iss: h.Issuer, realm: h.Realm, logger: h.Logger, name: "introspection"}
+	client, token, hint, ctx, ok := ep.begin(w, r)
+	if !ok {
+		return
+	}
+	in, err := h.Issuer.Introspect(ctx, client, token, hint)
+	if err != nil {
+		ep.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, in)
+}
+
+// clientEndpoint is what the introspection and revocation endpoints share:
+// method check, body decoding, client authentication and error answers in
+// the RFC 6749 section 5.2 shape.
+type clientEndpoint struct {
+	iss    *Issuer
+	realm  string
+	logger *slog.Logger
+	name   string
+}
+
+// begin checks the method, reads the form body, authenticates the client
+// and returns the token and its hint; on failure it has answered.
+func (ep clientEndpoint) begin(w http.ResponseWriter, r *http.Request) (client *Client, token, hint string, ctx context.Context, ok bool) {
+	if r.Method != http.MethodPost {
+		ep.fail(w, r, ErrMethodNotAllowed)
+		return nil, "", "", nil, false
+	}
+	params, perr := readParams(r, formBody)
+	if perr != nil {
+		ep.fail(w, r, perr)
+		return nil, "", "", nil, false
+	}
+	id, secret, _, perr := clientAuth(r, params)
+	if perr != nil {
+		ep.fail(w, r, perr)
+		return nil, "", "", nil, false
+	}
+	ctx = ContextWithRequestInfo(r.Context(), requestID(r, "X-Request-Id"), r.RemoteAddr)
+	client, err := ep.iss.AuthenticateClient(ctx, id, secret)
+	if err != nil {
+		ep.fail(w, r, err)
+		return nil, "", "", nil, false
+	}
+	if params["token"] == "" {
+		ep.fail(w, r, missing("token"))
+		return nil, "", "", nil, false
+	}
+	return client, params["token"], params["token_type_hint"], ctx, true
+}
+
+// fail logs a server-side failure and answers err as RFC 6749 section 5.2
+// does (invalid_client with a Basic challenge, 405 with Allow: POST).
+func (ep clientEndpoint) fail(w http.ResponseWriter, r *http.Request, err error) {
+	e := AsError(err)
+	if e.Kind == KindServerError {
+		logger := ep.logger
+		if logger == nil {
+			logger = ep.iss.Logger()
+		}
+		logger.ErrorContext(r.Context(), "mint: "+ep.name+" request failed", "path", r.URL.Path, "error", e.Err)
+	}
+	OAuth2Dialect{Realm: ep.realm}.WriteError(w, r, e)
+}
