@@ -290,7 +290,18 @@ func (d *EnvelopeDialect) WriteToken(w http.ResponseWriter, r *http.Request, t *
 	if d.SuccessMessage != nil {
 		msg = d.SuccessMessage(t)
 	}
-	writeJSON(w, status, envelope{Code: code, Message: msg, Content: d.content(t)})
+	if d.ContentFunc != nil {
+		writeJSON(w, status, envelope{Code: code, Message: msg, Content: d.content(t)})
+		return
+	}
+	tokenType := d.TokenType
+	if tokenType == "" {
+		tokenType = "bearer"
+	}
+	bp := bodyPool.Get().(*[]byte)
+	*bp = appendEnvelopeToken((*bp)[:0], code, msg, d.Content, tokenType, t) // encode.go: same bytes as writeJSON's
+	writeJSONBody(w, status, *bp)
+	bodyPool.Put(bp)
 }
 
 func (d *EnvelopeDialect) content(t *Token) any {

@@ -17,12 +17,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	if err != nil { // only a programming error can get here
 		status, body = http.StatusInternalServerError, []byte(`{"error":"server_error"}`)
 	}
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store")
-	h.Set("Pragma", "no-cache")
-	w.WriteHeader(status)
-	_, _ = w.Write(append(body, '\n'))
+	writeJSONBody(w, status, append(body, '\n'))
 }
 
 // TokenHandler is the token endpoint (RFC 6749 section 3.2) of one mount:

@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 )
 
 // OAuth2Dialect is standard OAuth 2.0 at the token endpoint (RFC 6749
@@ -125,16 +124,10 @@ func (d OAuth2Dialect) WriteToken(w http.ResponseWriter, _ *http.Request, t *Tok
 	if tokenType == "" {
 		tokenType = "Bearer"
 	}
-	body := oauthToken{
-		AccessToken:  t.AccessToken,
-		ExpiresIn:    int64(t.ExpiresIn / time.Second),
-		RefreshToken: t.RefreshToken,
-		TokenType:    tokenType,
-	}
-	if !d.OmitScope {
-		body.Scope = t.ScopeString()
-	}
-	writeJSON(w, http.StatusOK, body)
+	bp := bodyPool.Get().(*[]byte)
+	*bp = appendOAuthToken((*bp)[:0], t, tokenType, !d.OmitScope) // encode.go: json.Marshal(oauthToken{...})'s bytes
+	writeJSONBody(w, http.StatusOK, *bp)
+	bodyPool.Put(bp)
 }
 
 // WriteError implements Dialect: the RFC 6749 section 5.2 body, 401 and
