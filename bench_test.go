@@ -19,6 +19,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -168,7 +169,7 @@ func BenchmarkBaselineEngine(b *testing.B) {
 	}
 }
 
-// benchIssuer returns an Issuer over a memory store holding one
+// newBenchIssuer returns an Issuer over a memory store holding one
 // client_credentials client with a generated secret, and that secret.
 func newBenchIssuer(b testing.TB, alg string, opts ...mint.Option) (*mint.Issuer, *mint.MemoryStore, string) {
 	b.Helper()
@@ -184,8 +185,12 @@ func newBenchIssuer(b testing.TB, alg string, opts ...mint.Option) (*mint.Issuer
 	if err != nil {
 		b.Fatal(err)
 	}
+	// The default audit hook logs every issued token at Info to the
+	// Issuer's logger; a discard logger keeps the host's log sink out of
+	// the figures (BenchmarkAuditLog measures it).
 	opts = append([]mint.Option{mint.WithIssuer(benchIssuer), mint.WithAudience(benchAudience),
-		mint.WithAccessTokenTTL(benchTTL), mint.WithUnknownClientHash(mint.HashGeneratedSecret("x"))}, opts...)
+		mint.WithAccessTokenTTL(benchTTL), mint.WithUnknownClientHash(mint.HashGeneratedSecret("x")),
+		mint.WithLogger(slog.New(slog.DiscardHandler))}, opts...)
 	iss, err := mint.New(store, keys, opts...)
 	if err != nil {
 		b.Fatal(err)
@@ -293,4 +298,126 @@ func BenchmarkIssuerRefresh(b *testing.B) {
 		}
 		refresh = tok.RefreshToken
 	}
+}
+
+// handlerCase is one mount of the token endpoint driven by the handler
+// benchmarks, with the client_credentials request its seed shows.
+type handlerCase struct {
+	name        string
+	dialect     mint.Dialect
+	contentType string
+	body        func(secret string) string
+	basic       bool   // client credentials by HTTP Basic
+	header      string // request-id header to send
+	want        int
+}
+
+func handlerCases() []handlerCase {
+	horus := func(secret string) string {
+		return `{"grantType":"client_credentials","clientId":"` + benchClientID + `","clientSecret":"` + secret + `"}`
+	}
+	return []handlerCase{
+		{name: "OAuth2", dialect: mint.OAuth2Dialect{}, contentType: "application/x-www-form-urlencoded",
+			body: func(string) string { return "grant_type=client_credentials" }, basic: true, want: http.StatusOK},
+		{name: "Horus000", dialect: mint.NewHorusSilentPasswordDialect(), contentType: "application/json",
+			body: horus, header: "x-usil-request-id", want: http.StatusOK},
+		{name: "Horus001", dialect: mint.NewHorusClientCredentialsDialect(), contentType: "application/json",
+			body: horus, header: "x-horus-request-id", want: http.StatusOK},
+		{name: "Eventhos002", dialect: mint.NewEventhosDialect(), contentType: "application/x-www-form-urlencoded",
+			body: func(secret string) string {
+				return "grant_type=client_credentials&client_id=" + benchClientID + "&client_secret=" + secret
+			}, want: http.StatusCreated},
+	}
+}
+
+// BenchmarkHandlerClientCredentials drives the real token http.Handler
+// (TokenHandler) in-process for client_credentials, through the OAuth 2.0
+// dialect and each envelope dialect, with each signing algorithm. Issue 7's
+// targets compare OAuth2/HS256 with BenchmarkBaselineClientCredentials.
+// The envelope mounts serve every grant here so that all four dialects
+// run the same grant.
+func BenchmarkHandlerClientCredentials(b *testing.B) {
+	for _, hc := range handlerCases() {
+		for _, alg := range []string{mint.HS256, mint.EdDSA, mint.ES256, mint.RS256} {
+			b.Run(hc.name+"/"+alg, func(b *testing.B) {
+				iss, _, secret := newBenchIssuer(b, alg)
+				h := mint.TokenHandler{Issuer: iss, Dialect: hc.dialect}
+				body := hc.body(secret)
+				b.ReportAllocs()
+				for b.Loop() {
+					req, err := http.NewRequest(http.MethodPost, "http://auth.example.com/token", strings.NewReader(body))
+					if err != nil {
+						b.Fatal(err)
+					}
+					req.Header.Set("Content-Type", hc.contentType)
+					if hc.basic {
+						req.SetBasicAuth(benchClientID, secret)
+					}
+					if hc.header != "" {
+						req.Header.Set(hc.header, "req-1")
+					}
+					rec := httptest.NewRecorder()
+					h.ServeHTTP(rec, req)
+					if rec.Code != hc.want {
+						b.Fatalf("status %d: %s", rec.Code, rec.Body)
+					}
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkHandlerPassword is the password grant through the OAuth 2.0
+// dialect at the default argon2id parameters; compare with
+// BenchmarkArgon2idVerify for mint's own overhead (issue 7: at most 1%).
+func BenchmarkHandlerPassword(b *testing.B) {
+	iss, store, secret := newBenchIssuer(b, mint.HS256)
+	hash, err := mint.HashPassword("correct horse battery staple")
+	if err != nil {
+		b.Fatal(err)
+	}
+	store.PutUser(&mint.User{ID: "7", Username: "john_doe", PasswordHash: hash, Roles: []int{3}})
+	h := mint.TokenHandler{Issuer: iss, Dialect: mint.OAuth2Dialect{NoRefreshToken: true}}
+	const body = "grant_type=password&username=john_doe&password=correct+horse+battery+staple"
+	b.ReportAllocs()
+	for b.Loop() {
+		req, err := http.NewRequest(http.MethodPost, "http://auth.example.com/token", strings.NewReader(body))
+		if err != nil {
+			b.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth(benchClientID, secret)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			b.Fatalf("status %d: %s", rec.Code, rec.Body)
+		}
+	}
+}
+
+// BenchmarkHandlerClientCredentialsParallel is the OAuth 2.0 HS256 mount
+// under b.RunParallel: compare -cpu 1 and -cpu 2 (issue 7: at least 1.8x
+// the throughput with two).
+func BenchmarkHandlerClientCredentialsParallel(b *testing.B) {
+	iss, _, secret := newBenchIssuer(b, mint.HS256)
+	h := mint.TokenHandler{Issuer: iss}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			req, err := http.NewRequest(http.MethodPost, "http://auth.example.com/token",
+				strings.NewReader("grant_type=client_credentials"))
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.SetBasicAuth(benchClientID, secret)
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != http.StatusOK {
+				b.Errorf("status %d", rec.Code)
+				return
+			}
+		}
+	})
 }

@@ -7,6 +7,7 @@ package mint_test
 import (
 	"context"
 	"encoding/base64"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -137,14 +138,15 @@ func TestEngineHotPathAllocations(t *testing.T) {
 	require.NoError(t, err)
 	keys, err := mint.NewKeySet(key)
 	require.NoError(t, err)
-	iss, err := mint.New(f.store, keys, mint.WithHasher(fastHasher))
+	iss, err := mint.New(f.store, keys, mint.WithHasher(fastHasher), mint.WithLogger(slog.New(slog.DiscardHandler)))
 	require.NoError(t, err)
 	ctx := context.Background()
 	allocs := testing.AllocsPerRun(100, func() {
 		r := mint.TokenRequest{GrantType: mint.GrantClientCredentials, ClientID: "fast", ClientSecret: secret}
 		_, _ = iss.Token(ctx, &r)
 	})
-	// *Token, the jti, the token string, and the request escaping into the
-	// Grant interface; a regression adds to these.
-	assert.LessOrEqual(t, allocs, 5.0)
+	// The request (it escapes into the Grant interface), *Token, the jti,
+	// the token string, the limiter's context and client key; a
+	// regression adds to these.
+	assert.LessOrEqual(t, allocs, 6.0)
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -106,6 +107,7 @@ type MemoryLimiter struct {
 
 	mu   sync.Mutex
 	keys map[string]*limitEntry
+	n    atomic.Int64 // len(keys), so that Blocked skips the lock while nothing is tracked
 }
 
 type limitEntry struct {
@@ -120,6 +122,9 @@ func NewMemoryLimiter(b Backoff) *MemoryLimiter { return &MemoryLimiter{Backoff:
 
 // Blocked implements Limiter.
 func (l *MemoryLimiter) Blocked(_ context.Context, key string, now time.Time) (time.Duration, error) {
+	if l.n.Load() == 0 { // no failure tracked: no lock, so requests scale across cores
+		return 0, nil
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	e, ok := l.keys[key]
@@ -145,6 +150,7 @@ func (l *MemoryLimiter) Failed(_ context.Context, key string, now time.Time) err
 		e = &limitEntry{}
 		l.keys[key] = e
 	}
+	l.n.Store(int64(len(l.keys)))
 	e.failures++
 	e.last = now
 	if d := l.Backoff.Block(e.failures); d > 0 {
@@ -162,8 +168,12 @@ func (l *MemoryLimiter) Len() int {
 
 // Succeeded implements Limiter.
 func (l *MemoryLimiter) Succeeded(_ context.Context, key string) error {
+	if l.n.Load() == 0 {
+		return nil
+	}
 	l.mu.Lock()
 	delete(l.keys, key)
+	l.n.Store(int64(len(l.keys)))
 	l.mu.Unlock()
 	return nil
 }
@@ -264,14 +274,10 @@ type limitKeysCtx struct{}
 // request names no login.
 type limitKeys struct{ client, user string }
 
-func (k limitKeys) list() []string {
-	if k.user == "" {
-		return []string{k.client}
-	}
-	return []string{k.client, k.user}
-}
-
 func limitKeysFrom(ctx context.Context) limitKeys {
+	if lc, ok := ctx.(*limitKeysContext); ok { // the common case, without boxing
+		return lc.keys
+	}
 	k, _ := ctx.Value(limitKeysCtx{}).(limitKeys)
 	return k
 }
@@ -283,18 +289,35 @@ func (iss *Issuer) admit(ctx context.Context, clientID, login string) (context.C
 	if clientID == "" {
 		return ctx, nil // refused as a missing field, before any hashing
 	}
-	keys := limitKeys{client: ClientLimitKey(clientID)}
+	lc := &limitKeysContext{Context: ctx, keys: limitKeys{client: ClientLimitKey(clientID)}}
 	if login != "" {
-		keys.user = UserLimitKey(clientID, login)
+		lc.keys.user = UserLimitKey(clientID, login)
 	}
-	ctx = context.WithValue(ctx, limitKeysCtx{}, keys)
-	return ctx, iss.checkLimits(ctx, keys.list())
+	return lc, iss.checkLimits(lc, lc.keys)
 }
 
-func (iss *Issuer) checkLimits(ctx context.Context, keys []string) error {
+// limitKeysContext is context.WithValue(ctx, limitKeysCtx{}, keys) in one
+// allocation instead of three: admit runs on every token request.
+type limitKeysContext struct {
+	context.Context
+	keys limitKeys
+}
+
+// Value implements context.Context.
+func (c *limitKeysContext) Value(key any) any {
+	if key == (limitKeysCtx{}) {
+		return c.keys
+	}
+	return c.Context.Value(key)
+}
+
+func (iss *Issuer) checkLimits(ctx context.Context, keys limitKeys) error {
 	now := iss.cfg.now()
 	var wait time.Duration
-	for _, k := range keys {
+	for i, k := range [2]string{keys.client, keys.user} {
+		if i > 0 && k == "" {
+			break
+		}
 		d, err := iss.cfg.limiter.Blocked(ctx, k, now)
 		if err != nil {
 			return serverError(err)
@@ -356,7 +379,7 @@ func (iss *Issuer) verify(ctx context.Context, encoded, plain, failKey string) (
 	}
 	defer iss.release()
 	if keys := limitKeysFrom(ctx); keys.client != "" {
-		if err := iss.checkLimits(ctx, keys.list()); err != nil {
+		if err := iss.checkLimits(ctx, keys); err != nil {
 			return false, false, err
 		}
 	}

@@ -63,7 +63,7 @@ func NewKey(kid string, key any) (*Key, error) {
 		k.method = jwt.SigningMethodHS256
 		secret := bytes.Clone(key)
 		k.sign = secret
-		k.hmacs = &sync.Pool{New: func() any { return hmac.New(sha256.New, secret) }}
+		k.hmacs = &sync.Pool{New: func() any { return &hmacState{h: hmac.New(sha256.New, secret)} }}
 	case *rsa.PrivateKey:
 		if key.N.BitLen() < 2048 {
 			return nil, errors.New("mint: an RS256 key needs at least 2048 bits")
@@ -175,14 +175,13 @@ func (k *Key) Sign(c *Claims) (string, error) {
 // through golang-jwt's SigningMethod.Sign.
 func (k *Key) appendSignature(buf []byte, from int) ([]byte, error) {
 	if k.hmacs != nil {
-		h := k.hmacs.Get().(hash.Hash)
-		h.Reset()
-		h.Write(buf[from:])
-		var sum [sha256.Size]byte
-		sig := h.Sum(sum[:0])
-		k.hmacs.Put(h)
+		st := k.hmacs.Get().(*hmacState)
+		st.h.Reset()
+		st.h.Write(buf[from:])
 		buf = append(buf, '.')
-		return base64.RawURLEncoding.AppendEncode(buf, sig), nil
+		buf = base64.RawURLEncoding.AppendEncode(buf, st.h.Sum(st.sum[:0]))
+		k.hmacs.Put(st)
+		return buf, nil
 	}
 	sig, err := k.method.Sign(string(buf[from:]), k.sign)
 	if err != nil {
@@ -190,6 +189,13 @@ func (k *Key) appendSignature(buf []byte, from int) ([]byte, error) {
 	}
 	buf = append(buf, '.')
 	return base64.RawURLEncoding.AppendEncode(buf, sig), nil
+}
+
+// hmacState is a keyed HMAC-SHA256 and room for its sum, reused through
+// Key.hmacs.
+type hmacState struct {
+	h   hash.Hash
+	sum [sha256.Size]byte
 }
 
 // thumbprint is the RFC 7638 JWK thumbprint, or a random id for HMAC.
