@@ -4,11 +4,13 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 )
 
 // Limiter throttles credential guessing (RFC 6819 sections 4.4.3.6 and
@@ -51,7 +53,9 @@ type Backoff struct {
 	Forget time.Duration
 }
 
-func (b Backoff) withDefaults() Backoff {
+// Resolved returns b with every zero field set to its default, for
+// Limiter implementations outside this package.
+func (b Backoff) Resolved() Backoff {
 	if b.Threshold <= 0 {
 		b.Threshold = 10
 	}
@@ -75,7 +79,7 @@ func (b Backoff) withDefaults() Backoff {
 // at Max. Limiter implementations outside this package use it so that
 // every Limiter follows the same schedule.
 func (b Backoff) Block(n int) time.Duration {
-	b = b.withDefaults()
+	b = b.Resolved()
 	if n < b.Threshold {
 		return 0
 	}
@@ -89,7 +93,7 @@ func (b Backoff) Block(n int) time.Duration {
 // Expired reports whether a key whose last failure was at last and whose
 // block ends at until can be forgotten at now.
 func (b Backoff) Expired(last, until, now time.Time) bool {
-	b = b.withDefaults()
+	b = b.Resolved()
 	return now.Sub(last) > b.Forget && !now.Before(until)
 }
 
@@ -241,19 +245,31 @@ func WithHashConcurrency(n int) Option {
 	}
 }
 
-// Limiter keys. Client ids and usernames come from the request, so long
-// ones are replaced by their digest to keep the keys (and a shared table's
-// rows) small; usernames are compared case-insensitively so that a store
-// with case-insensitive lookups cannot be guessed at through case variants.
+// Limiter keys. Client ids and usernames come from the request, so a key
+// is kept plain ("user|app|john") only when it is short, valid UTF-8 and
+// free of the separator '|', the marker '#' and NUL (which a PostgreSQL
+// TEXT column refuses); any other key is replaced by the digest of its
+// parts ("user|#<base64url SHA-256>"), which no plain key can equal.
+// Usernames are compared case-insensitively so that a store with
+// case-insensitive lookups cannot be guessed at through case variants.
 const maxLimitKey = 128
 
 func limitKey(parts ...string) string {
-	k := strings.Join(parts, "\x00")
-	if len(k) <= maxLimitKey {
+	plain := true
+	for _, p := range parts {
+		if strings.ContainsAny(p, "|#\x00") || !utf8.ValidString(p) {
+			plain = false
+		}
+	}
+	if k := strings.Join(parts, "|"); plain && len(k) <= maxLimitKey {
 		return k
 	}
-	sum := sha256.Sum256([]byte(k))
-	return parts[0] + "\x00#" + base64.RawURLEncoding.EncodeToString(sum[:])
+	h := sha256.New()
+	for _, p := range parts { // length-prefixed: no two part lists hash alike
+		_ = binary.Write(h, binary.BigEndian, uint64(len(p)))
+		h.Write([]byte(p))
+	}
+	return parts[0] + "|#" + base64.RawURLEncoding.EncodeToString(h.Sum(nil))
 }
 
 // ClientLimitKey is the Limiter key of a client id.

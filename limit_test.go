@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mintauth/mint"
+	"github.com/mintauth/mint/storetest"
 )
 
 func TestBackoffSchedule(t *testing.T) {
@@ -284,5 +286,23 @@ func TestBurstOfGuessesIsCutOff(t *testing.T) {
 			assert.LessOrEqual(t, mismatches.Load(), int32(threshold+slots-1), "at most threshold+slots-1 guesses get through")
 			assert.EqualValues(t, 20, mismatches.Load()+throttles.Load())
 		})
+	}
+}
+
+func TestMemoryLimiterConformance(t *testing.T) {
+	storetest.RunLimiter(t, func(_ *testing.T, b mint.Backoff) mint.Limiter { return mint.NewMemoryLimiter(b) })
+}
+
+func TestLimitKeys(t *testing.T) {
+	assert.Equal(t, "client|app", mint.ClientLimitKey("app"))
+	assert.Equal(t, "user|app|john_doe", mint.UserLimitKey("app", "John_Doe"), "logins ignore case")
+	odd := []string{mint.ClientLimitKey("a|b"), mint.ClientLimitKey("a#b"), mint.ClientLimitKey("\xff"),
+		mint.ClientLimitKey("a\x00b"), mint.UserLimitKey("a", strings.Repeat("x", 200)), mint.UserLimitKey("a|b", "c"),
+		mint.UserLimitKey("a", "b|c")}
+	seen := map[string]bool{}
+	for _, k := range odd {
+		assert.Regexp(t, `^(client|user)\|#[A-Za-z0-9_-]{43}$`, k, "hashed")
+		assert.False(t, seen[k], "distinct")
+		seen[k] = true
 	}
 }

@@ -16,7 +16,8 @@
 //
 // The embedded migrations create the tables mint_clients, mint_users,
 // mint_refresh_tokens, mint_revoked_families, mint_denied_access_tokens,
-// mint_signing_keys and mint_schema_migrations, with the same SQL on both
+// mint_signing_keys, mint_limiter (the shared state of Store.Limiter) and
+// mint_schema_migrations, with the same SQL on both
 // engines: times are BIGINT Unix nanoseconds (UTC), lists (grants, scopes,
 // roles) are JSON text, key material is BYTEA (a BLOB on SQLite).
 //
