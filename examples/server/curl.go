@@ -30,6 +30,9 @@ type example struct {
 	// status is the HTTP status the command's `curl -i` prints; 0 when the
 	// command prints no status line (it sets a shell variable).
 	status int
+	// forPaths, when set, prints the example only if one of these paths is
+	// mounted too (a command that sets a variable for later ones).
+	forPaths []string
 }
 
 // printBanner prints where the server listens, the demo credentials and
@@ -121,72 +124,75 @@ func examples(base string, routes []route) []example {
 	all := []example{
 		{pathSilentPassword, "seed 000: silent password, a user token from a username alone -> 200, code 200000", `curl -i -X POST ` + u(pathSilentPassword) + ` \
   -H 'Content-Type: application/json' -H 'x-usil-request-id: 4512451' \
-  -d '{"clientId":"` + demoSilentClientID + `","clientSecret":"` + demoSilentClientSecret + `","grantType":"silent_password","username":"` + demoSanviEmail + `"}'`, 200},
+  -d '{"clientId":"` + demoSilentClientID + `","clientSecret":"` + demoSilentClientSecret + `","grantType":"silent_password","username":"` + demoSanviEmail + `"}'`, 200, nil},
 		{pathSilentPassword, "seed 000: unknown person -> 500, code 500030", `curl -i -X POST ` + u(pathSilentPassword) + ` \
   -H 'Content-Type: application/json' -H 'x-usil-request-id: 4512452' \
-  -d '{"clientId":"` + demoSilentClientID + `","clientSecret":"` + demoSilentClientSecret + `","grantType":"silent_password","username":"nobody@828fligth.com"}'`, 500},
+  -d '{"clientId":"` + demoSilentClientID + `","clientSecret":"` + demoSilentClientSecret + `","grantType":"silent_password","username":"nobody@828fligth.com"}'`, 500, nil},
 
 		{pathHorusServer, "seed 001: client credentials -> 200, code 200000, camelCase content", `curl -i -X POST ` + u(pathHorusServer) + ` \
   -H 'Content-Type: application/json' \
-  -d '{"grantType":"client_credentials","clientId":"` + demoHorusClientID + `","clientSecret":"` + demoHorusClientSecret + `"}'`, 200},
+  -d '{"grantType":"client_credentials","clientId":"` + demoHorusClientID + `","clientSecret":"` + demoHorusClientSecret + `"}'`, 200, nil},
 		{pathHorusServer, "seed 001: wrong secret -> 401, code 401122", `curl -i -X POST ` + u(pathHorusServer) + ` \
   -H 'Content-Type: application/json' \
-  -d '{"grantType":"client_credentials","clientId":"` + demoHorusClientID + `","clientSecret":"wrong"}'`, 401},
+  -d '{"grantType":"client_credentials","clientId":"` + demoHorusClientID + `","clientSecret":"wrong"}'`, 401, nil},
 
 		{pathEventhos, "seed 002: Eventhos client credentials (form) -> 201, code 200000", `curl -i -X POST ` + u(pathEventhos) + ` \
-  -d 'client_id=` + demoEventhosClientID + `&client_secret=` + demoEventhosClientSecret + `&grant_type=client_credentials'`, 201},
+  -d 'client_id=` + demoEventhosClientID + `&client_secret=` + demoEventhosClientSecret + `&grant_type=client_credentials'`, 201, nil},
 		{pathEventhos, "seed 002: Eventhos password grant (JSON) -> 201, user_id and username", `curl -i -X POST ` + u(pathEventhos) + ` \
   -H 'Content-Type: application/json' \
-  -d '{"client_id":"` + demoEventhosClientID + `","client_secret":"` + demoEventhosClientSecret + `","grant_type":"password","username":"` + demoJohnUsername + `","password":"` + demoJohnPassword + `"}'`, 201},
+  -d '{"client_id":"` + demoEventhosClientID + `","client_secret":"` + demoEventhosClientSecret + `","grant_type":"password","username":"` + demoJohnUsername + `","password":"` + demoJohnPassword + `"}'`, 201, nil},
 		{pathEventhos, "seed 002: wrong client secret -> 400, code 400001", `curl -i -X POST ` + u(pathEventhos) + ` \
-  -d 'client_id=` + demoEventhosClientID + `&client_secret=wrong&grant_type=client_credentials'`, 400},
+  -d 'client_id=` + demoEventhosClientID + `&client_secret=wrong&grant_type=client_credentials'`, 400, nil},
 
 		{pathDjango, "seed 003: password grant, client by HTTP Basic -> 200, access and refresh token", `curl -i -X POST -u ` + demoDjangoClientID + `:` + demoDjangoClientSecret + ` \
-  -d 'grant_type=password&username=` + demoJohnUsername + `&password=` + demoJohnPassword + `' ` + u(pathDjango), 200},
+  -d 'grant_type=password&username=` + demoJohnUsername + `&password=` + demoJohnPassword + `' ` + u(pathDjango), 200, nil},
 		{pathDjango, "seed 003: refresh (gets a refresh token first, then rotates it) -> 200", `RT=$(curl -s -X POST -u ` + demoDjangoClientID + `:` + demoDjangoClientSecret + ` \
   -d 'grant_type=password&username=` + demoJohnUsername + `&password=` + demoJohnPassword + `' ` + u(pathDjango) + ` | ` + sedRefreshToken + `)
 curl -i -X POST -u ` + demoDjangoClientID + `:` + demoDjangoClientSecret + ` \
-  -d "grant_type=refresh_token&refresh_token=$RT" ` + u(pathDjango), 200},
+  -d "grant_type=refresh_token&refresh_token=$RT" ` + u(pathDjango), 200, nil},
 		{pathDjango, `seed 003: wrong password -> 400 invalid_grant "Invalid credentials given."`, `curl -i -X POST -u ` + demoDjangoClientID + `:` + demoDjangoClientSecret + ` \
-  -d 'grant_type=password&username=` + demoJohnUsername + `&password=wrong' ` + u(pathDjango), 400},
+  -d 'grant_type=password&username=` + demoJohnUsername + `&password=wrong' ` + u(pathDjango), 400, nil},
 
 		{pathSocialID, "seed 004: password grant by username -> 200, expires_in 604800", `curl -iX POST ` + u(pathSocialID) + ` \
   -d 'grant_type=password&username=` + demoJohnUsername + `&password=` + demoJohnPassword + `' \
-  --user ` + demoSocialClientID + `:` + demoSocialClientSecret, 200},
+  --user ` + demoSocialClientID + `:` + demoSocialClientSecret, 200, nil},
 		{pathSocialID, "seed 004: password grant by email_address -> 200", `curl -iX POST ` + u(pathSocialID) + ` \
   -d 'grant_type=password&email_address=` + demoJohnEmail + `&password=` + demoJohnPassword + `' \
-  --user ` + demoSocialClientID + `:` + demoSocialClientSecret, 200},
+  --user ` + demoSocialClientID + `:` + demoSocialClientSecret, 200, nil},
 		{pathSocialID, "seed 004: both username and email_address -> 400 invalid_request", `curl -iX POST ` + u(pathSocialID) + ` \
   -d 'grant_type=password&username=` + demoJohnUsername + `&email_address=` + demoJohnEmail + `&password=` + demoJohnPassword + `' \
-  --user ` + demoSocialClientID + `:` + demoSocialClientSecret, 400},
+  --user ` + demoSocialClientID + `:` + demoSocialClientSecret, 400, nil},
 		{pathSocialID, "seed 004: wrong client secret -> 401 invalid_client", `curl -iX POST ` + u(pathSocialID) + ` \
   -d 'grant_type=password&username=` + demoJohnUsername + `&password=` + demoJohnPassword + `' \
-  --user ` + demoSocialClientID + `:wrong`, 401},
+  --user ` + demoSocialClientID + `:wrong`, 401, nil},
 
 		{pathToken, "standard RFC 6749: client credentials -> 200", `curl -i -X POST -u ` + demoClientID + `:` + demoClientSecret + ` \
-  -d 'grant_type=client_credentials&scope=read' ` + u(pathToken), 200},
+  -d 'grant_type=client_credentials&scope=read' ` + u(pathToken), 200, nil},
 		{pathToken, "standard RFC 6749: password grant -> 200 with a refresh token", `curl -i -X POST -u ` + demoClientID + `:` + demoClientSecret + ` \
-  -d 'grant_type=password&username=` + demoJohnUsername + `&password=` + demoJohnPassword + `' ` + u(pathToken), 200},
+  -d 'grant_type=password&username=` + demoJohnUsername + `&password=` + demoJohnPassword + `' ` + u(pathToken), 200, nil},
 		{pathToken, "standard RFC 6749: a scope the client may not have -> 400 invalid_scope", `curl -i -X POST -u ` + demoClientID + `:` + demoClientSecret + ` \
-  -d 'grant_type=client_credentials&scope=admin' ` + u(pathToken), 400},
+  -d 'grant_type=client_credentials&scope=admin' ` + u(pathToken), 400, nil},
 
 		{pathToken, "get an access token into $TOKEN for the commands below (prints nothing)", `TOKEN=$(curl -s -X POST -u ` + demoClientID + `:` + demoClientSecret + ` \
-  -d 'grant_type=client_credentials' ` + u(pathToken) + ` | ` + sedAccessToken + `)`, 0},
-		{pathMe, "demo resource behind the bearer middleware -> 200 {sub, client_id, scope}", `curl -i -H "Authorization: Bearer $TOKEN" ` + u(pathMe), 200},
-		{pathMe, "no token -> 401 with WWW-Authenticate: Bearer", `curl -i ` + u(pathMe), 401},
+  -d 'grant_type=client_credentials' ` + u(pathToken) + ` | ` + sedAccessToken + `)`, 0,
+			[]string{pathMe, pathIntrospect, pathRevoke}},
+		{pathMe, "demo resource behind the bearer middleware -> 200 {sub, client_id, scope}", `curl -i -H "Authorization: Bearer $TOKEN" ` + u(pathMe), 200, nil},
+		{pathMe, "no token -> 401 with WWW-Authenticate: Bearer", `curl -i ` + u(pathMe), 401, nil},
 		{pathIntrospect, "RFC 7662 introspection -> 200 {\"active\":true,...}", `curl -i -X POST -u ` + demoClientID + `:` + demoClientSecret + ` \
-  -d "token=$TOKEN" ` + u(pathIntrospect), 200},
-		{pathIntrospect, "RFC 7662 introspection without client authentication -> 401", `curl -i -X POST -d "token=$TOKEN" ` + u(pathIntrospect), 401},
+  -d "token=$TOKEN" ` + u(pathIntrospect), 200, nil},
+		{pathIntrospect, "RFC 7662 introspection without client authentication -> 401", `curl -i -X POST -d "token=$TOKEN" ` + u(pathIntrospect), 401, nil},
 		{pathRevoke, "RFC 7009 revocation -> 200 (introspect again: active false)", `curl -i -X POST -u ` + demoClientID + `:` + demoClientSecret + ` \
-  -d "token=$TOKEN" ` + u(pathRevoke), 200},
+  -d "token=$TOKEN" ` + u(pathRevoke), 200, nil},
 		{pathRevoke, "RFC 7009 revocation with a wrong client secret -> 401", `curl -i -X POST -u ` + demoClientID + `:wrong \
-  -d "token=$TOKEN" ` + u(pathRevoke), 401},
-		{pathMetadata, "RFC 8414 authorization-server metadata -> 200", `curl -i ` + u(pathMetadata), 200},
-		{pathJWKS, "public signing keys (RFC 7517) -> 200", `curl -i ` + u(pathJWKS), 200},
+  -d "token=$TOKEN" ` + u(pathRevoke), 401, nil},
+		{pathMetadata, "RFC 8414 authorization-server metadata -> 200", `curl -i ` + u(pathMetadata), 200, nil},
+		{pathJWKS, "public signing keys (RFC 7517) -> 200", `curl -i ` + u(pathJWKS), 200, nil},
 	}
 	mounted := map[string]bool{}
 	for _, r := range routes {
 		mounted[r.path] = true
 	}
-	return slices.DeleteFunc(all, func(ex example) bool { return !mounted[ex.path] })
+	return slices.DeleteFunc(all, func(ex example) bool {
+		return !mounted[ex.path] || ex.forPaths != nil && !slices.ContainsFunc(ex.forPaths, func(p string) bool { return mounted[p] })
+	})
 }

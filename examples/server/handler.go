@@ -34,39 +34,53 @@ type route struct {
 type tokenEndpoint struct {
 	path, what string
 	grants     []string
+	dialect    func() mint.Dialect
 }
 
-// tokenEndpoints are the token-endpoint mounts, in banner order.
+// tokenEndpoints are the token-endpoint mounts, in banner order. Each
+// seed's dialect keeps the seed's literal values (token_type spelling,
+// seed 003's error description).
 var tokenEndpoints = []tokenEndpoint{
-	{pathSilentPassword, "seed 000: Horus silent password (envelope, x-usil-request-id)", []string{mint.GrantSilentPassword}},
-	{pathHorusServer, "seed 001: Horus client credentials (envelope, x-horus-request-id)", []string{mint.GrantClientCredentials}},
-	{pathEventhos, "seed 002: Eventhos (envelope, HTTP 201)", []string{mint.GrantClientCredentials, mint.GrantPassword}},
-	{pathDjango, "seed 003: Django OAuth Toolkit (RFC 6749)", []string{mint.GrantPassword, mint.GrantRefreshToken}},
-	{pathSocialID, "seed 004: SocialID (RFC 6749, username or email_address)", []string{mint.GrantPassword}},
-	{pathToken, "RFC 6749 token endpoint, every grant", []string{mint.GrantClientCredentials, mint.GrantPassword, mint.GrantRefreshToken, mint.GrantSilentPassword}},
+	{pathSilentPassword, "seed 000: Horus silent password (envelope, x-usil-request-id)",
+		[]string{mint.GrantSilentPassword},
+		func() mint.Dialect { return mint.NewHorusSilentPasswordDialect() }},
+	{pathHorusServer, "seed 001: Horus client credentials (envelope, x-horus-request-id)",
+		[]string{mint.GrantClientCredentials},
+		func() mint.Dialect { return mint.NewHorusClientCredentialsDialect() }},
+	{pathEventhos, "seed 002: Eventhos (envelope, HTTP 201, form or JSON)",
+		[]string{mint.GrantClientCredentials, mint.GrantPassword},
+		func() mint.Dialect { return mint.NewEventhosDialect() }},
+	{pathDjango, "seed 003: Django OAuth Toolkit (RFC 6749, token_type Bearer)",
+		[]string{mint.GrantPassword, mint.GrantRefreshToken},
+		func() mint.Dialect {
+			return mint.OAuth2Dialect{TokenType: "Bearer", InvalidGrantDescription: "Invalid credentials given."}
+		}},
+	{pathSocialID, "seed 004: SocialID (RFC 6749, username or email_address)",
+		[]string{mint.GrantPassword},
+		func() mint.Dialect { return mint.OAuth2Dialect{TokenType: "bearer", OmitScope: true} }},
+	{pathToken, "RFC 6749 token endpoint, every grant",
+		nil, // every grant the Issuer knows
+		func() mint.Dialect { return mint.OAuth2Dialect{} }},
 }
 
-// mux collects the routes it mounts.
+// mux is an http.ServeMux that remembers what it mounted, for the banner.
 type mux struct {
 	*http.ServeMux
 	routes []route
 }
 
-// handle mounts h at path. A path ending in "/" matches only itself, not
-// the subtree below it. With a method, the ServeMux answers 405 for the
-// others (GET also serves HEAD); without one, h gets every method and
-// answers 405 in its own shape (the token endpoints: a JSON body in the
-// dialect's format, Cache-Control: no-store).
-func (m *mux) handle(method, path, what string, h http.Handler) {
+// handle mounts h at path for method. A path ending in "/" matches only
+// itself, not the subtree below it. When h answers other methods itself
+// (the token endpoints answer 405 in their dialect's shape, with
+// Cache-Control: no-store), the pattern names no method; otherwise the
+// ServeMux answers 405 with Allow (GET also serves HEAD).
+func (m *mux) handle(method, path, what string, h http.Handler, ownMethods bool) {
 	pattern := path
 	if strings.HasSuffix(pattern, "/") {
 		pattern += "{$}"
 	}
-	if method != "" && method != http.MethodPost {
+	if !ownMethods {
 		pattern = method + " " + pattern
-	}
-	if method == "" {
-		method = http.MethodPost
 	}
 	m.Handle(pattern, h)
 	m.routes = append(m.routes, route{method, path, what})
@@ -76,8 +90,10 @@ func (m *mux) handle(method, path, what string, h http.Handler) {
 // keys, and returns the routes it mounted.
 func newHandler(issuer *mint.Issuer, keys *mint.KeySet, log *slog.Logger) (http.Handler, []route, error) {
 	m := &mux{ServeMux: http.NewServeMux()}
-	_ = issuer
+	for _, ep := range tokenEndpoints {
+		h := mint.TokenHandler{Issuer: issuer, Dialect: ep.dialect(), Grants: ep.grants, Logger: log}
+		m.handle(http.MethodPost, ep.path, ep.what, h, true)
+	}
 	_ = keys
-	_ = log
 	return m, m.routes, nil
 }
