@@ -52,7 +52,8 @@ func (s *Store) Client(ctx context.Context, id string) (*mint.Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: client: %w", err)
 	}
-	if err := unmarshalLists(&c.Grants, grants, &c.Scopes, scopes, &c.Roles, roles); err != nil {
+	if err := errors.Join(json.Unmarshal([]byte(grants), &c.Grants), json.Unmarshal([]byte(scopes), &c.Scopes),
+		json.Unmarshal([]byte(roles), &c.Roles)); err != nil {
 		return nil, fmt.Errorf("sqlstore: client %q: %w", c.ID, err)
 	}
 	c.AccessTokenTTL = time.Duration(ttl)
@@ -149,16 +150,6 @@ func (s *Store) updateOne(ctx context.Context, query, value, id string) error {
 		return fmt.Errorf("sqlstore: update: %w", err)
 	} else if n == 0 {
 		return mint.ErrNotFound
-	}
-	return nil
-}
-
-// unmarshalLists decodes pairs of (destination, JSON text).
-func unmarshalLists(pairs ...any) error {
-	for i := 0; i+1 < len(pairs); i += 2 {
-		if err := json.Unmarshal([]byte(pairs[i+1].(string)), pairs[i]); err != nil {
-			return err
-		}
 	}
 	return nil
 }
