@@ -4,9 +4,13 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -145,16 +149,8 @@ func TestFaultMidRotation(t *testing.T) {
 				{"commit fails", faultCommit},
 			} {
 				t.Run(tc.name, func(t *testing.T) {
-					dsn := e.newDSN(t)
-					plain := storeOn(t, e, openDB(t, e, dsn))
-					secret, password := seed(t, plain)
-
 					inj := &injector{}
-					faulty := sql.OpenDB(&connector{dsn: dsn, drv: driverOf(t, e.driver), inj: inj})
-					t.Cleanup(func() { faulty.Close() })
-					store, err := sqlstore.New(faulty, e.dialect)
-					require.NoError(t, err)
-					iss := newIssuer(t, store)
+					iss, plain, secret, password := faultyIssuer(t, e, inj)
 					tok := login(t, iss, secret, password)
 					digest, ok := mint.DigestRefreshToken(tok.RefreshToken)
 					require.True(t, ok)
@@ -162,7 +158,7 @@ func TestFaultMidRotation(t *testing.T) {
 					ctx, cancel := context.WithCancel(context.Background())
 					defer cancel()
 					inj.arm(tc.fault, cancel)
-					_, err = refresh(ctx, iss, secret, tok.RefreshToken)
+					_, err := refresh(ctx, iss, secret, tok.RefreshToken)
 					require.Error(t, err)
 					assert.ErrorIs(t, err, mint.ErrServer, "a database failure is a server error")
 					assert.True(t, inj.fired.Load(), "the fault was injected")
@@ -186,10 +182,11 @@ func TestFaultMidRotation(t *testing.T) {
 type fault int
 
 const (
-	faultNone     fault = iota
-	faultKillConn       // the connection closes under the INSERT of the successor
-	faultCancel         // the request's context is cancelled before that INSERT
-	faultCommit         // COMMIT fails (the driver rolls back instead)
+	faultNone        fault = iota
+	faultKillConn          // the connection closes under the INSERT of the successor
+	faultCancel            // the request's context is cancelled before that INSERT
+	faultCommit            // COMMIT fails (the driver rolls back instead)
+	faultClientQuery       // the client lookup fails
 )
 
 // injector fires its armed fault once, in whichever connection reaches
@@ -275,6 +272,11 @@ func (c *conn) ExecContext(ctx context.Context, query string, args []driver.Name
 }
 
 func (c *conn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	if strings.Contains(query, "FROM mint_clients") {
+		if f, _ := c.inj.take(faultClientQuery); f == faultClientQuery {
+			return nil, errInjected
+		}
+	}
 	return c.inner.(driver.QueryerContext).QueryContext(ctx, query, args)
 }
 
@@ -353,4 +355,72 @@ func TestPostgresRotationUnderSerializableDefault(t *testing.T) {
 	wg.Wait()
 	assert.EqualValues(t, 1, wins.Load())
 	assert.EqualValues(t, n-1, used.Load())
+}
+
+// faultyIssuer returns an Issuer over a store whose connections inj can
+// break, a plain store over the same database to inspect it, and the
+// seeded client secret and user password.
+func faultyIssuer(t *testing.T, e engine, inj *injector) (iss *mint.Issuer, plain *sqlstore.Store, secret, password string) {
+	t.Helper()
+	dsn := e.newDSN(t)
+	plain = storeOn(t, e, openDB(t, e, dsn))
+	secret, password = seed(t, plain)
+	faulty := sql.OpenDB(&connector{dsn: dsn, drv: driverOf(t, e.driver), inj: inj})
+	t.Cleanup(func() { faulty.Close() })
+	store, err := sqlstore.New(faulty, e.dialect)
+	require.NoError(t, err)
+	return newIssuer(t, store), plain, secret, password
+}
+
+// A database failure reaches the client as a server error in the shape of
+// the dialect it spoke: RFC 6749's {"error":"server_error"} with 500, or
+// the envelope's code 500000.
+func TestDatabaseFaultOnTheWire(t *testing.T) {
+	for _, e := range engines {
+		t.Run(e.name, func(t *testing.T) {
+			inj := &injector{}
+			iss, plain, secret, password := faultyIssuer(t, e, inj)
+			quiet := slog.New(slog.DiscardHandler)
+			mux := http.NewServeMux()
+			mux.Handle("/oauth2/token", mint.TokenHandler{Issuer: iss, Logger: quiet})
+			mux.Handle("/auth/token", mint.TokenHandler{Issuer: iss, Logger: quiet, Dialect: mint.NewEventhosDialect(),
+				Grants: []string{mint.GrantClientCredentials, mint.GrantPassword}})
+			srv := httptest.NewServer(mux)
+			defer srv.Close()
+			post := func(path string, form url.Values) (int, map[string]any) {
+				resp, err := http.PostForm(srv.URL+path, form)
+				require.NoError(t, err)
+				defer resp.Body.Close()
+				var body map[string]any
+				require.NoError(t, json.NewDecoder(resp.Body).Decode(&body))
+				return resp.StatusCode, body
+			}
+
+			t.Run("rotation fails: RFC 6749 server_error, nothing written", func(t *testing.T) {
+				tok := login(t, iss, secret, password)
+				digest, _ := mint.DigestRefreshToken(tok.RefreshToken)
+				before := count(t, plain.DB(), "mint_refresh_tokens")
+				inj.arm(faultKillConn, nil)
+				status, body := post("/oauth2/token", url.Values{"grant_type": {"refresh_token"},
+					"client_id": {"app"}, "client_secret": {secret}, "refresh_token": {tok.RefreshToken}})
+				assert.True(t, inj.fired.Load())
+				assert.Equal(t, http.StatusInternalServerError, status)
+				assert.Equal(t, "server_error", body["error"])
+				old, err := plain.RefreshToken(context.Background(), digest)
+				require.NoError(t, err)
+				assert.True(t, old.Active(iss.Now()))
+				assert.Equal(t, before, count(t, plain.DB(), "mint_refresh_tokens"))
+			})
+			t.Run("client lookup fails: envelope 500000", func(t *testing.T) {
+				inj.fired.Store(false)
+				inj.arm(faultClientQuery, nil)
+				status, body := post("/auth/token", url.Values{"grant_type": {"password"},
+					"client_id": {"app"}, "client_secret": {secret}, "username": {"john"}, "password": {password}})
+				assert.True(t, inj.fired.Load())
+				assert.Equal(t, http.StatusInternalServerError, status)
+				assert.EqualValues(t, mint.CodeServerError, body["code"])
+				assert.NotContains(t, fmt.Sprint(body), errInjected.Error(), "the cause stays server-side")
+			})
+		})
+	}
 }
