@@ -73,6 +73,30 @@ func BenchmarkBearer(b *testing.B) {
 				}
 			}
 		})
+		b.Run(alg+"/baseline-jwt.Parse-parallel", func(b *testing.B) {
+			b.ReportAllocs()
+			kf := func(*jwt.Token) (any, error) { return verifyKey, nil }
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if _, err := jwt.Parse(tok.AccessToken, kf); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+		b.Run(alg+"/middleware-parallel", func(b *testing.B) {
+			b.ReportAllocs()
+			h := mint.Bearer(v, "api")(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+			b.RunParallel(func(pb *testing.PB) {
+				req := httptest.NewRequest(http.MethodGet, "/api/me", nil)
+				req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+				w := &discardWriter{h: http.Header{}}
+				for pb.Next() {
+					h.ServeHTTP(w, req)
+				}
+			})
+		})
 		b.Run(alg+"/Verify", func(b *testing.B) {
 			b.ReportAllocs()
 			ctx := context.Background()

@@ -398,7 +398,7 @@ func (v *Verifier) verify(ctx context.Context, token string, p *parsedClaims) er
 	_, err := v.parser.ParseWithClaims(token, &p.raw, v.keyfunc)
 	if err != nil && v.remote != nil && errors.Is(err, errUnknownKey) {
 		// RFC 7517 key rotation: the issuer may have published a new key.
-		v.remote.refetch(ctx, before)
+		v.remote.refetch(ctx, before, true)
 		if v.remote.state.Load() != before {
 			p.raw = tokenClaims{}
 			_, err = v.parser.ParseWithClaims(token, &p.raw, v.keyfunc)
@@ -597,7 +597,9 @@ func (r *remoteKeys) current(ctx context.Context) (*remoteState, error) {
 	if st != nil && r.cfg.now().Sub(st.fetched) < r.cfg.maxAge {
 		return st, nil
 	}
-	r.refetch(ctx, st)
+	// A stale set is refreshed by one caller while the others go on with
+	// it; with no set at all, everyone waits for the first fetch.
+	r.refetch(ctx, st, st == nil)
 	if st = r.state.Load(); st == nil {
 		return nil, ErrKeysUnavailable
 	}
@@ -606,13 +608,21 @@ func (r *remoteKeys) current(ctx context.Context) (*remoteState, error) {
 
 // refetch fetches the key set again unless another caller already
 // replaced the snapshot seen, or the last attempt is more recent than the
-// refetch interval. Failures are logged, not returned: the caller goes on
-// with what it has.
-func (r *remoteKeys) refetch(ctx context.Context, seen *remoteState) {
+// refetch interval. If another fetch is under way it waits for it (within
+// ctx), or returns at once when wait is false. Failures are logged, not
+// returned: the caller goes on with what it has.
+func (r *remoteKeys) refetch(ctx context.Context, seen *remoteState, wait bool) {
 	select {
 	case r.sem <- struct{}{}:
-	case <-ctx.Done():
-		return
+	default:
+		if !wait {
+			return
+		}
+		select {
+		case r.sem <- struct{}{}:
+		case <-ctx.Done():
+			return
+		}
 	}
 	defer func() { <-r.sem }()
 	if r.state.Load() != seen {

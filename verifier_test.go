@@ -5,6 +5,8 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -555,4 +557,97 @@ func TestDiscoverVerifier(t *testing.T) {
 	assert.Error(t, err)
 	_, err = mint.DiscoverVerifier(ctx, "mint", rsAudience)
 	assert.Error(t, err)
+}
+
+// TestRemoteVerifierStaleSetDoesNotBlock: when the cached set is past its
+// max age one caller fetches it again while the others keep verifying
+// with the stale set instead of queueing behind a slow issuer.
+func TestRemoteVerifierStaleSetDoesNotBlock(t *testing.T) {
+	f := newRSFixture(t)
+	h := mint.JWKSHandler(f.keys)
+	var slow atomic.Bool
+	arrived, release := make(chan struct{}, 1), make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if slow.Load() {
+			arrived <- struct{}{}
+			<-release
+		}
+		h.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	v, err := mint.NewRemoteVerifier(srv.URL, rsIssuer, rsAudience, mint.WithVerifierClock(f.clock.Now),
+		mint.WithJWKSMaxAge(time.Minute))
+	require.NoError(t, err)
+	ctx := context.Background()
+	require.NoError(t, v.Refresh(ctx))
+
+	slow.Store(true)
+	f.clock.Advance(2 * time.Minute)
+	tok := f.accessToken(t, "app").AccessToken
+	first := make(chan error, 1)
+	go func() { _, err := v.Verify(ctx, tok); first <- err }()
+	<-arrived // the first caller is fetching
+
+	start := time.Now()
+	_, err = v.Verify(ctx, tok)
+	assert.NoError(t, err, "verified with the stale set")
+	assert.Less(t, time.Since(start), time.Second, "did not wait for the fetch")
+	close(release)
+	assert.NoError(t, <-first)
+}
+
+// A second service verifies mint's tokens knowing only the issuer's URL:
+// DiscoverVerifier reads the RFC 8414 metadata, then the JWKS it names.
+func ExampleDiscoverVerifier() {
+	ctx := context.Background()
+
+	// The authorization server: an Issuer with an EdDSA key, its metadata
+	// and its JWKS.
+	mux := http.NewServeMux()
+	auth := httptest.NewServer(mux)
+	defer auth.Close()
+	key, _ := mint.GenerateKey(mint.EdDSA)
+	keys, _ := mint.NewKeySet(key)
+	store := mint.NewMemoryStore()
+	secret, hash, _ := mint.GenerateSecret()
+	store.PutClient(&mint.Client{ID: "billing", SecretHash: hash,
+		Grants: []string{mint.GrantClientCredentials}, Scopes: []string{"invoices:read"}})
+	issuer, _ := mint.New(store, keys, mint.WithIssuer(auth.URL), mint.WithAudience("invoices-api"),
+		mint.WithLogger(slog.New(slog.DiscardHandler)))
+	meta, _ := mint.MetadataHandler(issuer, mint.Metadata{
+		TokenEndpoint: auth.URL + "/oauth2/token",
+		JWKSURI:       auth.URL + "/.well-known/jwks.json",
+	})
+	mux.Handle("/.well-known/oauth-authorization-server", meta)
+	mux.Handle("/.well-known/jwks.json", mint.JWKSHandler(keys))
+	tok, _ := issuer.Token(ctx, &mint.TokenRequest{GrantType: mint.GrantClientCredentials,
+		ClientID: "billing", ClientSecret: secret})
+
+	// The resource server, in another process: the issuer's URL and its
+	// own audience are all it needs.
+	verifier, err := mint.DiscoverVerifier(ctx, auth.URL, "invoices-api")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	invoices := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		claims, _ := mint.ClaimsFromContext(r.Context())
+		fmt.Fprintln(w, claims.ClientID, claims.Scope)
+	})
+	api := httptest.NewServer(mint.Bearer(verifier, "invoices")(mint.RequireScope("invoices:read")(invoices)))
+	defer api.Close()
+
+	req, _ := http.NewRequest(http.MethodGet, api.URL, nil)
+	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	resp, _ := http.DefaultClient.Do(req)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	fmt.Print(resp.StatusCode, " ", string(body))
+
+	resp, _ = http.Get(api.URL)
+	resp.Body.Close()
+	fmt.Println(resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
+	// Output:
+	// 200 billing invoices:read
+	// 401 Bearer realm="invoices"
 }
