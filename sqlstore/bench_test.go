@@ -60,3 +60,25 @@ func BenchmarkClient(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkIssuerRefresh measures a whole refresh_token grant through the
+// Issuer: client lookup, token read, user read, signing and rotation.
+func BenchmarkIssuerRefresh(b *testing.B) {
+	ctx := context.Background()
+	for _, e := range engines {
+		b.Run(e.name, func(b *testing.B) {
+			s := newStore(b, e)
+			secret, password := seed(b, s)
+			iss := newIssuer(b, s)
+			tok := login(b, iss, secret, password)
+			b.ReportAllocs()
+			for b.Loop() {
+				next, err := refresh(ctx, iss, secret, tok.RefreshToken)
+				if err != nil {
+					b.Fatal(err)
+				}
+				tok = next
+			}
+		})
+	}
+}
