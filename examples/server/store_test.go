@@ -155,6 +155,40 @@ func TestSQLStoreSharesKeys(t *testing.T) {
 	}
 }
 
+// A restart on the same database keeps refresh tokens valid.
+func TestSQLStoreKeepsRefreshTokensAcrossRestart(t *testing.T) {
+	for _, s := range sqlSpecs {
+		t.Run(s.name, func(t *testing.T) {
+			spec := s.spec(t)
+			first := startSQLServer(t, spec)
+			_, refresh := first.login(t)
+			first.stop(t)
+			second := startSQLServer(t, spec)
+			second.refresh(t, refresh)
+		})
+	}
+}
+
+// Two servers on two ports sharing one database refresh each other's
+// tokens, and a token spent at one is a replay at the other.
+func TestTwoServersRefreshEachOthersTokens(t *testing.T) {
+	for _, s := range sqlSpecs {
+		t.Run(s.name, func(t *testing.T) {
+			spec := s.spec(t)
+			a, b := startSQLServer(t, spec), startSQLServer(t, spec)
+			require.NotEqual(t, a.base, b.base)
+			_, refresh := a.login(t)
+			_, refresh2 := b.refresh(t, refresh)
+			_, refresh3 := a.refresh(t, refresh2)
+			_, _ = b.refresh(t, refresh3)
+
+			status, body := a.token(t, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh3}})
+			assert.Equal(t, http.StatusBadRequest, status, "a token spent at B is a replay at A")
+			assert.Equal(t, "invalid_grant", body["error"])
+		})
+	}
+}
+
 func TestSQLStoreSpecs(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
