@@ -306,6 +306,17 @@ func (c *Config) MintUsers() []*mint.User {
 	return out
 }
 
+// Scopes returns every scope some client may be granted, sorted, for the
+// metadata's scopes_supported.
+func (c *Config) Scopes() []string {
+	var all []string
+	for _, cl := range c.Clients {
+		all = append(all, cl.Scopes...)
+	}
+	slices.Sort(all)
+	return slices.Compact(all)
+}
+
 // issuerOptions returns the mint.Options the configuration asks for.
 func (c *Config) issuerOptions() []mint.Option {
 	opts := []mint.Option{mint.WithIssuer(c.Issuer)}

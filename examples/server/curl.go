@@ -14,6 +14,7 @@ import (
 type banner struct {
 	base, issuer, store string
 	key                 *mint.Key
+	keysStored          bool // the store keeps the signing keys
 	demo                bool
 	cfg                 *Config
 	routes              []route
@@ -42,7 +43,11 @@ func printBanner(w io.Writer, b banner) {
 	fmt.Fprintf(w, "  listening on  %s\n", b.base)
 	fmt.Fprintf(w, "  issuer        %s\n", b.issuer)
 	fmt.Fprintf(w, "  store         %s\n", b.store)
-	fmt.Fprintf(w, "  signing key   %s kid=%s (generated at start: tokens do not survive a restart)\n\n", b.key.Algorithm(), b.key.ID())
+	keyNote := "generated at start: tokens do not survive a restart"
+	if b.keysStored {
+		keyNote = "kept in the store, shared by every server on it"
+	}
+	fmt.Fprintf(w, "  signing key   %s kid=%s (%s)\n\n", b.key.Algorithm(), b.key.ID(), keyNote)
 
 	fmt.Fprintf(w, "Endpoints:\n")
 	for _, r := range b.routes {

@@ -1,11 +1,14 @@
 // Command server is mint's reference server: every seed's token endpoint
-// at the seed's own path, the standard OAuth 2.0 token endpoint, and (as
-// they land) introspection, revocation, metadata, JWKS and a demo
-// resource behind the bearer middleware.
+// at the seed's own path, the standard OAuth 2.0 token endpoint,
+// introspection (RFC 7662), revocation (RFC 7009), authorization-server
+// metadata (RFC 8414), the public signing keys (RFC 7517) and a demo
+// resource, GET /api/me, behind the bearer middleware (RFC 6750).
 //
 //	go run ./examples/server                      # built-in demo configuration
 //	go run ./examples/server -config mint.json    # your own clients and users
 //	go run ./examples/server -addr 0.0.0.0:9000   # listen elsewhere
+//	go run ./examples/server -store sqlite:mint.db                     # a SQLite file
+//	go run ./examples/server -store postgres://postgres@127.0.0.1/mint # PostgreSQL
 //
 // Without -config the server runs a demo configuration that covers every
 // seed and prints its credentials and ready-to-paste curl commands for
@@ -32,7 +35,10 @@
 // argon2id, bcrypt, or mint.GenerateSecret's $sha256$); plaintexts are
 // hashed with argon2id at load and never kept. The issuer is used byte for
 // byte as every token's `iss`; it never comes from a request's Host header.
-// Tokens are signed with an EdDSA key generated at start.
+// Tokens are signed with an EdDSA key: generated at start with the memory
+// store (tokens do not survive a restart), kept in the database with a SQL
+// store, so that several servers on one database verify each other's
+// tokens.
 //
 // The server logs one line per request to stderr (method, path, status,
 // duration; never a query string, header or body) and shuts down

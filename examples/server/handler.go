@@ -1,8 +1,10 @@
 package main
 
 import (
+	"encoding/json"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/mintauth/mint"
@@ -87,13 +89,71 @@ func (m *mux) handle(method, path, what string, h http.Handler, ownMethods bool)
 }
 
 // newHandler builds the server's http.Handler over issuer, signing with
-// keys, and returns the routes it mounted.
-func newHandler(issuer *mint.Issuer, keys *mint.KeySet, log *slog.Logger) (http.Handler, []route, error) {
+// keys, and returns the routes it mounted: the token endpoints, then
+// introspection, revocation, metadata, JWKS and the demo resource.
+func newHandler(issuer *mint.Issuer, keys *mint.KeySet, scopes []string, log *slog.Logger) (http.Handler, []route, error) {
 	m := &mux{ServeMux: http.NewServeMux()}
 	for _, ep := range tokenEndpoints {
 		h := mint.TokenHandler{Issuer: issuer, Dialect: ep.dialect(), Grants: ep.grants, Logger: log}
 		m.handle(http.MethodPost, ep.path, ep.what, h, true)
 	}
-	_ = keys
+	m.handle(http.MethodPost, pathIntrospect, "RFC 7662 introspection (client-authenticated)",
+		mint.IntrospectionHandler{Issuer: issuer, Logger: log}, true)
+	m.handle(http.MethodPost, pathRevoke, "RFC 7009 revocation (client-authenticated)",
+		mint.RevocationHandler{Issuer: issuer, Logger: log}, true)
+
+	// RFC 8414: the endpoints are absolute URLs under the issuer, which is
+	// where clients reach this server (directly, or through a proxy).
+	base := strings.TrimSuffix(issuer.IssuerURL(), "/")
+	metadata, err := mint.MetadataHandler(issuer, mint.Metadata{
+		TokenEndpoint:         base + pathToken,
+		JWKSURI:               base + pathJWKS,
+		IntrospectionEndpoint: base + pathIntrospect,
+		RevocationEndpoint:    base + pathRevoke,
+		ScopesSupported:       scopes,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	metadataURL, err := mint.MetadataURL(issuer.IssuerURL())
+	if err != nil {
+		return nil, nil, err
+	}
+	u, err := url.Parse(metadataURL)
+	if err != nil {
+		return nil, nil, err
+	}
+	m.handle(http.MethodGet, u.Path, "RFC 8414 authorization-server metadata", metadata, false)
+	m.handle(http.MethodGet, pathJWKS, "public signing keys (RFC 7517)", mint.JWKSHandler(keys), false)
+
+	var opts []mint.VerifierOption
+	if deny, ok := issuer.Store().(mint.AccessTokenDenyList); ok {
+		opts = append(opts, mint.WithDenyList(deny)) // revoked access tokens are refused
+	}
+	verifier, err := issuer.Verifier(opts...)
+	if err != nil {
+		return nil, nil, err
+	}
+	m.handle(http.MethodGet, pathMe, "demo resource behind the bearer middleware (RFC 6750)",
+		mint.Bearer(verifier, "mint")(http.HandlerFunc(me)), false)
 	return m, m.routes, nil
+}
+
+// me is the demo protected resource: it answers who the access token is
+// for. The Bearer middleware in front has verified the token.
+func me(w http.ResponseWriter, r *http.Request) {
+	c, ok := mint.ClaimsFromContext(r.Context())
+	if !ok { // unreachable behind Bearer
+		http.Error(w, `{"error":"server_error"}`, http.StatusInternalServerError)
+		return
+	}
+	body, _ := json.Marshal(struct {
+		Sub      string `json:"sub"`
+		ClientID string `json:"client_id"`
+		Scope    string `json:"scope"`
+	}{c.Subject, c.ClientID, c.Scope})
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	_, _ = w.Write(append(body, '\n'))
 }

@@ -156,7 +156,7 @@ func serve(ctx context.Context, o options, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("config: %w", err)
 	}
-	handler, routes, err := newHandler(issuer, keys, log)
+	handler, routes, err := newHandler(issuer, keys, cfg.Scopes(), log)
 	if err != nil {
 		return err
 	}
@@ -172,7 +172,7 @@ func serve(ctx context.Context, o options, stdout io.Writer) error {
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	printBanner(stdout, banner{
-		base: base, issuer: cfg.Issuer, store: redactDSN(o.store), key: key,
+		base: base, issuer: cfg.Issuer, store: redactDSN(o.store), key: key, keysStored: isKeyStore(store),
 		demo: demo, cfg: cfg, routes: routes,
 	})
 	served := make(chan error, 1)
@@ -199,6 +199,11 @@ func serve(ctx context.Context, o options, stdout io.Writer) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+func isKeyStore(s mint.Store) bool {
+	_, ok := s.(mint.KeyStore)
+	return ok
 }
 
 // baseURL returns the http URL clients reach addr at: an unspecified
