@@ -155,36 +155,54 @@ func TestSQLStoreSharesKeys(t *testing.T) {
 	}
 }
 
-// A restart on the same database keeps refresh tokens valid.
+// A restart on the same database keeps access and refresh tokens valid.
 func TestSQLStoreKeepsRefreshTokensAcrossRestart(t *testing.T) {
 	for _, s := range sqlSpecs {
 		t.Run(s.name, func(t *testing.T) {
 			spec := s.spec(t)
 			first := startSQLServer(t, spec)
-			_, refresh := first.login(t)
+			access, refresh := first.login(t)
 			first.stop(t)
 			second := startSQLServer(t, spec)
+			assert.Equal(t, http.StatusOK, second.me(t, access), "an access token from before the restart verifies")
 			second.refresh(t, refresh)
 		})
 	}
 }
 
-// Two servers on two ports sharing one database refresh each other's
-// tokens, and a token spent at one is a replay at the other.
-func TestTwoServersRefreshEachOthersTokens(t *testing.T) {
+// Done means: two servers on two ports sharing one database issue,
+// refresh and verify each other's tokens; a token spent at one is a replay
+// at the other, and an access token revoked at one is refused by the other.
+func TestTwoServersShareOneDatabase(t *testing.T) {
 	for _, s := range sqlSpecs {
 		t.Run(s.name, func(t *testing.T) {
 			spec := s.spec(t)
 			a, b := startSQLServer(t, spec), startSQLServer(t, spec)
 			require.NotEqual(t, a.base, b.base)
-			_, refresh := a.login(t)
-			_, refresh2 := b.refresh(t, refresh)
+			assert.JSONEq(t, a.jwks(t), b.jwks(t), "both publish the same JWKS")
+			accessA, refresh := a.login(t)
+			assert.Equal(t, http.StatusOK, b.me(t, accessA), "B verifies A's access token")
+			accessB, refresh2 := b.refresh(t, refresh)
+			assert.Equal(t, http.StatusOK, a.me(t, accessB), "A verifies B's access token")
 			_, refresh3 := a.refresh(t, refresh2)
 			_, _ = b.refresh(t, refresh3)
 
 			status, body := a.token(t, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh3}})
 			assert.Equal(t, http.StatusBadRequest, status, "a token spent at B is a replay at A")
 			assert.Equal(t, "invalid_grant", body["error"])
+
+			access, _ := b.login(t)
+			require.Equal(t, http.StatusOK, a.me(t, access))
+			req, err := http.NewRequest(http.MethodPost, b.base+"/oauth2/revoke",
+				strings.NewReader(url.Values{"token": {access}}.Encode()))
+			require.NoError(t, err)
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.SetBasicAuth("bb145d5f", "bb145d5fxyz")
+			resp, err := http.DefaultClient.Do(req)
+			require.NoError(t, err)
+			resp.Body.Close()
+			require.Equal(t, http.StatusOK, resp.StatusCode)
+			assert.Equal(t, http.StatusUnauthorized, a.me(t, access), "A refuses the token B revoked")
 		})
 	}
 }
