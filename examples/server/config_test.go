@@ -67,6 +67,14 @@ func TestParseConfigDesignExample(t *testing.T) {
 	assert.True(t, ok)
 }
 
+func TestExampleConfigFileIsDesignExample(t *testing.T) {
+	b, err := os.ReadFile("config.example.json")
+	require.NoError(t, err)
+	assert.JSONEq(t, designConfig, string(b))
+	_, err = LoadConfig("config.example.json", cheap)
+	require.NoError(t, err)
+}
+
 func TestParseConfigDefaultHasherIsArgon2idDefaults(t *testing.T) {
 	cfg, err := ParseConfig([]byte(`{"issuer":"https://auth.example.com","clients":[{"id":"a","secret":"s","grants":["client_credentials"]}]}`), mint.DefaultArgon2id)
 	require.NoError(t, err)

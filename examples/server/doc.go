@@ -4,11 +4,11 @@
 // metadata (RFC 8414), the public signing keys (RFC 7517) and a demo
 // resource, GET /api/me, behind the bearer middleware (RFC 6750).
 //
-//	go run ./examples/server                      # built-in demo configuration
-//	go run ./examples/server -config mint.json    # your own clients and users
-//	go run ./examples/server -addr 0.0.0.0:9000   # listen elsewhere
-//	go run ./examples/server -store sqlite:mint.db                     # a SQLite file
-//	go run ./examples/server -store postgres://postgres@127.0.0.1/mint # PostgreSQL
+//	go run ./examples/server                                    # built-in demo configuration
+//	go run ./examples/server -config examples/server/config.example.json
+//	go run ./examples/server -addr 0.0.0.0:9000                 # listen elsewhere
+//	go run ./examples/server -store sqlite:mint.db              # a SQLite file
+//	go run ./examples/server -store postgres://postgres@127.0.0.1/mint
 //
 // Without -config the server runs a demo configuration that covers every
 // seed and prints its credentials and ready-to-paste curl commands for
@@ -41,6 +41,10 @@
 // tokens.
 //
 // The server logs one line per request to stderr (method, path, status,
-// duration; never a query string, header or body) and shuts down
-// gracefully on SIGINT or SIGTERM.
+// duration; never a query string, header or body). Its http.Server limits
+// are: 5 s to read the request headers, 10 s to read the whole request,
+// 15 s to write the answer, 60 s for an idle keep-alive connection, 16 KiB
+// of request headers (token handlers cap bodies at 64 KiB). On SIGINT or
+// SIGTERM it stops accepting connections, lets requests in flight finish
+// for up to 10 s, then exits.
 package main

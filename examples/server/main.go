@@ -191,6 +191,11 @@ func serve(ctx context.Context, o options, stdout io.Writer) error {
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	err = srv.Shutdown(sctx)
+	if err != nil {
+		// Requests still running after shutdownTimeout: cut them off.
+		log.Warn("shutdown timed out, closing the remaining connections", "error", err)
+		_ = srv.Close()
+	}
 	if serr := <-served; !errors.Is(serr, http.ErrServerClosed) && err == nil {
 		err = serr
 	}

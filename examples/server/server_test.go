@@ -1,15 +1,19 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"flag"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -128,6 +132,44 @@ func TestServerGracefulShutdown(t *testing.T) {
 	_, err = http.Get(ts.base + "/")
 	assert.Error(t, err, "the listener is closed after shutdown")
 	assert.Contains(t, ts.stderr.String(), "msg=stopped")
+}
+
+func TestShutdownFinishesInFlightRequest(t *testing.T) {
+	ts := startServer(t, options{})
+	conn, err := net.Dial("tcp", strings.TrimPrefix(ts.base, "http://"))
+	require.NoError(t, err)
+	defer conn.Close()
+	body := "grant_type=client_credentials&scope=read"
+	auth := base64.StdEncoding.EncodeToString([]byte(demoClientID + ":" + demoClientSecret))
+	_, err = fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: x\r\nAuthorization: Basic %s\r\n"+
+		"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n%s",
+		pathToken, auth, len(body), body[:10])
+	require.NoError(t, err)
+	time.Sleep(100 * time.Millisecond) // the handler is now waiting for the rest of the body
+
+	ts.cancel() // SIGINT
+	ts.cancel = nil
+	time.Sleep(100 * time.Millisecond)
+	select {
+	case err := <-ts.done:
+		t.Fatalf("serve returned with a request in flight: %v", err)
+	default:
+	}
+	_, err = http.Get(ts.base + "/")
+	assert.Error(t, err, "no new connection is accepted while shutting down")
+
+	_, err = conn.Write([]byte(body[10:]))
+	require.NoError(t, err)
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "the in-flight request completes")
+	select {
+	case err := <-ts.done:
+		assert.NoError(t, err)
+	case <-time.After(shutdownTimeout):
+		t.Fatal("serve did not return once the request was done")
+	}
 }
 
 func TestRun(t *testing.T) {
