@@ -71,6 +71,9 @@ type options struct {
 	// ready, if set, is called with the base URL once the server accepts
 	// connections.
 	ready func(baseURL string)
+	// limits overrides the server timeouts (limits.go); zero: the
+	// constants above.
+	limits serverLimits
 }
 
 // run parses the command line and serves until ctx is cancelled, then
@@ -161,12 +164,13 @@ func serve(ctx context.Context, o options, stdout io.Writer) error {
 		return err
 	}
 
+	lim := o.limits.resolved()
 	srv := &http.Server{
 		Handler:           logRequests(log, handler),
-		ReadHeaderTimeout: readHeaderTimeout,
-		ReadTimeout:       readTimeout,
-		WriteTimeout:      writeTimeout,
-		IdleTimeout:       idleTimeout,
+		ReadHeaderTimeout: lim.readHeader,
+		ReadTimeout:       lim.read,
+		WriteTimeout:      lim.write,
+		IdleTimeout:       lim.idle,
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
