@@ -343,6 +343,7 @@ func newVerifier(keys VerificationKeys, rk *remoteKeys, issuer string, audience 
 		jwt.WithLeeway(cfg.leeway),
 		jwt.WithExpirationRequired(),
 		jwt.WithTimeFunc(cfg.now),
+		jwt.WithStrictDecoding(), // one encoding per token: no malleable trailing bits
 	)
 	kf := keys.Keyfunc
 	v.keyfunc = func(t *jwt.Token) (any, error) {

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -650,4 +651,47 @@ func ExampleDiscoverVerifier() {
 	// Output:
 	// 200 billing invoices:read
 	// 401 Bearer realm="invoices"
+}
+
+// FuzzVerify: whatever a client sends as a bearer token, Verify neither
+// panics nor accepts it, and refuses it as an invalid token.
+func FuzzVerify(f *testing.F) {
+	fx := newRSFixture(f)
+	good := fx.accessToken(f, "app").AccessToken
+	parts := strings.Split(good, ".")
+	for _, s := range []string{"", ".", "..", "a.b.c", good[:len(good)-2], parts[0] + ".." + parts[2],
+		"eyJhbGciOiJub25lIn0.e30.", parts[0] + ".e30." + parts[2], good + "."} {
+		f.Add(s)
+	}
+	v, err := fx.issuer.Verifier()
+	require.NoError(f, err)
+	f.Fuzz(func(t *testing.T, token string) {
+		if token == good {
+			return
+		}
+		c, err := v.Verify(context.Background(), token)
+		if err == nil {
+			t.Fatalf("accepted a token the issuer did not sign: %+v", c)
+		}
+		if !errors.Is(err, mint.ErrInvalidToken) {
+			t.Fatalf("not an invalid-token error: %v", err)
+		}
+	})
+}
+
+func TestVerifierRefusesNonCanonicalBase64(t *testing.T) {
+	f := newRSFixture(t)
+	v, err := f.issuer.Verifier()
+	require.NoError(t, err)
+	good := f.accessToken(t, "app").AccessToken
+	// An Ed25519 signature is 64 bytes: 86 base64url characters whose last
+	// one carries 2 unused bits. Setting them gives the same bytes.
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	last := strings.IndexByte(alphabet, good[len(good)-1])
+	require.Zero(t, last&3, "canonical encoding has the unused bits clear")
+	malleated := good[:len(good)-1] + string(alphabet[last|1])
+	_, err = v.Verify(context.Background(), malleated)
+	assert.ErrorIs(t, err, jwt.ErrTokenMalformed)
+	_, err = v.Verify(context.Background(), good)
+	assert.NoError(t, err)
 }
