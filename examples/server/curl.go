@@ -42,6 +42,10 @@ func printBanner(w io.Writer, b banner) {
 	fmt.Fprintf(w, "mint reference server\n\n")
 	fmt.Fprintf(w, "  listening on  %s\n", b.base)
 	fmt.Fprintf(w, "  issuer        %s\n", b.issuer)
+	if strings.TrimSuffix(b.issuer, "/") != b.base {
+		fmt.Fprintf(w, "                (not the listen address: the metadata's endpoint URLs point at the issuer,\n"+
+			"                so clients must reach this server there, e.g. through a proxy)\n")
+	}
 	fmt.Fprintf(w, "  store         %s\n", b.store)
 	keyNote := "generated at start: tokens do not survive a restart"
 	if b.keysStored {

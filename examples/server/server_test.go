@@ -99,6 +99,7 @@ func TestServerPrintsBanner(t *testing.T) {
 	out := ts.stdout.String()
 	assert.Contains(t, out, "listening on  "+ts.base)
 	assert.Contains(t, out, "issuer        "+ts.base, "the demo issuer follows -addr")
+	assert.NotContains(t, out, "not the listen address")
 	for _, s := range []string{demoSilentClientID, demoSilentClientSecret, demoHorusClientID, demoHorusClientSecret,
 		demoSocialClientID, demoSocialClientSecret, demoJohnUsername, demoJohnPassword, demoSanviEmail} {
 		assert.Contains(t, out, s, "the demo credentials are printed")
@@ -112,6 +113,7 @@ func TestServerConfigFile(t *testing.T) {
 	ts := startServer(t, options{configPath: path})
 	out := ts.stdout.String()
 	assert.Contains(t, out, "issuer        http://127.0.0.1:8080", "the configured issuer is used as is")
+	assert.Contains(t, out, "not the listen address")
 	assert.Contains(t, out, "bb145d5f")
 	assert.NotContains(t, out, "bb145d5fxyz", "a configuration file's secrets are never printed")
 	assert.NotContains(t, out, "john_doe_secret")
