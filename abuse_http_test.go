@@ -355,3 +355,30 @@ func asMap(v any) map[string]any {
 	m, _ := v.(map[string]any)
 	return m
 }
+
+// The client-authenticated endpoints beside the token endpoint are
+// throttled the same way: 429 temporarily_unavailable with Retry-After,
+// before any hashing.
+func TestThrottledIntrospectionAndRevocation(t *testing.T) {
+	h := &countingHasher{Hasher: fastHasher}
+	f := newFixture(t, mint.WithHasher(h), mint.WithLimiter(blockAll{}), mint.WithLogger(abuseQuiet))
+	mux := http.NewServeMux()
+	mux.Handle("/introspect", mint.IntrospectionHandler{Issuer: f.issuer})
+	mux.Handle("/revoke", mint.RevocationHandler{Issuer: f.issuer})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	for _, path := range []string{"/introspect", "/revoke"} {
+		t.Run(path, func(t *testing.T) {
+			req, err := http.NewRequest(http.MethodPost, srv.URL+path, strings.NewReader("token=abc"))
+			require.NoError(t, err)
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.SetBasicAuth("app", appSecret)
+			a := abuseDo(t, req)
+			assert.Equal(t, http.StatusTooManyRequests, a.status, a.body)
+			assert.Equal(t, "2", a.header.Get("Retry-After"))
+			assert.Equal(t, "temporarily_unavailable", a.json["error"])
+			assert.Equal(t, "no-store", a.header.Get("Cache-Control"))
+			assert.Zero(t, h.verifies.Load())
+		})
+	}
+}

@@ -127,3 +127,45 @@ func FuzzBearerHeader(f *testing.F) {
 // that finding it in an answer means it was copied there, not that it
 // happens to be a word of the answer's own text.
 func looksSecret(s string) bool { return len(s) >= 32 && !strings.ContainsAny(s, " \t") }
+
+// FuzzIntrospectRevokeBody feeds any form body, with or without HTTP
+// Basic, to the RFC 7662 and RFC 7009 endpoints: no panic, no 5xx, an RFC
+// 6749 section 5.2 error or the endpoint's success shape.
+func FuzzIntrospectRevokeBody(f *testing.F) {
+	fx := newFixture(f, mint.WithLogger(abuseQuiet))
+	tok, err := fx.token(f, password("app"))
+	require.NoError(f, err)
+	for _, s := range []string{"token=" + tok.AccessToken, "token=" + tok.RefreshToken + "&token_type_hint=refresh_token",
+		"token=" + tok.AccessToken + "&client_id=app&client_secret=" + appSecret, "", "token=", "token=a&token=b",
+		"token=%zz", "token_type_hint=access_token", "token=" + strings.Repeat("x", 70000)} {
+		f.Add(s, true)
+		f.Add(s, false)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/introspect", mint.IntrospectionHandler{Issuer: fx.issuer})
+	mux.Handle("/revoke", mint.RevocationHandler{Issuer: fx.issuer})
+	f.Fuzz(func(t *testing.T, body string, basic bool) {
+		for _, path := range []string{"/introspect", "/revoke"} {
+			r := httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))
+			r.Header.Set("Content-Type", formType)
+			if basic {
+				r.SetBasicAuth("app", appSecret)
+			}
+			rec := httptest.NewRecorder()
+			mux.ServeHTTP(rec, r)
+			assert.Less(t, rec.Code, 500, rec.Body.String())
+			assert.Equal(t, "application/json", rec.Header().Get("Content-Type"))
+			assert.Equal(t, "no-store", rec.Header().Get("Cache-Control"))
+			var answer map[string]any
+			require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &answer), "a JSON object: %q", rec.Body.String())
+			switch {
+			case rec.Code != http.StatusOK:
+				assert.NotEmpty(t, answer["error"], rec.Body.String())
+			case path == "/introspect":
+				assert.IsType(t, true, answer["active"], rec.Body.String())
+			default:
+				assert.Empty(t, answer, "revocation answers {}")
+			}
+		}
+	})
+}
