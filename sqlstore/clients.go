@@ -40,6 +40,9 @@ ON CONFLICT (id) DO UPDATE SET
 
 // Client implements mint.ClientStore; the id is matched exactly.
 func (s *Store) Client(ctx context.Context, id string) (*mint.Client, error) {
+	if !storable(id) {
+		return nil, mint.ErrNotFound
+	}
 	var c mint.Client
 	var grants, scopes, roles string
 	var ttl int64
@@ -117,6 +120,9 @@ func (s *Store) UserByEmail(ctx context.Context, email string) (*mint.User, erro
 }
 
 func (s *Store) user(ctx context.Context, query, arg string) (*mint.User, error) {
+	if !storable(arg) {
+		return nil, mint.ErrNotFound
+	}
 	var u mint.User
 	var username, email sql.NullString
 	var roles string

@@ -61,8 +61,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // Dialect names the SQL engine behind the *sql.DB.
@@ -186,6 +188,12 @@ func nullNanos(t time.Time) sql.NullInt64 {
 	}
 	return sql.NullInt64{Int64: t.UnixNano(), Valid: true}
 }
+
+// storable reports whether v can be stored in, and so found in, a TEXT
+// column of both engines: valid UTF-8 without NUL. A lookup of anything
+// else is answered "not found" without a query, since PostgreSQL would
+// reject it with an error, turning odd client input into a server error.
+func storable(v string) bool { return utf8.ValidString(v) && !strings.ContainsRune(v, 0) }
 
 // nullString stores "" as NULL.
 func nullString(v string) sql.NullString { return sql.NullString{String: v, Valid: v != ""} }

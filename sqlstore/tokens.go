@@ -41,6 +41,9 @@ func (s *Store) SaveRefreshToken(ctx context.Context, t *mint.RefreshToken) erro
 // RefreshToken implements mint.RefreshTokenStore. Revoked is true when the
 // token's family was revoked.
 func (s *Store) RefreshToken(ctx context.Context, digest string) (*mint.RefreshToken, error) {
+	if !storable(digest) {
+		return nil, mint.ErrNotFound
+	}
 	var t mint.RefreshToken
 	var scope string
 	var issued, expires int64
@@ -138,6 +141,9 @@ VALUES ($1, $2) ON CONFLICT (jti) DO UPDATE SET expires_at = excluded.expires_at
 
 // AccessTokenDenied implements mint.AccessTokenDenyList.
 func (s *Store) AccessTokenDenied(ctx context.Context, jti string) (bool, error) {
+	if !storable(jti) {
+		return false, nil
+	}
 	var one int
 	err := s.db.QueryRowContext(ctx, "SELECT 1 FROM mint_denied_access_tokens WHERE jti = $1", jti).Scan(&one)
 	switch {
