@@ -695,3 +695,35 @@ func TestVerifierRefusesNonCanonicalBase64(t *testing.T) {
 	_, err = v.Verify(context.Background(), good)
 	assert.NoError(t, err)
 }
+
+func TestRemoteVerifierUnavailableKeys(t *testing.T) {
+	f := newRSFixture(t)
+	tok := f.accessToken(t, "app").AccessToken
+	cases := map[string]http.HandlerFunc{
+		"500":      func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(500) },
+		"not JSON": func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("<html>")) },
+		"over 1 MiB": func(w http.ResponseWriter, r *http.Request) {
+			_, _ = w.Write([]byte(`{"keys":[],"x":"` + strings.Repeat("a", 1<<20) + `"}`))
+		},
+		"redirect loop": func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, r.URL.String(), http.StatusFound) },
+	}
+	for name, h := range cases {
+		t.Run(name, func(t *testing.T) {
+			var n atomic.Int32
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { n.Add(1); h(w, r) }))
+			defer srv.Close()
+			v, err := mint.NewRemoteVerifier(srv.URL, rsIssuer, rsAudience, mint.WithVerifierClock(f.clock.Now),
+				mint.WithVerifierLogger(slog.New(slog.DiscardHandler)))
+			require.NoError(t, err)
+			assert.Error(t, v.Refresh(context.Background()))
+			before := n.Load()
+			_, err = v.Verify(context.Background(), tok)
+			assert.ErrorIs(t, err, mint.ErrKeysUnavailable)
+			assert.NotErrorIs(t, err, mint.ErrInvalidToken)
+			assert.Equal(t, before, n.Load(), "no second fetch within the refetch interval")
+
+			a := bearerGet(t, bearerServer(t, v, "api").URL+"/me", "Bearer "+tok)
+			assert.Equal(t, http.StatusServiceUnavailable, a.status, "not the client's fault")
+		})
+	}
+}
