@@ -19,9 +19,10 @@ import (
 type KeyStore interface {
 	// SigningKeys returns every stored key, highest Version first.
 	SigningKeys(ctx context.Context) ([]StoredKey, error)
-	// AddSigningKey stores k unless a key with the same Version already
-	// exists, in which case it stores nothing and returns false: another
-	// replica won the race and its key is the one to use.
+	// AddSigningKey stores k unless a key with the same Version or the
+	// same ID already exists, in which case it stores nothing and returns
+	// false: another replica won the race and its key is the one to use.
+	// storetest.RunKeyStore checks an implementation.
 	AddSigningKey(ctx context.Context, k StoredKey) (added bool, err error)
 }
 

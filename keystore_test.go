@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mintauth/mint"
+	"github.com/mintauth/mint/storetest"
 )
 
 // memKeyStore is a mint.KeyStore in memory, with the same first-writer-wins
@@ -176,4 +177,8 @@ func TestSyncKeySet(t *testing.T) {
 
 	assert.Error(t, mint.SyncKeySet(ctx, &memKeyStore{}, set), "an empty store")
 	assert.Len(t, set.Keys(), 2, "a failed sync leaves the set alone")
+}
+
+func TestMemKeyStoreConformance(t *testing.T) {
+	storetest.RunKeyStore(t, func(*testing.T) mint.KeyStore { return &memKeyStore{} })
 }

@@ -325,3 +325,16 @@ func TestSigningKeyEncryption(t *testing.T) {
 		})
 	}
 }
+
+func TestKeyStoreConformance(t *testing.T) {
+	for _, e := range engines {
+		t.Run(e.name, func(t *testing.T) {
+			storetest.RunKeyStore(t, func(t *testing.T) mint.KeyStore { return newStore(t, e) })
+		})
+		t.Run(e.name+" encrypted", func(t *testing.T) {
+			storetest.RunKeyStore(t, func(t *testing.T) mint.KeyStore {
+				return newStore(t, e, sqlstore.WithKeyEncryption(bytes.Repeat([]byte{1}, 32)))
+			})
+		})
+	}
+}
