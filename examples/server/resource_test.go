@@ -100,7 +100,12 @@ func TestProtectedResource(t *testing.T) {
 		assert.Equal(t, `Bearer realm="mint"`, a.header.Get("WWW-Authenticate"))
 	})
 	t.Run("tampered token", func(t *testing.T) {
-		a := ts.do(t, call{method: http.MethodGet, path: pathMe, header: map[string]string{"Authorization": "Bearer " + tok[:len(tok)-2] + "AA"}})
+		// Flip one character in the middle of the signature, so the token
+		// always changes (replacing the tail by "AA" could be a no-op).
+		b := []byte(tok)
+		i := strings.LastIndexByte(tok, '.') + 10
+		b[i] = map[bool]byte{true: 'B', false: 'A'}[b[i] == 'A']
+		a := ts.do(t, call{method: http.MethodGet, path: pathMe, header: map[string]string{"Authorization": "Bearer " + string(b)}})
 		assert.Equal(t, 401, a.status)
 		assert.Contains(t, a.header.Get("WWW-Authenticate"), `error="invalid_token"`)
 	})
