@@ -14,7 +14,8 @@ import (
 )
 
 // Limiter throttles credential guessing (RFC 6819 sections 4.4.3.6 and
-// 5.1.4.2.3, RFC 9700 section 4.16 on brute force). The Issuer consults it
+// 5.1.4.2.3: online guessing of client secrets and passwords, and account
+// lock-out as its countermeasure). The Issuer consults it
 // before it checks any client secret or password, under two keys: the
 // client id, and the client id with the username (or e-mail address) of a
 // password login. A blocked key makes the request fail with an *Error of
