@@ -124,3 +124,33 @@ func TestServerLimitsDefaultToTheConstants(t *testing.T) {
 	assert.Equal(t, 300*time.Millisecond, hardeningLimits.resolved().readHeader)
 	assert.Equal(t, writeTimeout, hardeningLimits.resolved().write)
 }
+
+// Two servers on one SQL store count failed client authentications
+// together: guesses spread over both block the client on both.
+func TestReplicasThrottleTogether(t *testing.T) {
+	for _, s := range sqlSpecs {
+		t.Run(s.name, func(t *testing.T) {
+			spec := s.spec(t)
+			servers := []*testServer{startSQLServer(t, spec), startSQLServer(t, spec)}
+			post := func(ts *testServer, secret string) *http.Response {
+				req, err := http.NewRequest(http.MethodPost, ts.base+"/oauth2/token",
+					strings.NewReader("grant_type=client_credentials"))
+				require.NoError(t, err)
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				req.SetBasicAuth("bb145d5f", secret)
+				resp, err := http.DefaultClient.Do(req)
+				require.NoError(t, err)
+				resp.Body.Close()
+				return resp
+			}
+			for i := range 10 { // mint's default back-off blocks at the 10th failure
+				require.Equal(t, http.StatusUnauthorized, post(servers[i%2], "guess").StatusCode, "guess %d", i)
+			}
+			for i, ts := range servers {
+				resp := post(ts, "bb145d5fxyz")
+				assert.Equal(t, http.StatusTooManyRequests, resp.StatusCode, "server %d", i)
+				assert.Equal(t, "1", resp.Header.Get("Retry-After"), "server %d", i)
+			}
+		})
+	}
+}

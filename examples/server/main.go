@@ -155,6 +155,7 @@ func serve(ctx context.Context, o options, stdout io.Writer) error {
 	}
 	key := keys.Active()
 	opts := append(cfg.issuerOptions(), mint.WithHasher(o.hasher), mint.WithLogger(log))
+	opts = append(opts, sharedLimiter(ctx, store)...) // limits.go: replicas throttle together
 	issuer, err := mint.New(store, keys, opts...)
 	if err != nil {
 		return fmt.Errorf("config: %w", err)
