@@ -2,8 +2,10 @@ package mint
 
 import (
 	"net/http"
+	"net/textproto"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -137,4 +139,37 @@ func appendJSONID(b []byte, id string) []byte {
 		}
 	}
 	return appendJSONString(b, id)
+}
+
+// canonicalNames caches the canonical form of the header names dialects
+// are configured with (a handful), copy-on-write so that lookups neither
+// lock nor allocate.
+var canonicalNames atomic.Pointer[map[string]string]
+
+// canonicalHeader is textproto.CanonicalMIMEHeaderKey(name), which
+// allocates for a name that is not canonical ("x-horus-request-id").
+func canonicalHeader(name string) string {
+	m := canonicalNames.Load()
+	if m != nil {
+		if c, ok := (*m)[name]; ok {
+			return c
+		}
+	}
+	c := textproto.CanonicalMIMEHeaderKey(name)
+	if m == nil || len(*m) < 64 { // names come from configuration; bound the cache anyway
+		next := make(map[string]string, 1+len(mapOrEmpty(m)))
+		for k, v := range mapOrEmpty(m) {
+			next[k] = v
+		}
+		next[name] = c
+		canonicalNames.CompareAndSwap(m, &next)
+	}
+	return c
+}
+
+func mapOrEmpty(m *map[string]string) map[string]string {
+	if m == nil {
+		return nil
+	}
+	return *m
 }

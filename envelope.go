@@ -231,11 +231,12 @@ func (d *EnvelopeDialect) setRequestID(w http.ResponseWriter, r *http.Request) s
 	if d.RequestIDHeader == "" {
 		return ""
 	}
-	if id := w.Header().Get(d.RequestIDHeader); id != "" {
-		return id
+	name := canonicalHeader(d.RequestIDHeader) // encode.go: Get/Set would canonicalize on every call
+	if v := w.Header()[name]; len(v) > 0 && v[0] != "" {
+		return v[0]
 	}
-	id := requestID(r, d.RequestIDHeader)
-	w.Header().Set(d.RequestIDHeader, id)
+	id := requestID(r, name)
+	w.Header()[name] = []string{id}
 	return id
 }
 

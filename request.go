@@ -462,7 +462,7 @@ func formUnescape(s string) string {
 // 1 to 128 of them), else a fresh random one. A client's value is never
 // reflected otherwise.
 func requestID(r *http.Request, name string) string {
-	if v := r.Header.Get(name); saneRequestID(v) {
+	if v := r.Header.Get(name); saneRequestID(v) { // no allocation when name is canonical
 		return v
 	}
 	return randomString(12)
