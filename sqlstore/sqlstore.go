@@ -37,7 +37,9 @@
 // rotations of one token, in one process or many, exactly one succeeds.
 // RevokeRefreshFamily is one INSERT into mint_revoked_families, which
 // revokes every token of the family, including one rotated in
-// concurrently.
+// concurrently. On PostgreSQL rotations run at READ COMMITTED whatever the
+// server's default isolation. Prune deletes expired refresh tokens and
+// deny-list rows; call it periodically from any replica.
 //
 // # SQLite
 //
@@ -50,9 +52,12 @@
 //
 // # Signing keys
 //
-// Store implements mint.KeyStore. Keys are stored unencrypted (PKCS#8 DER)
-// unless the store is given WithKeyEncryption, or the host encrypts the
-// column itself: anyone who can read mint_signing_keys can then sign tokens.
+// Store implements mint.KeyStore: mint.LoadKeySet creates the first key
+// once and every replica loads it; to rotate, add the next version with
+// mint.AddGeneratedKey and let replicas pick it up with mint.SyncKeySet.
+// Keys are stored unencrypted (PKCS#8 DER) unless the store is given
+// WithKeyEncryption, or the host encrypts the column itself: anyone who
+// can read mint_signing_keys can otherwise sign tokens.
 package sqlstore
 
 import (
