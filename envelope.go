@@ -261,20 +261,8 @@ func (d *EnvelopeDialect) DecodeTokenRequest(w http.ResponseWriter, r *http.Requ
 	if e != nil {
 		return nil, e
 	}
-	req := &TokenRequest{
-		GrantType:      p["grant_type"],
-		ClientID:       clientID,
-		ClientSecret:   secret,
-		Username:       p["username"],
-		EmailAddress:   p["email_address"],
-		Password:       p["password"],
-		NoRefreshToken: true,
-		RequestID:      id,
-		RemoteAddr:     r.RemoteAddr,
-	}
-	if s, ok := p["scope"]; ok {
-		req.Scope = splitScope(s)
-	}
+	req := newTokenRequest(r, p, clientID, secret)
+	req.NoRefreshToken, req.RequestID = true, id
 	return req, nil
 }
 

@@ -72,20 +72,8 @@ func (d OAuth2Dialect) DecodeTokenRequest(_ http.ResponseWriter, r *http.Request
 	if e != nil {
 		return nil, e
 	}
-	req := &TokenRequest{
-		GrantType:      p["grant_type"],
-		ClientID:       clientID,
-		ClientSecret:   secret,
-		Username:       p["username"],
-		EmailAddress:   p["email_address"],
-		Password:       p["password"],
-		RefreshToken:   p["refresh_token"],
-		NoRefreshToken: d.NoRefreshToken,
-		RemoteAddr:     r.RemoteAddr,
-	}
-	if s, ok := p["scope"]; ok {
-		req.Scope = splitScope(s)
-	}
+	req := newTokenRequest(r, p, clientID, secret)
+	req.NoRefreshToken = d.NoRefreshToken
 	for k, v := range p {
 		if !oauthParams[k] {
 			if req.Extra == nil {

@@ -480,3 +480,23 @@ func saneRequestID(v string) bool {
 	}
 	return true
 }
+
+// newTokenRequest fills a TokenRequest from parameters already renamed to
+// the engine's vocabulary (grant_type, username, email_address, password,
+// refresh_token, scope) and the client credentials clientAuth found.
+func newTokenRequest(r *http.Request, p map[string]string, clientID, secret string) *TokenRequest {
+	req := &TokenRequest{
+		GrantType:    p["grant_type"],
+		ClientID:     clientID,
+		ClientSecret: secret,
+		Username:     p["username"],
+		EmailAddress: p["email_address"],
+		Password:     p["password"],
+		RefreshToken: p["refresh_token"],
+		RemoteAddr:   r.RemoteAddr,
+	}
+	if s, ok := p["scope"]; ok {
+		req.Scope = splitScope(s)
+	}
+	return req
+}
