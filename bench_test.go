@@ -669,3 +669,44 @@ func BenchmarkIssuerClientCredentialsParallelLiveHeap(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkHandlerRefresh rotates a refresh token through the OAuth 2.0
+// handler and the memory store once per iteration (RFC 6749 section 6):
+// client authentication, look-up by digest, rotation, a new access token
+// and a new refresh token on the wire.
+func BenchmarkHandlerRefresh(b *testing.B) {
+	cheap := mint.Argon2id{Memory: 64, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}
+	iss, store, secret := newBenchIssuer(b, mint.HS256, mint.WithHasher(cheap))
+	hash, err := cheap.Hash("pw")
+	if err != nil {
+		b.Fatal(err)
+	}
+	store.PutUser(&mint.User{ID: "7", Username: "john_doe", PasswordHash: hash})
+	tok, err := iss.Token(context.Background(), &mint.TokenRequest{GrantType: mint.GrantPassword,
+		ClientID: benchClientID, ClientSecret: secret, Username: "john_doe", Password: "pw"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	refresh := tok.RefreshToken
+	h := mint.TokenHandler{Issuer: iss}
+	const field = `"refresh_token":"`
+	b.ReportAllocs()
+	for b.Loop() {
+		req, err := http.NewRequest(http.MethodPost, "http://auth.example.com/token",
+			strings.NewReader("grant_type=refresh_token&refresh_token="+refresh))
+		if err != nil {
+			b.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth(benchClientID, secret)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		body := rec.Body.String()
+		i := strings.Index(body, field)
+		if rec.Code != http.StatusOK || i < 0 {
+			b.Fatalf("status %d: %s", rec.Code, body)
+		}
+		rest := body[i+len(field):]
+		refresh = rest[:strings.IndexByte(rest, '"')]
+	}
+}
