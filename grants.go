@@ -165,18 +165,23 @@ func DigestRefreshToken(token string) (string, bool) {
 	if len(token) != refreshTokenLen {
 		return "", false
 	}
+	// Through stack buffers: one allocation, the digest string.
+	var in [refreshTokenLen]byte
+	copy(in[:], token)
 	var raw [32]byte
-	if n, err := base64.RawURLEncoding.Decode(raw[:], []byte(token)); err != nil || n != 32 {
+	if n, err := base64.RawURLEncoding.Decode(raw[:], in[:]); err != nil || n != 32 {
 		return "", false
 	}
-	sum := sha256.Sum256([]byte(token))
-	return base64.RawURLEncoding.EncodeToString(sum[:]), true
+	sum := sha256.Sum256(in[:])
+	var out [refreshTokenLen]byte
+	base64.RawURLEncoding.Encode(out[:], sum[:])
+	return string(out[:]), true
 }
 
 // newRefreshToken makes a refresh token and its record; the caller sets
 // Family and Parent.
 func (iss *Issuer) newRefreshToken(c *Client, userID, grant string, scope []string, now time.Time) (string, *RefreshToken) {
-	secret := randomString(32)
+	secret := randomToken()
 	digest, _ := DigestRefreshToken(secret)
 	return secret, &RefreshToken{
 		Digest:    digest,
@@ -289,6 +294,13 @@ func (iss *Issuer) replayed(ctx context.Context, rec *RefreshToken) error {
 }
 
 func intersect(scope, allowed []string) []string {
+	all := true
+	for _, s := range scope {
+		all = all && contains(allowed, s)
+	}
+	if all { // the usual case: nothing to drop, nothing to allocate
+		return scope
+	}
 	out := scope[:0:0]
 	for _, s := range scope {
 		if contains(allowed, s) {

@@ -453,7 +453,8 @@ func (t *tokenTable) save(tok *RefreshToken) uint32 {
 	r.grant = t.strs.acquire(tok.Grant)
 	r.scope = 0
 	if tok.Scope != nil {
-		r.scope = t.scopes.acquire(encodeScope(tok.Scope))
+		var buf [256]byte
+		r.scope = t.scopes.acquireBytes(appendScopeKey(buf[:0], tok.Scope))
 	}
 	r.revoked = tok.Revoked
 	r.iat, r.exp, r.used = toNanos(tok.IssuedAt), toNanos(tok.ExpiresAt), toNanos(tok.UsedAt)
@@ -528,15 +529,14 @@ func (t *tokenTable) pruneSome(now time.Time, budget int) bool {
 	})
 }
 
-// encodeScope turns a scope list into an interning key, length-prefixed
-// so that no scope value can be confused with a separator.
-func encodeScope(scope []string) string {
-	var b []byte
+// appendScopeKey appends a scope list's interning key to b,
+// length-prefixed so that no scope value can be confused with a separator.
+func appendScopeKey(b []byte, scope []string) []byte {
 	for _, s := range scope {
 		b = appendUvarint(b, uint64(len(s)))
 		b = append(b, s...)
 	}
-	return string(b)
+	return b
 }
 
 func appendUvarint(b []byte, v uint64) []byte {
@@ -610,6 +610,15 @@ func (in *interner) init(lists bool) {
 	if lists {
 		in.names, in.refs, in.lists = []string{""}, []uint32{1}, [][]string{nil}
 	}
+}
+
+// acquireBytes is acquire(string(b)) without allocating when b is known.
+func (in *interner) acquireBytes(b []byte) uint32 {
+	if id, ok := in.ids[string(b)]; ok {
+		in.refs[id]++
+		return id
+	}
+	return in.acquire(string(b))
 }
 
 func (in *interner) acquire(s string) uint32 {

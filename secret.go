@@ -161,6 +161,16 @@ func randomString(n int) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
+// randomToken returns 32 random bytes (256 bits, a refresh token)
+// base64url-encoded, in one allocation.
+func randomToken() string {
+	var raw [32]byte
+	_, _ = rand.Read(raw[:])
+	var out [refreshTokenLen]byte
+	base64.RawURLEncoding.Encode(out[:], raw[:])
+	return string(out[:])
+}
+
 // randomID returns 16 random bytes (128 bits, a jti) base64url-encoded,
 // in one allocation.
 func randomID() string {
