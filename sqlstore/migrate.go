@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 //go:embed migrations/*.sql
@@ -76,11 +77,44 @@ func statements(script string) []string {
 // (pg_advisory_xact_lock), on SQLite in one write transaction (open the
 // database with _txlock=immediate when several processes share the file).
 // Each applied migration is recorded in mint_schema_migrations.
+//
+// On SQLite, connections opening a new file at the same moment can be
+// refused with SQLITE_BUSY before the busy timeout applies (switching the
+// file to WAL needs it alone); Migrate then retries the whole transaction,
+// a few times with a growing pause, as long as ctx allows.
 func (s *Store) Migrate(ctx context.Context) error {
 	all, err := migrations()
 	if err != nil {
 		return err
 	}
+	pause := 10 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		err = s.migrate(ctx, all)
+		if err == nil || s.dialect != SQLite || !sqliteBusy(err) || attempt == migrateAttempts {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(pause):
+		}
+		pause *= 2
+	}
+}
+
+// migrateAttempts bounds the SQLite retries of Migrate: about 5 s of
+// pauses in all.
+const migrateAttempts = 10
+
+// sqliteBusy reports whether err is SQLite's SQLITE_BUSY. sqlstore imports
+// no driver, so it reads the message every driver gives.
+func sqliteBusy(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "SQLITE_BUSY") || strings.Contains(msg, "database is locked")
+}
+
+// migrate is one attempt of Migrate: one transaction.
+func (s *Store) migrate(ctx context.Context, all []migration) error {
 	defer s.lockWrites()()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
