@@ -247,11 +247,11 @@ func (d *EnvelopeDialect) DecodeTokenRequest(w http.ResponseWriter, r *http.Requ
 	if d.Form {
 		accept |= formBody
 	}
-	raw, e := readParams(r, accept)
-	if e != nil {
+	raw := make(map[string]string, 8) // raw and p stay on the stack: nothing keeps them
+	if e := readParamsInto(r, accept, raw); e != nil {
 		return nil, e
 	}
-	p := make(map[string]string, len(raw))
+	p := make(map[string]string, 8)
 	for engine, wire := range d.fields() {
 		if v, ok := raw[wire]; ok {
 			p[engine] = v

@@ -64,8 +64,8 @@ func (d OAuth2Dialect) DecodeTokenRequest(_ http.ResponseWriter, r *http.Request
 	if d.FormOnly {
 		accept = formBody
 	}
-	p, e := readParams(r, accept)
-	if e != nil {
+	p := make(map[string]string, 8) // on the stack: nothing keeps it
+	if e := readParamsInto(r, accept, p); e != nil {
 		return nil, e
 	}
 	clientID, secret, _, e := clientAuth(r, p)

@@ -60,16 +60,28 @@ func malformed(desc string) *Error {
 // Every failure is an *Error of KindMalformedRequest; none is a server
 // error, none quotes the input.
 func readParams(r *http.Request, accept bodyFormat) (map[string]string, *Error) {
-	if err := checkQuery(r.URL); err != nil {
+	p := make(map[string]string, 8)
+	if err := readParamsInto(r, accept, p); err != nil {
 		return nil, err
+	}
+	return p, nil
+}
+
+// readParamsInto is readParams into p, an empty map the caller made: a
+// caller that keeps no reference to p (the token dialects) lets the
+// compiler keep the map on its stack, which saves two allocations per
+// request. On failure p holds no parameter.
+func readParamsInto(r *http.Request, accept bodyFormat, p map[string]string) *Error {
+	if err := checkQuery(r.URL); err != nil {
+		return err
 	}
 	format, err := bodyFormatOf(r.Header.Get("Content-Type"), accept)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	body, err := readBody(r)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if format == 0 { // no Content-Type: sniff
 		format = formBody
@@ -78,9 +90,14 @@ func readParams(r *http.Request, accept bodyFormat) (map[string]string, *Error) 
 		}
 	}
 	if format == jsonBody {
-		return decodeJSONParams(body)
+		err = decodeJSONParams(body, p)
+	} else {
+		err = decodeFormParams(body, p)
 	}
-	return decodeFormParams(body)
+	if err != nil {
+		clear(p)
+	}
+	return err
 }
 
 // checkQuery rejects credentials in the URL query. A query that cannot be
@@ -166,30 +183,39 @@ func readBody(r *http.Request) (string, *Error) {
 // readPool holds the buffers request bodies are read into.
 var readPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
-// decodeFormParams decodes an application/x-www-form-urlencoded body.
-func decodeFormParams(body string) (map[string]string, *Error) {
-	if params, ok := fastFormParams(body); ok {
-		return params, nil
+// decodeFormParams decodes an application/x-www-form-urlencoded body
+// into params, an empty map.
+func decodeFormParams(body string, params map[string]string) *Error {
+	if fastFormParamsInto(body, params) {
+		return nil
 	}
-	return slowFormParams(body)
+	clear(params)
+	return slowFormParamsInto(body, params)
 }
 
 // slowFormParams is decodeFormParams through url.ParseQuery.
 func slowFormParams(body string) (map[string]string, *Error) {
+	params := map[string]string{}
+	if err := slowFormParamsInto(body, params); err != nil {
+		return nil, err
+	}
+	return params, nil
+}
+
+func slowFormParamsInto(body string, params map[string]string) *Error {
 	values, err := url.ParseQuery(body)
 	if err != nil {
-		return nil, malformed("the form body is malformed")
+		return malformed("the form body is malformed")
 	}
-	params := make(map[string]string, len(values))
 	for k, vs := range values {
 		if len(vs) > 1 {
-			return nil, malformed("a parameter is given more than once")
+			return malformed("a parameter is given more than once")
 		}
 		if vs[0] != "" {
 			params[k] = vs[0]
 		}
 	}
-	return params, nil
+	return nil
 }
 
 // fastFormParams decodes a form body exactly as url.ParseQuery and
@@ -198,10 +224,19 @@ func slowFormParams(body string) (map[string]string, *Error) {
 // escape, a repeated parameter, many parameters; the slow path then
 // decides and words the error.
 func fastFormParams(body string) (params map[string]string, ok bool) {
-	if strings.IndexByte(body, ';') >= 0 || strings.Count(body, "&") > 64 {
+	params = make(map[string]string, 8)
+	if !fastFormParamsInto(body, params) {
 		return nil, false
 	}
-	params = make(map[string]string, 8)
+	return params, true
+}
+
+// fastFormParamsInto is fastFormParams into params, an empty map; when it
+// declines, params may hold some parameters already.
+func fastFormParamsInto(body string, params map[string]string) bool {
+	if strings.IndexByte(body, ';') >= 0 || strings.Count(body, "&") > 64 {
+		return false
+	}
 	var empty map[string]bool // parameters seen with an empty value
 	for body != "" {
 		var pair string
@@ -213,10 +248,10 @@ func fastFormParams(body string) (params map[string]string, ok bool) {
 		key, ok1 := formUnescapeStrict(key)
 		value, ok2 := formUnescapeStrict(value)
 		if !ok1 || !ok2 {
-			return nil, false
+			return false
 		}
 		if _, dup := params[key]; dup || empty[key] {
-			return nil, false
+			return false
 		}
 		if value == "" {
 			if empty == nil {
@@ -227,7 +262,7 @@ func fastFormParams(body string) (params map[string]string, ok bool) {
 		}
 		params[key] = value
 	}
-	return params, true
+	return true
 }
 
 // formUnescapeStrict is url.QueryUnescape, without an allocation when
@@ -240,60 +275,69 @@ func formUnescapeStrict(s string) (string, bool) {
 	return u, err == nil
 }
 
-// decodeJSONParams decodes a JSON object of strings, token by token so that
-// a key given twice is caught (encoding/json would keep the last one).
-func decodeJSONParams(text string) (map[string]string, *Error) {
-	if params, ok := fastJSONParams(text); ok {
-		return params, nil
+// decodeJSONParams decodes a JSON object of strings into params, an empty
+// map, token by token so that a key given twice is caught (encoding/json
+// would keep the last one).
+func decodeJSONParams(text string, params map[string]string) *Error {
+	if fastJSONParamsInto(text, params) {
+		return nil
 	}
-	return slowJSONParams(text)
+	clear(params)
+	return slowJSONParamsInto(text, params)
 }
 
 // slowJSONParams is decodeJSONParams through encoding/json.
 func slowJSONParams(text string) (map[string]string, *Error) {
+	params := map[string]string{}
+	if err := slowJSONParamsInto(text, params); err != nil {
+		return nil, err
+	}
+	return params, nil
+}
+
+func slowJSONParamsInto(text string, params map[string]string) *Error {
 	body := []byte(text)
 	bad := malformed("the body must be a JSON object of string values")
 	if !json.Valid(body) {
-		return nil, malformed("the JSON body is malformed")
+		return malformed("the JSON body is malformed")
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return nil, bad
+		return bad
 	}
-	params := map[string]string{}
 	seen := map[string]bool{}
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
-			return nil, bad
+			return bad
 		}
 		key, ok := tok.(string)
 		if !ok {
-			return nil, bad
+			return bad
 		}
 		if seen[key] {
-			return nil, malformed("a parameter is given more than once")
+			return malformed("a parameter is given more than once")
 		}
 		seen[key] = true
 		tok, err = dec.Token()
 		if err != nil {
-			return nil, bad
+			return bad
 		}
 		val, ok := tok.(string)
 		if !ok {
-			return nil, bad
+			return bad
 		}
 		if val != "" {
 			params[key] = val
 		}
 	}
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('}') {
-		return nil, bad
+		return bad
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return nil, malformed("the JSON body has data after the object")
+		return malformed("the JSON body has data after the object")
 	}
-	return params, nil
+	return nil
 }
 
 // fastJSONParams decodes the common JSON body, an object of plain ASCII
@@ -302,31 +346,40 @@ func slowJSONParams(text string) (map[string]string, *Error) {
 // non-ASCII byte, a value that is not a string, a repeated key, malformed
 // JSON; the slow path then decides and words the error.
 func fastJSONParams(body string) (params map[string]string, ok bool) {
-	i := skipJSONSpace(body, 0)
-	if i >= len(body) || body[i] != '{' {
+	params = make(map[string]string, 8)
+	if !fastJSONParamsInto(body, params) {
 		return nil, false
 	}
-	params = make(map[string]string, 8)
+	return params, true
+}
+
+// fastJSONParamsInto is fastJSONParams into params, an empty map; when it
+// declines, params may hold some parameters already.
+func fastJSONParamsInto(body string, params map[string]string) bool {
+	i := skipJSONSpace(body, 0)
+	if i >= len(body) || body[i] != '{' {
+		return false
+	}
 	var empty map[string]bool // keys seen with an empty value
 	i = skipJSONSpace(body, i+1)
 	if i < len(body) && body[i] == '}' {
-		return params, skipJSONSpace(body, i+1) == len(body)
+		return skipJSONSpace(body, i+1) == len(body)
 	}
 	for {
 		key, next, ok := plainJSONString(body, i)
 		if !ok {
-			return nil, false
+			return false
 		}
 		i = skipJSONSpace(body, next)
 		if i >= len(body) || body[i] != ':' {
-			return nil, false
+			return false
 		}
 		value, next, ok := plainJSONString(body, skipJSONSpace(body, i+1))
 		if !ok {
-			return nil, false
+			return false
 		}
 		if _, dup := params[key]; dup || empty[key] {
-			return nil, false
+			return false
 		}
 		if value == "" {
 			if empty == nil {
@@ -338,16 +391,16 @@ func fastJSONParams(body string) (params map[string]string, ok bool) {
 		}
 		i = skipJSONSpace(body, next)
 		if i >= len(body) {
-			return nil, false
+			return false
 		}
 		switch body[i] {
 		case ',':
 			i = skipJSONSpace(body, i+1)
 			continue
 		case '}':
-			return params, skipJSONSpace(body, i+1) == len(body)
+			return skipJSONSpace(body, i+1) == len(body)
 		}
-		return nil, false
+		return false
 	}
 }
 
