@@ -123,7 +123,7 @@ func (iss *Issuer) userByLogin(ctx context.Context, username, email string) (*Us
 	}
 	if errors.Is(err, ErrNotFound) {
 		// limit.go: verify waits for a hashing slot and may refuse.
-		if _, _, err := iss.verify(ctx, iss.dummy, "x", limitKeysFrom(ctx).user); errors.Is(err, ErrThrottled) {
+		if _, _, err := iss.verify(ctx, iss.dummy, "x", userKey); errors.Is(err, ErrThrottled) {
 			return nil, err
 		}
 		return nil, &Error{Kind: KindUserNotFound}
@@ -139,7 +139,7 @@ func (iss *Issuer) userByLogin(ctx context.Context, username, email string) (*Us
 // verification counts against the bound of WithHashConcurrency; a request
 // that waited too long gets an *Error of KindThrottled.
 func (iss *Issuer) VerifyPassword(ctx context.Context, u *User, password string) error {
-	ok, rehash, err := iss.verify(ctx, u.PasswordHash, password, limitKeysFrom(ctx).user) // limit.go
+	ok, rehash, err := iss.verify(ctx, u.PasswordHash, password, userKey) // limit.go
 	if errors.Is(err, ErrThrottled) {
 		return err
 	}

@@ -125,6 +125,11 @@ type limitEntry struct {
 // zero Backoff is the default one).
 func NewMemoryLimiter(b Backoff) *MemoryLimiter { return &MemoryLimiter{Backoff: b} }
 
+// idle reports, without the lock, that the limiter tracks no key: nothing
+// is blocked and no success has a count to reset, so the Issuer need not
+// even build a request's keys (see Issuer.limiterIdle).
+func (l *MemoryLimiter) idle() bool { return l.n.Load() == 0 }
+
 // Blocked implements Limiter.
 func (l *MemoryLimiter) Blocked(_ context.Context, key string, now time.Time) (time.Duration, error) {
 	if l.n.Load() == 0 { // no failure tracked: no lock, so requests scale across cores
@@ -217,6 +222,20 @@ type noLimiter struct{}
 func (noLimiter) Blocked(context.Context, string, time.Time) (time.Duration, error) { return 0, nil }
 func (noLimiter) Failed(context.Context, string, time.Time) error                   { return nil }
 func (noLimiter) Succeeded(context.Context, string) error                           { return nil }
+func (noLimiter) idle() bool                                                        { return true }
+
+// idleLimiter is a Limiter that can tell, without a lock, that it tracks
+// no key at all (MemoryLimiter, NoLimiter).
+type idleLimiter interface{ idle() bool }
+
+// limiterIdle reports whether the Issuer's Limiter tracks no key, so that
+// a request neither consults it nor builds its keys (ClientLimitKey and
+// UserLimitKey allocate): the common case of a server nobody is guessing
+// secrets against costs no allocation for throttling besides the context.
+func (iss *Issuer) limiterIdle() bool {
+	l, ok := iss.cfg.limiter.(idleLimiter)
+	return ok && l.idle()
+}
 
 // WithLimiter sets the Limiter consulted before any secret or password is
 // checked. Default: a MemoryLimiter with the default Backoff. Pass
@@ -287,9 +306,33 @@ func UserLimitKey(clientID, login string) string {
 // failure under the right one.
 type limitKeysCtx struct{}
 
-// limitKeys are the Limiter keys of one request; user is "" when the
-// request names no login.
-type limitKeys struct{ client, user string }
+// limitKeys are what the Limiter keys of one request are made of: the
+// client id and the login ("" when the request names none). The keys are
+// built only when a Limiter is consulted (see limiterIdle).
+type limitKeys struct{ clientID, login string }
+
+// limitKind names one of a request's two Limiter keys.
+type limitKind uint8
+
+const (
+	noLimitKey limitKind = iota
+	clientKey
+	userKey
+)
+
+// key returns the Limiter key of kind: ClientLimitKey or UserLimitKey, or
+// "" when the request has no such key.
+func (k limitKeys) key(kind limitKind) string {
+	switch {
+	case k.clientID == "":
+		return ""
+	case kind == clientKey:
+		return ClientLimitKey(k.clientID)
+	case kind == userKey && k.login != "":
+		return UserLimitKey(k.clientID, k.login)
+	}
+	return ""
+}
 
 func limitKeysFrom(ctx context.Context) limitKeys {
 	if lc, ok := ctx.(*limitKeysContext); ok { // the common case, without boxing
@@ -306,10 +349,7 @@ func (iss *Issuer) admit(ctx context.Context, clientID, login string) (context.C
 	if clientID == "" {
 		return ctx, nil // refused as a missing field, before any hashing
 	}
-	lc := &limitKeysContext{Context: ctx, keys: limitKeys{client: ClientLimitKey(clientID)}}
-	if login != "" {
-		lc.keys.user = UserLimitKey(clientID, login)
-	}
+	lc := &limitKeysContext{Context: ctx, keys: limitKeys{clientID: clientID, login: login}}
 	return lc, iss.checkLimits(lc, lc.keys)
 }
 
@@ -329,10 +369,14 @@ func (c *limitKeysContext) Value(key any) any {
 }
 
 func (iss *Issuer) checkLimits(ctx context.Context, keys limitKeys) error {
+	if iss.limiterIdle() {
+		return nil
+	}
 	now := iss.cfg.now()
 	var wait time.Duration
-	for i, k := range [2]string{keys.client, keys.user} {
-		if i > 0 && k == "" {
+	for _, kind := range [2]limitKind{clientKey, userKey} {
+		k := keys.key(kind)
+		if k == "" {
 			break
 		}
 		d, err := iss.cfg.limiter.Blocked(ctx, k, now)
@@ -349,13 +393,24 @@ func (iss *Issuer) checkLimits(ctx context.Context, keys limitKeys) error {
 
 // limitFailed and limitSucceeded record an outcome; a limiter that fails
 // to record is logged, not fatal: the request's own answer stands.
-func (iss *Issuer) limitFailed(ctx context.Context, key string) {
+func (iss *Issuer) limitFailed(ctx context.Context, kind limitKind) {
+	key := limitKeysFrom(ctx).key(kind)
+	if key == "" {
+		return
+	}
 	if err := iss.cfg.limiter.Failed(ctx, key, iss.cfg.now()); err != nil {
 		iss.cfg.logger.WarnContext(ctx, "mint: limiter could not record a failure", "error", err)
 	}
 }
 
-func (iss *Issuer) limitSucceeded(ctx context.Context, key string) {
+func (iss *Issuer) limitSucceeded(ctx context.Context, kind limitKind) {
+	if iss.limiterIdle() {
+		return // nothing tracked, nothing to reset
+	}
+	key := limitKeysFrom(ctx).key(kind)
+	if key == "" {
+		return
+	}
 	if err := iss.cfg.limiter.Succeeded(ctx, key); err != nil {
 		iss.cfg.logger.WarnContext(ctx, "mint: limiter could not record a success", "error", err)
 	}
@@ -364,8 +419,8 @@ func (iss *Issuer) limitSucceeded(ctx context.Context, key string) {
 // limitUserSucceeded resets the user key of a login that the grant
 // authorized. (Failures are recorded by verify, under the hashing slot.)
 func (iss *Issuer) limitUserSucceeded(ctx context.Context, auth *Authorization, err error) {
-	if k := limitKeysFrom(ctx); k.user != "" && err == nil && auth != nil && auth.User != nil {
-		iss.limitSucceeded(ctx, k.user)
+	if err == nil && auth != nil && auth.User != nil {
+		iss.limitSucceeded(ctx, userKey)
 	}
 }
 
@@ -384,13 +439,13 @@ func errBusy(err error) *Error {
 }
 
 // verify runs one hash verification within the concurrency bound and,
-// when plain does not match, records a failure under failKey ("" for
-// none) before it frees the slot. Holding the slot, it checks the
+// when plain does not match, records a failure under the request's key of
+// kind fail (noLimitKey for none) before it frees the slot. Holding the slot, it checks the
 // request's limiter keys again: a burst of guesses sent at once is cut off
 // as soon as the failures that came first block the key (with one slot,
 // exactly Backoff.Threshold guesses get through), and a throttled request
 // still costs no hashing.
-func (iss *Issuer) verify(ctx context.Context, encoded, plain, failKey string) (ok, rehash bool, err error) {
+func (iss *Issuer) verify(ctx context.Context, encoded, plain string, fail limitKind) (ok, rehash bool, err error) {
 	// A $sha256$ hash (a generated secret) costs a microsecond and no
 	// memory: it needs no slot, and taking one would put a shared channel
 	// on the hot path of every client_credentials request.
@@ -400,14 +455,14 @@ func (iss *Issuer) verify(ctx context.Context, encoded, plain, failKey string) (
 		}
 		defer iss.release()
 	}
-	if keys := limitKeysFrom(ctx); keys.client != "" {
+	if keys := limitKeysFrom(ctx); keys.clientID != "" {
 		if err := iss.checkLimits(ctx, keys); err != nil {
 			return false, false, err
 		}
 	}
 	ok, rehash, err = iss.cfg.hasher.Verify(encoded, plain)
-	if !ok && err == nil && failKey != "" {
-		iss.limitFailed(ctx, failKey)
+	if !ok && err == nil && fail != noLimitKey {
+		iss.limitFailed(ctx, fail)
 	}
 	return ok, rehash, err
 }

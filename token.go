@@ -468,7 +468,7 @@ func (iss *Issuer) authenticateClient(ctx context.Context, id, secret string) (*
 	client, err := iss.store.Client(ctx, id)
 	if errors.Is(err, ErrNotFound) {
 		// Same cost as a wrong secret: one verification, one failure.
-		if _, _, err := iss.verify(ctx, iss.cfg.dummyClient, secret, limitKeysFrom(ctx).client); errors.Is(err, ErrThrottled) {
+		if _, _, err := iss.verify(ctx, iss.cfg.dummyClient, secret, clientKey); errors.Is(err, ErrThrottled) {
 			return nil, err
 		}
 		return nil, &Error{Kind: KindClientNotFound}
@@ -476,7 +476,7 @@ func (iss *Issuer) authenticateClient(ctx context.Context, id, secret string) (*
 	if err != nil {
 		return nil, serverError(err)
 	}
-	ok, rehash, err := iss.verify(ctx, client.SecretHash, secret, limitKeysFrom(ctx).client) // limit.go: the key admit made
+	ok, rehash, err := iss.verify(ctx, client.SecretHash, secret, clientKey) // limit.go: the key of the client id admit saw
 	if errors.Is(err, ErrThrottled) {
 		return nil, err
 	}
@@ -486,7 +486,7 @@ func (iss *Issuer) authenticateClient(ctx context.Context, id, secret string) (*
 	if !ok {
 		return nil, &Error{Kind: KindSecretMismatch}
 	}
-	iss.limitSucceeded(ctx, limitKeysFrom(ctx).client)
+	iss.limitSucceeded(ctx, clientKey)
 	if s, ok := iss.store.(SecretRehasher); ok && rehash {
 		iss.rehash(ctx, secret, func(h string) error { return s.UpdateSecretHash(ctx, client.ID, h) })
 	}
