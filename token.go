@@ -298,7 +298,8 @@ type TokenRequest struct {
 	// Extra holds the parameters of extension grants.
 	Extra url.Values
 	// NoRefreshToken says the dialect cannot deliver a refresh token, so
-	// none is minted (nothing the client never saw is left in the store).
+	// none is minted (nothing the client never saw is left in the store),
+	// and the refresh_token grant is an unsupported grant type.
 	NoRefreshToken bool
 	// RequestID and RemoteAddr identify the request in logs and audit events.
 	RequestID, RemoteAddr string
@@ -394,6 +395,12 @@ func (iss *Issuer) token(ctx context.Context, r *TokenRequest) (*Token, error) {
 	}
 	grant, ok := iss.grants[r.GrantType]
 	if !ok && r.GrantType != GrantRefreshToken {
+		return nil, &Error{Kind: KindUnsupportedGrant}
+	}
+	// A dialect that cannot deliver a refresh token does not serve the
+	// refresh grant: rotating would spend the client's token for a
+	// successor it never sees.
+	if r.GrantType == GrantRefreshToken && r.NoRefreshToken {
 		return nil, &Error{Kind: KindUnsupportedGrant}
 	}
 	// Throttling (limit.go): refuse a blocked client or login before any

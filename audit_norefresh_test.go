@@ -1,0 +1,65 @@
+package mint_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mintauth/mint"
+)
+
+// A request whose dialect cannot deliver a refresh token must not rotate
+// one: rotating would spend the client's token and leave in the store a
+// successor the client never saw (DESIGN.md: "no credential the client
+// never saw is left in the store"), killing the client's session.
+func TestRefreshGrantRefusedWhenNoRefreshTokenCanBeDelivered(t *testing.T) {
+	f := newFixture(t)
+	first, err := f.token(t, password("app"))
+	require.NoError(t, err)
+	require.NotEmpty(t, first.RefreshToken)
+
+	tests := []struct {
+		name string
+		run  func(t *testing.T) (status int, body string)
+	}{
+		{"engine", func(t *testing.T) (int, string) {
+			tok, err := f.token(t, &mint.TokenRequest{GrantType: mint.GrantRefreshToken, ClientID: "app",
+				ClientSecret: appSecret, RefreshToken: first.RefreshToken, NoRefreshToken: true})
+			if err != nil {
+				return mint.AsError(err).Kind.Status(), mint.AsError(err).Kind.OAuthError()
+			}
+			return http.StatusOK, tok.RefreshToken
+		}},
+		{"OAuth2Dialect{NoRefreshToken: true}", func(t *testing.T) (int, string) {
+			srv := newServer(t, mint.TokenHandler{Issuer: f.issuer, Dialect: mint.OAuth2Dialect{NoRefreshToken: true}})
+			req, err := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader(
+				form("grant_type", "refresh_token", "refresh_token", first.RefreshToken)))
+			require.NoError(t, err)
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("Authorization", basicAuth("app", appSecret))
+			resp, err := srv.Client().Do(req)
+			require.NoError(t, err)
+			defer resp.Body.Close()
+			var body map[string]any
+			require.NoError(t, json.NewDecoder(resp.Body).Decode(&body))
+			assert.NotContains(t, body, "refresh_token", "the dialect promises never to issue one")
+			return resp.StatusCode, body["error"].(string)
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status, body := tt.run(t)
+			assert.Equal(t, http.StatusBadRequest, status)
+			assert.Equal(t, "unsupported_grant_type", body)
+		})
+	}
+	// The client's refresh token was never spent: it still rotates.
+	tok, err := f.token(t, &mint.TokenRequest{GrantType: mint.GrantRefreshToken, ClientID: "app",
+		ClientSecret: appSecret, RefreshToken: first.RefreshToken})
+	require.NoError(t, err)
+	assert.NotEmpty(t, tok.RefreshToken)
+}
