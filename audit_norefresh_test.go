@@ -63,3 +63,37 @@ func TestRefreshGrantRefusedWhenNoRefreshTokenCanBeDelivered(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotEmpty(t, tok.RefreshToken)
 }
+
+// A scope is a set (RFC 6749 section 3.3): a scope token requested twice
+// is granted once, in the token's scope claim and in the answer.
+func TestRequestedScopeIsASet(t *testing.T) {
+	tests := []struct {
+		name      string
+		requested []string
+		want      []string
+	}{
+		{"repeated", []string{"read", "read"}, []string{"read"}},
+		{"repeated apart", []string{"read", "write", "read"}, []string{"read", "write"}},
+		{"distinct", []string{"write", "read"}, []string{"write", "read"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			tok, err := f.token(t, &mint.TokenRequest{GrantType: mint.GrantClientCredentials, ClientID: "app",
+				ClientSecret: appSecret, Scope: tt.requested})
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, tok.Scope)
+			assert.Equal(t, strings.Join(tt.want, " "), f.parse(t, tok.AccessToken)["scope"])
+
+			req := password("app")
+			req.Scope = tt.requested
+			tok, err = f.token(t, req)
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, tok.Scope)
+			tok, err = f.token(t, &mint.TokenRequest{GrantType: mint.GrantRefreshToken, ClientID: "app",
+				ClientSecret: appSecret, RefreshToken: tok.RefreshToken, Scope: tt.requested})
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, tok.Scope, "refresh")
+		})
+	}
+}

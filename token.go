@@ -523,12 +523,27 @@ func grantScope(requested, allowed []string) ([]string, error) {
 	if len(requested) == 0 {
 		return allowed, nil
 	}
-	for _, s := range requested {
+	for i, s := range requested {
 		if !contains(allowed, s) {
 			return nil, &Error{Kind: KindInvalidScope}
 		}
+		if contains(requested[:i], s) {
+			return dedupe(requested), nil
+		}
 	}
 	return requested, nil
+}
+
+// dedupe returns scope without repeated tokens, in first-seen order: a
+// scope is a set (RFC 6749 section 3.3), "read read" grants "read".
+func dedupe(scope []string) []string {
+	out := make([]string, 0, len(scope))
+	for _, s := range scope {
+		if !contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 func contains(list []string, s string) bool {
