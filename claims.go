@@ -28,6 +28,11 @@ type Claims struct {
 	// scopes, set by the Issuer for its own KeySet instead of Scope, is
 	// appended space-separated without joining it into a string first.
 	scopes []string
+	// jti, set by the Issuer for its own KeySet (hasJTI) instead of ID,
+	// is the base64url jti: Key.signWithID returns it as a substring of
+	// the token's own allocation.
+	jti    [jtiLen]byte
+	hasJTI bool
 }
 
 // AppendJSON appends the claims as a JSON object to b. It writes the same
@@ -55,7 +60,13 @@ func (c *Claims) AppendJSON(b []byte) []byte {
 	b = append(b, `,"iat":`...)
 	b = strconv.AppendInt(b, c.IssuedAt.Unix(), 10)
 	b = append(b, `,"jti":`...)
-	b = appendJSONString(b, c.ID)
+	if c.hasJTI && c.ID == "" {
+		b = append(b, '"') // base64url: nothing to escape
+		b = append(b, c.jti[:]...)
+		b = append(b, '"')
+	} else {
+		b = appendJSONString(b, c.ID)
+	}
 	b = append(b, `,"client_id":`...)
 	b = appendJSONString(b, c.ClientID)
 	if c.Scope != "" {

@@ -174,9 +174,17 @@ func randomToken() string {
 // randomID returns 16 random bytes (128 bits, a jti) base64url-encoded,
 // in one allocation.
 func randomID() string {
+	var out [jtiLen]byte
+	randomIDInto(&out)
+	return string(out[:])
+}
+
+// jtiLen is the length of a jti: 16 bytes in base64url.
+const jtiLen = 22
+
+// randomIDInto writes a fresh jti (randomID) into out.
+func randomIDInto(out *[jtiLen]byte) {
 	var raw [16]byte
 	_, _ = rand.Read(raw[:])
-	var out [22]byte
 	base64.RawURLEncoding.Encode(out[:], raw[:])
-	return string(out[:])
 }

@@ -154,18 +154,31 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b 
 // claims are appended to a pooled buffer, base64url-encoded in place and
 // signed, so a token costs one allocation besides the signature itself.
 func (k *Key) Sign(c *Claims) (string, error) {
+	token, _, err := k.signWithID(c)
+	return token, err
+}
+
+// signWithID is Sign that also returns the jti. When the Issuer set the
+// claims' jti bytes (Claims.hasJTI) instead of ID, they are appended after
+// the token in the same allocation and returned as a substring of it: one
+// allocation for both strings.
+func (k *Key) signWithID(c *Claims) (token, id string, err error) {
 	bp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(bp)
 	scratch := c.AppendJSON((*bp)[:0])
 	n := len(scratch)
 	buf := append(scratch, k.header...)
 	buf = base64.RawURLEncoding.AppendEncode(buf, scratch[:n])
-	var err error
 	if buf, err = k.appendSignature(buf, n); err != nil {
-		return "", err
+		return "", "", err
+	}
+	end := len(buf) - n
+	if c.hasJTI && c.ID == "" {
+		buf = append(buf, c.jti[:]...)
 	}
 	*bp = buf[:0]
-	return string(buf[n:]), nil
+	s := string(buf[n:])
+	return s[:end], s[end:], nil
 }
 
 // appendSignature appends "." and the base64url signature of buf[from:].
@@ -296,6 +309,11 @@ func NewKeySet(active *Key, older ...*Key) (*KeySet, error) {
 
 // Sign implements Signer with the active key.
 func (s *KeySet) Sign(c *Claims) (string, error) { return s.state.Load().active.Sign(c) }
+
+// signWithID is Sign with the jti (Key.signWithID).
+func (s *KeySet) signWithID(c *Claims) (token, id string, err error) {
+	return s.state.Load().active.signWithID(c)
+}
 
 // Active returns the key new tokens are signed with.
 func (s *KeySet) Active() *Key { return s.state.Load().active }

@@ -555,17 +555,20 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// sign signs c with the scope. With mint's own KeySet the claims stay on
-// the stack and the scope is never joined into a string; any other Signer
-// gets a copy with Scope filled in.
-func (iss *Issuer) sign(c *Claims, scope []string) (string, error) {
+// sign signs c, whose jti is in c.jti, with the scope, and returns the
+// token and the jti. With mint's own KeySet the claims stay on the stack,
+// the scope is never joined into a string and the jti shares the token's
+// allocation; any other Signer gets a copy with Scope and ID filled in.
+func (iss *Issuer) sign(c *Claims, scope []string) (token, id string, err error) {
 	if ks, ok := iss.signer.(*KeySet); ok {
 		c.scopes = scope
-		return ks.Sign(c)
+		return ks.signWithID(c)
 	}
 	cp := *c
 	cp.Scope = strings.Join(scope, " ")
-	return iss.signer.Sign(&cp)
+	cp.ID, cp.hasJTI = string(c.jti[:]), false
+	token, err = iss.signer.Sign(&cp)
+	return token, cp.ID, err
 }
 
 // mint signs the access token (RFC 9068).
@@ -581,7 +584,6 @@ func (iss *Issuer) mint(client *Client, auth *Authorization, scope []string, gra
 		Audience:  iss.cfg.audience,
 		IssuedAt:  now,
 		ExpiresAt: now.Add(ttl),
-		ID:        randomID(),
 		ClientID:  client.ID,
 		Roles:     client.Roles,
 		Actor:     auth.Actor,
@@ -589,7 +591,9 @@ func (iss *Issuer) mint(client *Client, auth *Authorization, scope []string, gra
 	if auth.User != nil {
 		c.Subject, c.Roles = auth.User.ID, auth.User.Roles
 	}
-	at, err := iss.sign(&c, scope)
+	randomIDInto(&c.jti)
+	c.hasJTI = true
+	at, id, err := iss.sign(&c, scope)
 	if err != nil {
 		return nil, serverError(err)
 	}
@@ -599,7 +603,7 @@ func (iss *Issuer) mint(client *Client, auth *Authorization, scope []string, gra
 		ExpiresIn:   ttl,
 		ExpiresAt:   c.ExpiresAt,
 		Scope:       scope,
-		ID:          c.ID,
+		ID:          id,
 		Client:      client,
 		User:        auth.User,
 		GrantType:   grantType,
