@@ -174,6 +174,8 @@ func TestRequestIDHeader(t *testing.T) {
 		{"129 characters", long + "a", false},
 		{"space", "a b", false},
 		{"markup", "<script>", false},
+		{"dot", "a.b", false},
+		{"slash", "a/b", false},
 		{"non-ASCII", "é", false},
 		{"absent", "", false},
 	}
