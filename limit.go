@@ -446,6 +446,14 @@ func errBusy(err error) *Error {
 // exactly Backoff.Threshold guesses get through), and a throttled request
 // still costs no hashing.
 func (iss *Issuer) verify(ctx context.Context, encoded, plain string, fail limitKind) (ok, rehash bool, err error) {
+	// A user or client stored without a hash (reached only through
+	// silent_password, or registered without a secret) has nothing to
+	// match: a wrong credential, not a server error, at the cost of one
+	// verification like any other.
+	noHash := encoded == ""
+	if noHash {
+		encoded = iss.dummy
+	}
 	// A $sha256$ hash (a generated secret) costs a microsecond and no
 	// memory: it needs no slot, and taking one would put a shared channel
 	// on the hot path of every client_credentials request.
@@ -461,6 +469,9 @@ func (iss *Issuer) verify(ctx context.Context, encoded, plain string, fail limit
 		}
 	}
 	ok, rehash, err = iss.cfg.hasher.Verify(encoded, plain)
+	if noHash {
+		ok, rehash = false, false
+	}
 	if !ok && err == nil && fail != noLimitKey {
 		iss.limitFailed(ctx, fail)
 	}

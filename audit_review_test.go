@@ -12,6 +12,8 @@ import (
 	"github.com/mintauth/mint"
 )
 
+// Regression tests from the independent review.
+
 // A request whose dialect cannot deliver a refresh token must not rotate
 // one: rotating would spend the client's token and leave in the store a
 // successor the client never saw (DESIGN.md: "no credential the client
@@ -94,6 +96,32 @@ func TestRequestedScopeIsASet(t *testing.T) {
 				ClientSecret: appSecret, RefreshToken: tok.RefreshToken, Scope: tt.requested})
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, tok.Scope, "refresh")
+		})
+	}
+}
+
+// A user or client stored without a hash (a user only ever reached through
+// silent_password, a client registered without a secret) cannot log in
+// with one, and trying is the caller's mistake: the same answer as a wrong
+// password or secret, never a 500.
+func TestMissingStoredHashIsAWrongCredential(t *testing.T) {
+	f := newFixture(t)
+	f.store.PutClient(&mint.Client{ID: "secretless", Grants: []string{mint.GrantClientCredentials}})
+	tests := []struct {
+		name string
+		req  *mint.TokenRequest
+		want mint.Kind
+	}{
+		{"user without a password", &mint.TokenRequest{GrantType: mint.GrantPassword, ClientID: "app",
+			ClientSecret: appSecret, Username: "sanvi@828fligth.com", Password: "guess"}, mint.KindPasswordMismatch},
+		{"client without a secret", &mint.TokenRequest{GrantType: mint.GrantClientCredentials,
+			ClientID: "secretless", ClientSecret: "guess"}, mint.KindSecretMismatch},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := f.token(t, tt.req)
+			require.Error(t, err)
+			assert.Equal(t, tt.want, mint.AsError(err).Kind, "%v", err)
 		})
 	}
 }
