@@ -89,7 +89,8 @@ type SecretRehasher interface {
 type Client struct {
 	// ID is the client identifier; it is not a secret.
 	ID string
-	// SecretHash is the encoded hash of the client secret (see HashSecret).
+	// SecretHash is the encoded hash of the client secret (see HashPassword for a secret a
+	// person chose, GenerateSecret and HashGeneratedSecret for generated ones).
 	// It is never logged or serialized.
 	SecretHash string
 	// Name, Description and Identifier are informational; the Eventhos
