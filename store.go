@@ -91,7 +91,7 @@ type Client struct {
 	ID string
 	// SecretHash is the encoded hash of the client secret (see HashPassword for a secret a
 	// person chose, GenerateSecret and HashGeneratedSecret for generated ones).
-	// It is never logged or serialized.
+	// Empty: no secret matches. It is never logged or serialized.
 	SecretHash string
 	// Name, Description and Identifier are informational; the Eventhos
 	// dialect prints them.
@@ -148,6 +148,7 @@ type User struct {
 	// Username and Email identify the user to the password grants.
 	Username, Email string
 	// PasswordHash is the encoded hash of the password (see HashPassword).
+	// Empty: no password matches (a user reached only by silent_password).
 	// It is never logged or serialized.
 	PasswordHash string
 	// Roles are the user's role ids, put in the `roles` claim.
