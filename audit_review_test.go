@@ -1,6 +1,7 @@
 package mint_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/mintauth/mint"
 )
@@ -122,6 +124,78 @@ func TestMissingStoredHashIsAWrongCredential(t *testing.T) {
 			_, err := f.token(t, tt.req)
 			require.Error(t, err)
 			assert.Equal(t, tt.want, mint.AsError(err).Kind, "%v", err)
+		})
+	}
+}
+
+// changingHasher simulates a host changing a credential while a login with
+// the old one is being verified: once plain has verified, it runs change,
+// then answers as the wrapped Hasher does.
+type changingHasher struct {
+	mint.Hasher
+	plain  string
+	change func()
+}
+
+func (h *changingHasher) Verify(encoded, plain string) (bool, bool, error) {
+	ok, rehash, err := h.Hasher.Verify(encoded, plain)
+	if c := h.change; c != nil && ok && plain == h.plain {
+		h.change = nil
+		c()
+	}
+	return ok, rehash, err
+}
+
+// Rehash-on-login must not undo a password or secret change made while the
+// login with the old one was in flight: the upgraded hash of the old
+// credential would bring it back to life (a reset after a compromise would
+// be silently reverted).
+func TestRehashDoesNotRevertAConcurrentChange(t *testing.T) {
+	ctx := context.Background()
+	legacy, err := bcrypt.GenerateFromPassword([]byte("old-credential"), bcrypt.MinCost)
+	require.NoError(t, err)
+	newHash := hash(t, "new-credential")
+	tests := []struct {
+		name   string
+		put    func(f *fixture, hash string)
+		req    *mint.TokenRequest
+		stored func(f *fixture) string
+	}{
+		{"password",
+			func(f *fixture, h string) { f.store.PutUser(&mint.User{ID: "9", Username: "legacy", PasswordHash: h}) },
+			&mint.TokenRequest{GrantType: mint.GrantPassword, ClientID: "app", ClientSecret: appSecret,
+				Username: "legacy", Password: "old-credential"},
+			func(f *fixture) string {
+				u, err := f.store.User(ctx, "9")
+				require.NoError(t, err)
+				return u.PasswordHash
+			}},
+		{"client secret",
+			func(f *fixture, h string) {
+				f.store.PutClient(&mint.Client{ID: "legacy", SecretHash: h, Grants: []string{mint.GrantClientCredentials}})
+			},
+			&mint.TokenRequest{GrantType: mint.GrantClientCredentials, ClientID: "legacy", ClientSecret: "old-credential"},
+			func(f *fixture) string {
+				c, err := f.store.Client(ctx, "legacy")
+				require.NoError(t, err)
+				return c.SecretHash
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := &changingHasher{Hasher: fastHasher, plain: "old-credential"}
+			f := newFixture(t, mint.WithHasher(h))
+			tt.put(f, string(legacy))
+			h.change = func() { tt.put(f, newHash) }
+			_, err := f.token(t, tt.req)
+			require.NoError(t, err, "the old credential was still valid when checked")
+			assert.Equal(t, newHash, tt.stored(f), "the change made meanwhile is kept")
+
+			// Without a change in flight, the outdated hash is upgraded.
+			tt.put(f, string(legacy))
+			_, err = f.token(t, tt.req)
+			require.NoError(t, err)
+			assert.Contains(t, tt.stored(f), "$argon2id$")
 		})
 	}
 }

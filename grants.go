@@ -150,7 +150,7 @@ func (iss *Issuer) VerifyPassword(ctx context.Context, u *User, password string)
 		return &Error{Kind: KindPasswordMismatch, userID: u.ID} // userID: audit.go
 	}
 	if s, ok := iss.store.(PasswordRehasher); ok && rehash {
-		iss.rehash(ctx, password, func(h string) error { return s.UpdatePasswordHash(ctx, u.ID, h) })
+		iss.rehash(ctx, password, func(h string) error { return s.UpdatePasswordHash(ctx, u.ID, u.PasswordHash, h) })
 	}
 	return nil
 }

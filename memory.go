@@ -52,7 +52,10 @@ func NewMemoryStore() *MemoryStore {
 
 // PutClient adds or replaces a client. The store keeps its own copy.
 func (s *MemoryStore) PutClient(c *Client) {
-	s.clients.Store(c.ID, cloneClient(c))
+	cp := cloneClient(c)
+	s.mu.Lock() // against UpdateSecretHash's read-modify-write
+	defer s.mu.Unlock()
+	s.clients.Store(c.ID, cp)
 }
 
 // PutUser adds or replaces a user, indexed by username and by e-mail.
@@ -179,12 +182,15 @@ func (s *MemoryStore) AccessTokenDenied(_ context.Context, jti string) (bool, er
 }
 
 // UpdatePasswordHash implements PasswordRehasher.
-func (s *MemoryStore) UpdatePasswordHash(_ context.Context, userID, hash string) error {
+func (s *MemoryStore) UpdatePasswordHash(_ context.Context, userID, old, hash string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	v, ok := s.users.Load(userID)
 	if !ok {
 		return ErrNotFound
+	}
+	if v.(*User).PasswordHash != old {
+		return nil // changed meanwhile: keep the newer password
 	}
 	cp := *v.(*User)
 	cp.PasswordHash = hash
@@ -193,12 +199,15 @@ func (s *MemoryStore) UpdatePasswordHash(_ context.Context, userID, hash string)
 }
 
 // UpdateSecretHash implements SecretRehasher.
-func (s *MemoryStore) UpdateSecretHash(_ context.Context, clientID, hash string) error {
+func (s *MemoryStore) UpdateSecretHash(_ context.Context, clientID, old, hash string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	v, ok := s.clients.Load(clientID)
 	if !ok {
 		return ErrNotFound
+	}
+	if v.(*Client).SecretHash != old {
+		return nil // changed meanwhile: keep the newer secret
 	}
 	cp := cloneClient(v.(*Client))
 	cp.SecretHash = hash

@@ -76,13 +76,20 @@ type AccessTokenDenyList interface {
 // with a password whose stored hash uses outdated parameters, the Issuer
 // hands the store a fresh hash of the same password.
 type PasswordRehasher interface {
-	UpdatePasswordHash(ctx context.Context, userID, hash string) error
+	// UpdatePasswordHash replaces the user's password hash old, the one
+	// the login verified, by hash, atomically: if the stored hash is no
+	// longer old (the password was changed meanwhile), it is kept and the
+	// call is a no-op returning nil, so a rehash never brings an old
+	// password back. An unknown user is ErrNotFound.
+	UpdatePasswordHash(ctx context.Context, userID, old, hash string) error
 }
 
 // SecretRehasher is an optional Store capability, the client-secret
 // counterpart of PasswordRehasher.
 type SecretRehasher interface {
-	UpdateSecretHash(ctx context.Context, clientID, hash string) error
+	// UpdateSecretHash replaces the client's secret hash old by hash,
+	// with the same compare-and-swap rule as UpdatePasswordHash.
+	UpdateSecretHash(ctx context.Context, clientID, old, hash string) error
 }
 
 // Client is a registered OAuth 2.0 client (RFC 6749 section 2).

@@ -495,7 +495,7 @@ func (iss *Issuer) authenticateClient(ctx context.Context, id, secret string) (*
 	}
 	iss.limitSucceeded(ctx, clientKey)
 	if s, ok := iss.store.(SecretRehasher); ok && rehash {
-		iss.rehash(ctx, secret, func(h string) error { return s.UpdateSecretHash(ctx, client.ID, h) })
+		iss.rehash(ctx, secret, func(h string) error { return s.UpdateSecretHash(ctx, client.ID, client.SecretHash, h) })
 	}
 	return client, nil
 }

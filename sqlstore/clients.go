@@ -64,8 +64,8 @@ func (s *Store) Client(ctx context.Context, id string) (*mint.Client, error) {
 }
 
 // UpdateSecretHash implements mint.SecretRehasher.
-func (s *Store) UpdateSecretHash(ctx context.Context, clientID, hash string) error {
-	return s.updateOne(ctx, "UPDATE mint_clients SET secret_hash = $1 WHERE id = $2", hash, clientID)
+func (s *Store) UpdateSecretHash(ctx context.Context, clientID, old, hash string) error {
+	return s.swapHash(ctx, "mint_clients", "secret_hash", clientID, old, hash)
 }
 
 // UpsertUser adds the user, or replaces the stored user with the same id.
@@ -141,21 +141,31 @@ func (s *Store) user(ctx context.Context, query, arg string) (*mint.User, error)
 }
 
 // UpdatePasswordHash implements mint.PasswordRehasher.
-func (s *Store) UpdatePasswordHash(ctx context.Context, userID, hash string) error {
-	return s.updateOne(ctx, "UPDATE mint_users SET password_hash = $1 WHERE id = $2", hash, userID)
+func (s *Store) UpdatePasswordHash(ctx context.Context, userID, old, hash string) error {
+	return s.swapHash(ctx, "mint_users", "password_hash", userID, old, hash)
 }
 
-// updateOne runs an UPDATE of one row by id; no row is ErrNotFound.
-func (s *Store) updateOne(ctx context.Context, query, value, id string) error {
+// swapHash sets column to hash in the row id of table if it still holds
+// old, in one conditional UPDATE; a row that holds another hash is left
+// alone (nil), no row is ErrNotFound. table and column are constants.
+func (s *Store) swapHash(ctx context.Context, table, column, id, old, hash string) error {
 	defer s.lockWrites()()
-	res, err := s.db.ExecContext(ctx, query, value, id)
+	res, err := s.db.ExecContext(ctx,
+		"UPDATE "+table+" SET "+column+" = $1 WHERE id = $2 AND "+column+" = $3", hash, id, old)
 	if err != nil {
 		return fmt.Errorf("sqlstore: update: %w", err)
 	}
 	if n, err := res.RowsAffected(); err != nil {
 		return fmt.Errorf("sqlstore: update: %w", err)
-	} else if n == 0 {
+	} else if n > 0 {
+		return nil
+	}
+	var one int
+	switch err := s.db.QueryRowContext(ctx, "SELECT 1 FROM "+table+" WHERE id = $1", id).Scan(&one); {
+	case errors.Is(err, sql.ErrNoRows):
 		return mint.ErrNotFound
+	case err != nil:
+		return fmt.Errorf("sqlstore: update: %w", err)
 	}
 	return nil
 }

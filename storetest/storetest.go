@@ -220,4 +220,41 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 			assert.True(t, denied)
 		})
 	}
+
+	// A rehash replaces a hash only if it is still the one the login
+	// verified: it never reverts a password or secret changed meanwhile.
+	if _, ok := any(newStore(t)).(mint.PasswordRehasher); ok {
+		t.Run("password rehash is a compare-and-swap", func(t *testing.T) {
+			s := newStore(t)
+			r := s.(mint.PasswordRehasher)
+			s.PutUser(&mint.User{ID: "7", Username: "john_doe", PasswordHash: "old"})
+			require.NoError(t, r.UpdatePasswordHash(ctx, "7", "old", "upgraded"))
+			u, err := s.User(ctx, "7")
+			require.NoError(t, err)
+			assert.Equal(t, "upgraded", u.PasswordHash)
+			s.PutUser(&mint.User{ID: "7", Username: "john_doe", PasswordHash: "changed"})
+			require.NoError(t, r.UpdatePasswordHash(ctx, "7", "upgraded", "stale"))
+			u, err = s.User(ctx, "7")
+			require.NoError(t, err)
+			assert.Equal(t, "changed", u.PasswordHash, "a hash changed meanwhile is kept")
+			assert.ErrorIs(t, r.UpdatePasswordHash(ctx, "nobody", "old", "x"), mint.ErrNotFound)
+		})
+	}
+	if _, ok := any(newStore(t)).(mint.SecretRehasher); ok {
+		t.Run("secret rehash is a compare-and-swap", func(t *testing.T) {
+			s := newStore(t)
+			r := s.(mint.SecretRehasher)
+			s.PutClient(&mint.Client{ID: "c1", SecretHash: "old"})
+			require.NoError(t, r.UpdateSecretHash(ctx, "c1", "old", "upgraded"))
+			c, err := s.Client(ctx, "c1")
+			require.NoError(t, err)
+			assert.Equal(t, "upgraded", c.SecretHash)
+			s.PutClient(&mint.Client{ID: "c1", SecretHash: "changed"})
+			require.NoError(t, r.UpdateSecretHash(ctx, "c1", "upgraded", "stale"))
+			c, err = s.Client(ctx, "c1")
+			require.NoError(t, err)
+			assert.Equal(t, "changed", c.SecretHash, "a hash changed meanwhile is kept")
+			assert.ErrorIs(t, r.UpdateSecretHash(ctx, "nobody", "old", "x"), mint.ErrNotFound)
+		})
+	}
 }
