@@ -179,8 +179,8 @@ func NewHorusClientCredentialsDialect() *EnvelopeDialect {
 // NewEventhosDialect returns the dialect of seed 002 (POST /auth/token):
 // form or JSON body with client_id, client_secret, grant_type (and
 // username, password); success HTTP 201 {"code": 200000, "message":
-// "Token generated for client <client id>", "content": ContentEventhos},
-// "Token generated for user <username>" for a user's token; errors 400001
+// "Token generated for client <client id>", "content": ContentEventhos}
+// (the client's id for a user's token too); errors 400001
 // (wrong secret or wrong password), 400004 (client or user not found),
 // 400011 (grant not allowed for the client), 400002 (field required),
 // 400003 (malformed), 400005 (unsupported grant), 500000 (server error).
@@ -194,13 +194,11 @@ func NewEventhosDialect() *EnvelopeDialect {
 	}
 }
 
-// EventhosMessage is seed 002's success message: "Token generated for
-// client <client id>", or "Token generated for user <username>" when the
-// token is a user's.
+// EventhosMessage is seed 002's success message, "Token generated for
+// client <client id>", for a client's own token and a user's alike
+// (DESIGN.md and the seed give only this message; only the content differs
+// for the password grant).
 func EventhosMessage(t *Token) string {
-	if t.User != nil {
-		return "Token generated for user " + t.User.Username
-	}
 	if t.Client != nil {
 		return "Token generated for client " + t.Client.ID
 	}

@@ -115,7 +115,7 @@ func TestSeed001HorusClientCredentials(t *testing.T) {
 func TestSeed002Eventhos(t *testing.T) {
 	s := newSeedServer(t)
 	clientOne := `{"code":200000,"message":"Token generated for client 1","content":{"jwt_token":"JWT","name":"Subject name","description":"Subject description","client_id":1,"identifier":"clientIdentifier","roles":[1,2]}}`
-	john := `{"code":200000,"message":"Token generated for user john_doe","content":{"jwt_token":"JWT","name":"john_doe","description":"","user_id":7,"username":"john_doe","roles":[3]}}`
+	john := `{"code":200000,"message":"Token generated for client app","content":{"jwt_token":"JWT","name":"john_doe","description":"","user_id":7,"username":"john_doe","roles":[3]}}`
 	runWireCases(t, s, mounts[2], []wireCase{
 		{"client_credentials form", formType, "client_id=1&client_secret=app-secret&grant_type=client_credentials", nil, 201, clientOne},
 		{"client_credentials JSON", jsonType, `{"client_id":"1","client_secret":"app-secret","grant_type":"client_credentials"}`, nil, 201, clientOne},
