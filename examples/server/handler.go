@@ -136,7 +136,27 @@ func newHandler(issuer *mint.Issuer, keys *mint.KeySet, scopes []string, log *sl
 	}
 	m.handle(http.MethodGet, pathMe, "demo resource behind the bearer middleware (RFC 6750)",
 		mint.Bearer(verifier, "mint")(http.HandlerFunc(me)), false)
-	return m, m.routes, nil
+	return underIssuerPath(m, issuer.IssuerURL()), m.routes, nil
+}
+
+// underIssuerPath serves h at its own paths and, when the issuer has a
+// path (https://a.example/t1), under that path too: the metadata
+// advertises its endpoints there (RFC 8414 section 3.1), and they must
+// answer at exactly that URL for a client that reaches this server
+// directly, while a proxy that strips the prefix keeps working.
+func underIssuerPath(h http.Handler, issuer string) http.Handler {
+	u, err := url.Parse(issuer)
+	prefix := ""
+	if err == nil {
+		prefix = strings.TrimSuffix(u.EscapedPath(), "/")
+	}
+	if prefix == "" {
+		return h
+	}
+	outer := http.NewServeMux()
+	outer.Handle("/", h)
+	outer.Handle(prefix+"/", http.StripPrefix(prefix, h))
+	return outer
 }
 
 // me is the demo protected resource: it answers who the access token is
