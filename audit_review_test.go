@@ -199,3 +199,18 @@ func TestRehashDoesNotRevertAConcurrentChange(t *testing.T) {
 		})
 	}
 }
+
+// An extension grant that returns neither an Authorization nor an error
+// is a host bug: a server error, not a panic in the middle of a request.
+func TestExtensionGrantReturningNothingIsAServerError(t *testing.T) {
+	f := newFixture(t, mint.WithGrant("urn:example:nothing", mint.GrantFunc(
+		func(context.Context, *mint.Issuer, *mint.TokenRequest, *mint.Client) (*mint.Authorization, error) {
+			return nil, nil
+		})))
+	f.store.PutClient(&mint.Client{ID: "ext", SecretHash: hash(t, appSecret), Grants: []string{"urn:example:nothing"}})
+	var err error
+	require.NotPanics(t, func() {
+		_, err = f.token(t, &mint.TokenRequest{GrantType: "urn:example:nothing", ClientID: "ext", ClientSecret: appSecret})
+	})
+	assert.ErrorIs(t, err, mint.ErrServer)
+}

@@ -421,6 +421,9 @@ func (iss *Issuer) token(ctx context.Context, r *TokenRequest) (*Token, error) {
 		return iss.refresh(ctx, r, client)
 	}
 	auth, err := grant.Authorize(ctx, iss, r, client)
+	if err == nil && auth == nil { // a host's Grant that decided nothing
+		err = serverError(errors.New("mint: grant " + r.GrantType + " returned no Authorization and no error"))
+	}
 	iss.limitUserSucceeded(ctx, auth, err) // limit.go
 	if err != nil {
 		return nil, AsError(err)
