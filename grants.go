@@ -98,9 +98,9 @@ func silentPassword(ctx context.Context, iss *Issuer, r *TokenRequest, c *Client
 	if r.Username == "" {
 		return nil, missing("username")
 	}
-	u, err := iss.store.UserByUsername(ctx, r.Username)
+	u, err := found(iss.store.UserByUsername(ctx, r.Username))
 	if errors.Is(err, ErrNotFound) && strings.Contains(r.Username, "@") {
-		u, err = iss.store.UserByEmail(ctx, r.Username)
+		u, err = found(iss.store.UserByEmail(ctx, r.Username))
 	}
 	if errors.Is(err, ErrNotFound) {
 		return nil, &Error{Kind: KindUserNotFound}
@@ -117,9 +117,9 @@ func (iss *Issuer) userByLogin(ctx context.Context, username, email string) (*Us
 	var u *User
 	var err error
 	if username != "" {
-		u, err = iss.store.UserByUsername(ctx, username)
+		u, err = found(iss.store.UserByUsername(ctx, username))
 	} else {
-		u, err = iss.store.UserByEmail(ctx, email)
+		u, err = found(iss.store.UserByEmail(ctx, email))
 	}
 	if errors.Is(err, ErrNotFound) {
 		// limit.go: verify waits for a hashing slot and may refuse.
@@ -206,7 +206,7 @@ func (iss *Issuer) refresh(ctx context.Context, r *TokenRequest, client *Client)
 	if !ok {
 		return nil, &Error{Kind: KindInvalidRefreshToken}
 	}
-	rec, err := iss.store.RefreshToken(ctx, digest)
+	rec, err := found(iss.store.RefreshToken(ctx, digest))
 	if errors.Is(err, ErrNotFound) {
 		return nil, &Error{Kind: KindInvalidRefreshToken}
 	}
@@ -237,7 +237,7 @@ func (iss *Issuer) refresh(ctx context.Context, r *TokenRequest, client *Client)
 		return nil, err
 	}
 	scope = intersect(scope, client.Scopes)
-	user, err := iss.store.User(ctx, rec.UserID)
+	user, err := found(iss.store.User(ctx, rec.UserID))
 	if errors.Is(err, ErrNotFound) {
 		return nil, &Error{Kind: KindInvalidRefreshToken}
 	}
@@ -276,7 +276,7 @@ func (iss *Issuer) graceSuccessor(ctx context.Context, rec *RefreshToken, now ti
 	if iss.cfg.grace <= 0 || rec.Next == "" || now.Sub(rec.UsedAt) > iss.cfg.grace {
 		return nil
 	}
-	next, err := iss.store.RefreshToken(ctx, rec.Next)
+	next, err := found(iss.store.RefreshToken(ctx, rec.Next))
 	if err != nil || !next.Active(now) || next.Parent != rec.Digest {
 		return nil
 	}

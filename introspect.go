@@ -93,7 +93,7 @@ func (iss *Issuer) Introspect(ctx context.Context, client *Client, token, hint s
 	_ = hint // RFC 7662 section 2.1: the server may ignore it
 	inactive := &Introspection{}
 	if digest, ok := DigestRefreshToken(token); ok {
-		rec, err := iss.store.RefreshToken(ctx, digest)
+		rec, err := found(iss.store.RefreshToken(ctx, digest))
 		switch {
 		case errors.Is(err, ErrNotFound):
 			return inactive, nil

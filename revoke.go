@@ -44,7 +44,7 @@ func errOtherClient() *Error {
 func (iss *Issuer) Revoke(ctx context.Context, client *Client, token, hint string) error {
 	_ = hint // RFC 7009 section 2.1: the server may ignore it
 	if digest, ok := DigestRefreshToken(token); ok {
-		rec, err := iss.store.RefreshToken(ctx, digest)
+		rec, err := found(iss.store.RefreshToken(ctx, digest))
 		switch {
 		case errors.Is(err, ErrNotFound):
 			return nil

@@ -220,3 +220,13 @@ type RefreshToken struct {
 func (t *RefreshToken) Active(now time.Time) bool {
 	return !t.Revoked && t.UsedAt.IsZero() && now.Before(t.ExpiresAt)
 }
+
+// found makes a Store lookup that returned neither a value nor an error
+// (a host store's bug) read as ErrNotFound, so that the engine never
+// dereferences nil.
+func found[T any](v *T, err error) (*T, error) {
+	if err == nil && v == nil {
+		return nil, ErrNotFound
+	}
+	return v, err
+}

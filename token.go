@@ -475,7 +475,7 @@ func (iss *Issuer) authenticateClient(ctx context.Context, id, secret string) (*
 	if secret == "" {
 		return nil, missing("client_secret")
 	}
-	client, err := iss.store.Client(ctx, id)
+	client, err := found(iss.store.Client(ctx, id))
 	if errors.Is(err, ErrNotFound) {
 		// Same cost as a wrong secret: one verification, one failure.
 		if _, _, err := iss.verify(ctx, iss.cfg.dummyClient, secret, clientKey); errors.Is(err, ErrThrottled) {
