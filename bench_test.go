@@ -92,27 +92,37 @@ func baselineHandler(clientID string, secretDigest [32]byte, key []byte) http.Ha
 	})
 }
 
-// driveClientCredentials runs h once per iteration with a fresh
-// client_credentials request built by http.NewRequest (not
-// httptest.NewRequest, which costs as much as the work measured) and a
-// fresh httptest.ResponseRecorder, and fails unless it answers want.
+// driveClientCredentials runs driveForm with a client_credentials body.
 func driveClientCredentials(b *testing.B, h http.Handler, url, clientID, secret string, want int) {
 	b.Helper()
-	const body = "grant_type=client_credentials"
+	driveForm(b, h, url, "grant_type=client_credentials", clientID, secret, want)
+}
+
+// driveForm runs serveForm once per iteration, reporting allocations.
+func driveForm(b *testing.B, h http.Handler, url, body, clientID, secret string, want int) {
+	b.Helper()
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
-		if err != nil {
-			b.Fatal(err)
-		}
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.SetBasicAuth(clientID, secret)
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		if rec.Code != want {
-			b.Fatalf("status %d: %s", rec.Code, rec.Body)
-		}
+		serveForm(b, h, url, body, clientID, secret, want)
+	}
+}
+
+// serveForm runs h once with a fresh form POST built by http.NewRequest
+// (not httptest.NewRequest, which costs as much as the work measured),
+// the client in HTTP Basic, and a fresh httptest.ResponseRecorder; it
+// fails unless h answers want.
+func serveForm(b *testing.B, h http.Handler, url, body, clientID, secret string, want int) {
+	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+	if err != nil {
+		b.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(clientID, secret)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != want {
+		b.Fatalf("status %d: %s", rec.Code, rec.Body)
 	}
 }
 
@@ -385,20 +395,7 @@ func BenchmarkHandlerPassword(b *testing.B) {
 	store.PutUser(&mint.User{ID: "7", Username: "john_doe", PasswordHash: hash, Roles: []int{3}})
 	h := mint.TokenHandler{Issuer: iss, Dialect: mint.OAuth2Dialect{NoRefreshToken: true}}
 	const body = "grant_type=password&username=john_doe&password=correct+horse+battery+staple"
-	b.ReportAllocs()
-	for b.Loop() {
-		req, err := http.NewRequest(http.MethodPost, "http://auth.example.com/token", strings.NewReader(body))
-		if err != nil {
-			b.Fatal(err)
-		}
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.SetBasicAuth(benchClientID, secret)
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		if rec.Code != http.StatusOK {
-			b.Fatalf("status %d: %s", rec.Code, rec.Body)
-		}
-	}
+	driveForm(b, h, "http://auth.example.com/token", body, benchClientID, secret, http.StatusOK)
 }
 
 // BenchmarkHandlerClientCredentialsParallel is the OAuth 2.0 HS256 mount
@@ -587,17 +584,7 @@ func BenchmarkPasswordOverhead(b *testing.B) {
 	grant := func() time.Duration {
 		runtime.GC()
 		t0 := time.Now()
-		req, err := http.NewRequest(http.MethodPost, "http://auth.example.com/token", strings.NewReader(body))
-		if err != nil {
-			b.Fatal(err)
-		}
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.SetBasicAuth(benchClientID, secret)
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		if rec.Code != http.StatusOK {
-			b.Fatalf("status %d: %s", rec.Code, rec.Body)
-		}
+		serveForm(b, h, "http://auth.example.com/token", body, benchClientID, secret, http.StatusOK)
 		return time.Since(t0)
 	}
 	var bare, full, diff []float64
@@ -659,20 +646,7 @@ func BenchmarkHandlerPasswordWithoutKDF(b *testing.B) {
 	store.PutUser(&mint.User{ID: "7", Username: "john_doe", PasswordHash: hash, Roles: []int{3}})
 	h := mint.TokenHandler{Issuer: iss, Dialect: mint.OAuth2Dialect{NoRefreshToken: true}}
 	const body = "grant_type=password&username=john_doe&password=correct+horse+battery+staple"
-	b.ReportAllocs()
-	for b.Loop() {
-		req, err := http.NewRequest(http.MethodPost, "http://auth.example.com/token", strings.NewReader(body))
-		if err != nil {
-			b.Fatal(err)
-		}
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.SetBasicAuth(benchClientID, secret)
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		if rec.Code != http.StatusOK {
-			b.Fatalf("status %d: %s", rec.Code, rec.Body)
-		}
-	}
+	driveForm(b, h, "http://auth.example.com/token", body, benchClientID, secret, http.StatusOK)
 }
 
 // BenchmarkHarness drives a handler that only writes a fixed 200 answer
