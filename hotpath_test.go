@@ -149,10 +149,11 @@ func TestEngineHotPathAllocations(t *testing.T) {
 		r := mint.TokenRequest{GrantType: mint.GrantClientCredentials, ClientID: "fast", ClientSecret: secret}
 		_, _ = iss.Token(ctx, &r)
 	})
-	// The request (it escapes into the Grant interface), *Token, the token
-	// string (the jti shares it) and the limiter's context; an idle
-	// limiter builds no key. A regression adds to these.
-	assert.LessOrEqual(t, allocs, 4.0)
+	// *Token and the token string (the jti shares it). The request stays
+	// on the caller's stack (built-in grants are called without the Grant
+	// interface) and client credentials carries no limiter context; an
+	// idle limiter builds no key. A regression adds to these.
+	assert.LessOrEqual(t, allocs, 2.0)
 }
 
 // statusWriter is a reusable http.ResponseWriter that keeps the status.
@@ -198,7 +199,8 @@ func TestHandlerHotPathAllocations(t *testing.T) {
 		handler.ServeHTTP(w, req)
 	})
 	require.Equal(t, http.StatusOK, w.status)
-	// The engine's four (the request now made by the dialect), the body
-	// string, the decoded Basic credentials and the three header values.
-	assert.LessOrEqual(t, allocs, 7.0)
+	// The engine's two, the request the dialect decodes, the body
+	// string, the decoded Basic credentials and the answer's header values
+	// (one allocation for the three).
+	assert.LessOrEqual(t, allocs, 6.0)
 }

@@ -343,18 +343,27 @@ func limitKeysFrom(ctx context.Context) limitKeys {
 }
 
 // admit checks the limiter for the client and, when login is set, the
-// user key, before any hashing. It returns a context carrying the keys for
-// verify, or a KindThrottled *Error with the longest remaining block.
-func (iss *Issuer) admit(ctx context.Context, clientID, login string) (context.Context, error) {
+// user key, before any hashing. It returns the keys for verify, or a
+// KindThrottled *Error with the longest remaining block.
+func (iss *Issuer) admit(ctx context.Context, clientID, login string) (limitKeys, error) {
 	if clientID == "" {
-		return ctx, nil // refused as a missing field, before any hashing
+		return limitKeys{}, nil // refused as a missing field, before any hashing
 	}
-	lc := &limitKeysContext{Context: ctx, keys: limitKeys{clientID: clientID, login: login}}
-	return lc, iss.checkLimits(lc, lc.keys)
+	keys := limitKeys{clientID: clientID, login: login}
+	return keys, iss.checkLimits(ctx, keys)
 }
 
-// limitKeysContext is context.WithValue(ctx, limitKeysCtx{}, keys) in one
-// allocation instead of three: admit runs on every token request.
+// withLimitKeys returns ctx carrying keys, for grants: VerifyPassword
+// finds them there. It is context.WithValue(ctx, limitKeysCtx{}, keys) in
+// one allocation instead of three.
+func withLimitKeys(ctx context.Context, keys limitKeys) context.Context {
+	if keys.clientID == "" {
+		return ctx
+	}
+	return &limitKeysContext{Context: ctx, keys: keys}
+}
+
+// limitKeysContext carries the limiter keys (withLimitKeys).
 type limitKeysContext struct {
 	context.Context
 	keys limitKeys
@@ -393,8 +402,8 @@ func (iss *Issuer) checkLimits(ctx context.Context, keys limitKeys) error {
 
 // limitFailed and limitSucceeded record an outcome; a limiter that fails
 // to record is logged, not fatal: the request's own answer stands.
-func (iss *Issuer) limitFailed(ctx context.Context, kind limitKind) {
-	key := limitKeysFrom(ctx).key(kind)
+func (iss *Issuer) limitFailed(ctx context.Context, keys limitKeys, kind limitKind) {
+	key := keys.key(kind)
 	if key == "" {
 		return
 	}
@@ -403,24 +412,16 @@ func (iss *Issuer) limitFailed(ctx context.Context, kind limitKind) {
 	}
 }
 
-func (iss *Issuer) limitSucceeded(ctx context.Context, kind limitKind) {
+func (iss *Issuer) limitSucceeded(ctx context.Context, keys limitKeys, kind limitKind) {
 	if iss.limiterIdle() {
 		return // nothing tracked, nothing to reset
 	}
-	key := limitKeysFrom(ctx).key(kind)
+	key := keys.key(kind)
 	if key == "" {
 		return
 	}
 	if err := iss.cfg.limiter.Succeeded(ctx, key); err != nil {
 		iss.cfg.logger.WarnContext(ctx, "mint: limiter could not record a success", "error", err)
-	}
-}
-
-// limitUserSucceeded resets the user key of a login that the grant
-// authorized. (Failures are recorded by verify, under the hashing slot.)
-func (iss *Issuer) limitUserSucceeded(ctx context.Context, auth *Authorization, err error) {
-	if err == nil && auth != nil && auth.User != nil {
-		iss.limitSucceeded(ctx, userKey)
 	}
 }
 
@@ -445,7 +446,7 @@ func errBusy(err error) *Error {
 // as soon as the failures that came first block the key (with one slot,
 // exactly Backoff.Threshold guesses get through), and a throttled request
 // still costs no hashing.
-func (iss *Issuer) verify(ctx context.Context, encoded, plain string, fail limitKind) (ok, rehash bool, err error) {
+func (iss *Issuer) verify(ctx context.Context, keys limitKeys, encoded, plain string, fail limitKind) (ok, rehash bool, err error) {
 	// A user or client stored without a hash (reached only through
 	// silent_password, or registered without a secret) has nothing to
 	// match: a wrong credential, not a server error, at the cost of one
@@ -463,7 +464,7 @@ func (iss *Issuer) verify(ctx context.Context, encoded, plain string, fail limit
 		}
 		defer iss.release()
 	}
-	if keys := limitKeysFrom(ctx); keys.clientID != "" {
+	if keys.clientID != "" {
 		if err := iss.checkLimits(ctx, keys); err != nil {
 			return false, false, err
 		}
@@ -473,7 +474,7 @@ func (iss *Issuer) verify(ctx context.Context, encoded, plain string, fail limit
 		ok, rehash = false, false
 	}
 	if !ok && err == nil && fail != noLimitKey {
-		iss.limitFailed(ctx, fail)
+		iss.limitFailed(ctx, keys, fail)
 	}
 	return ok, rehash, err
 }

@@ -306,3 +306,44 @@ func TestLimitKeys(t *testing.T) {
 		seen[k] = true
 	}
 }
+
+// An extension grant that checks a password with VerifyPassword is
+// throttled by the user key like the built-in password grant: the
+// Issuer hands grants other than client_credentials a ctx carrying the
+// limiter keys. It also gets the request itself to work on (a copy, so
+// that the caller's TokenRequest need not escape, copied back): a scope it
+// narrows is the scope granted.
+func TestExtensionGrantVerifyPasswordIsThrottled(t *testing.T) {
+	const pinGrant = "urn:example:params:oauth:grant-type:pin"
+	grant := mint.GrantFunc(func(ctx context.Context, iss *mint.Issuer, r *mint.TokenRequest, _ *mint.Client) (*mint.Authorization, error) {
+		u, err := iss.Store().UserByUsername(ctx, r.Username)
+		if err != nil {
+			return nil, &mint.Error{Kind: mint.KindUserNotFound}
+		}
+		if err := iss.VerifyPassword(ctx, u, r.Password); err != nil {
+			return nil, err
+		}
+		r.Scope = []string{"read"}
+		return &mint.Authorization{User: u}, nil
+	})
+	h := &countingHasher{Hasher: fastHasher}
+	f := newFixture(t, mint.WithGrant(pinGrant, grant), mint.WithHasher(h),
+		mint.WithLimiter(mint.NewMemoryLimiter(mint.Backoff{Threshold: 3})))
+	f.store.PutClient(&mint.Client{ID: "kiosk", SecretHash: hash(t, appSecret), Grants: []string{pinGrant},
+		Scopes: []string{"read", "write"}})
+	req := func(pw string) *mint.TokenRequest {
+		return &mint.TokenRequest{GrantType: pinGrant, ClientID: "kiosk", ClientSecret: appSecret, Username: "john_doe", Password: pw}
+	}
+	tok, err := f.token(t, req(johnPass))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"read"}, tok.Scope, "the grant's change to the request counts")
+	assert.Equal(t, "read", f.parse(t, tok.AccessToken)["scope"])
+	for range 3 {
+		_, err := f.token(t, req("guess"))
+		require.ErrorIs(t, err, mint.ErrPasswordMismatch)
+	}
+	h.verifies.Store(0)
+	_, err = f.token(t, req(johnPass))
+	throttled(t, err, time.Second)
+	assert.Zero(t, h.verifies.Load(), "a throttled login costs no hashing")
+}

@@ -404,13 +404,13 @@ func (iss *Issuer) token(ctx context.Context, r *TokenRequest) (*Token, error) {
 		return nil, &Error{Kind: KindUnsupportedGrant}
 	}
 	// Throttling (limit.go): refuse a blocked client or login before any
-	// hashing; the keys ride in ctx so that every hash verification below
-	// can check them again after waiting for a hashing slot.
-	ctx, err := iss.admit(ctx, r.ClientID, loginName(r))
+	// hashing. Every hash verification below checks the keys again after
+	// waiting for a hashing slot; grants find them in their ctx.
+	keys, err := iss.admit(ctx, r.ClientID, loginName(r))
 	if err != nil {
 		return nil, err
 	}
-	client, err := iss.authenticateClient(ctx, r.ClientID, r.ClientSecret)
+	client, err := iss.authenticateClient(ctx, keys, r.ClientID, r.ClientSecret)
 	if err != nil {
 		return nil, err
 	}
@@ -420,11 +420,13 @@ func (iss *Issuer) token(ctx context.Context, r *TokenRequest) (*Token, error) {
 	if r.GrantType == GrantRefreshToken {
 		return iss.refresh(ctx, r, client)
 	}
-	auth, err := grant.Authorize(ctx, iss, r, client)
+	auth, err := iss.authorize(ctx, keys, grant, r, client)
 	if err == nil && auth == nil { // a host's Grant that decided nothing
 		err = serverError(errors.New("mint: grant " + r.GrantType + " returned no Authorization and no error"))
 	}
-	iss.limitUserSucceeded(ctx, auth, err) // limit.go
+	if err == nil && auth.User != nil {
+		iss.limitSucceeded(ctx, keys, userKey) // limit.go; failures are recorded by verify
+	}
 	if err != nil {
 		return nil, AsError(err)
 	}
@@ -448,6 +450,26 @@ func (iss *Issuer) token(ctx context.Context, r *TokenRequest) (*Token, error) {
 	return tok, nil
 }
 
+// authorize runs the grant. A grant that may verify a password gets the
+// limiter keys in its ctx (VerifyPassword reads them there); client
+// credentials, the hot path, needs neither them nor an allocation for
+// them. A host's Grant gets a copy of r, copied back after it returns: a
+// TokenRequest passed through the Grant interface is moved to the heap,
+// and only this path should pay for that.
+func (iss *Issuer) authorize(ctx context.Context, keys limitKeys, g Grant, r *TokenRequest, c *Client) (*Authorization, error) {
+	if g == clientCredentialsGrant {
+		return clientCredentialsGrant.Authorize(ctx, iss, r, c)
+	}
+	ctx = withLimitKeys(ctx, keys)
+	if b, ok := g.(builtinGrant); ok {
+		return b.Authorize(ctx, iss, r, c)
+	}
+	cp := *r
+	auth, err := g.Authorize(ctx, iss, &cp, c)
+	*r = cp
+	return auth, err
+}
+
 // AuthenticateClient checks a client's id and secret (RFC 6749 section
 // 2.3.1), for endpoints other than the token endpoint (introspection,
 // revocation). An unknown client costs one hash verification, like a wrong
@@ -457,10 +479,10 @@ func (iss *Issuer) token(ctx context.Context, r *TokenRequest) (*Token, error) {
 // It is throttled by the Limiter like the token endpoint, and failures are
 // reported to the audit hook (see ContextWithRequestInfo).
 func (iss *Issuer) AuthenticateClient(ctx context.Context, id, secret string) (*Client, error) {
-	ctx, err := iss.admit(ctx, id, "")
+	keys, err := iss.admit(ctx, id, "")
 	if err == nil {
 		var c *Client
-		if c, err = iss.authenticateClient(ctx, id, secret); err == nil {
+		if c, err = iss.authenticateClient(ctx, keys, id, secret); err == nil {
 			return c, nil
 		}
 	}
@@ -468,7 +490,7 @@ func (iss *Issuer) AuthenticateClient(ctx context.Context, id, secret string) (*
 	return nil, err
 }
 
-func (iss *Issuer) authenticateClient(ctx context.Context, id, secret string) (*Client, error) {
+func (iss *Issuer) authenticateClient(ctx context.Context, keys limitKeys, id, secret string) (*Client, error) {
 	if id == "" {
 		return nil, missing("client_id")
 	}
@@ -478,7 +500,7 @@ func (iss *Issuer) authenticateClient(ctx context.Context, id, secret string) (*
 	client, err := found(iss.store.Client(ctx, id))
 	if errors.Is(err, ErrNotFound) {
 		// Same cost as a wrong secret: one verification, one failure.
-		if _, _, err := iss.verify(ctx, iss.cfg.dummyClient, secret, clientKey); errors.Is(err, ErrThrottled) {
+		if _, _, err := iss.verify(ctx, keys, iss.cfg.dummyClient, secret, clientKey); errors.Is(err, ErrThrottled) {
 			return nil, err
 		}
 		return nil, &Error{Kind: KindClientNotFound}
@@ -486,7 +508,7 @@ func (iss *Issuer) authenticateClient(ctx context.Context, id, secret string) (*
 	if err != nil {
 		return nil, serverError(err)
 	}
-	ok, rehash, err := iss.verify(ctx, client.SecretHash, secret, clientKey) // limit.go: the key of the client id admit saw
+	ok, rehash, err := iss.verify(ctx, keys, client.SecretHash, secret, clientKey) // limit.go
 	if errors.Is(err, ErrThrottled) {
 		return nil, err
 	}
@@ -496,7 +518,7 @@ func (iss *Issuer) authenticateClient(ctx context.Context, id, secret string) (*
 	if !ok {
 		return nil, &Error{Kind: KindSecretMismatch}
 	}
-	iss.limitSucceeded(ctx, clientKey)
+	iss.limitSucceeded(ctx, keys, clientKey)
 	if s, ok := iss.store.(SecretRehasher); ok && rehash {
 		iss.rehash(ctx, secret, func(h string) error { return s.UpdateSecretHash(ctx, client.ID, client.SecretHash, h) })
 	}
