@@ -240,6 +240,16 @@ func (d *EnvelopeDialect) setRequestID(w http.ResponseWriter, r *http.Request) s
 
 // DecodeTokenRequest implements Dialect.
 func (d *EnvelopeDialect) DecodeTokenRequest(w http.ResponseWriter, r *http.Request) (*TokenRequest, error) {
+	req := new(TokenRequest)
+	if e := d.decodeInto(w, r, req); e != nil {
+		return nil, e
+	}
+	return req, nil
+}
+
+// decodeInto is DecodeTokenRequest into a TokenRequest the caller owns:
+// TokenHandler passes one on its stack.
+func (d *EnvelopeDialect) decodeInto(w http.ResponseWriter, r *http.Request, req *TokenRequest) *Error {
 	id := d.setRequestID(w, r)
 	accept := jsonBody
 	if d.Form {
@@ -247,7 +257,7 @@ func (d *EnvelopeDialect) DecodeTokenRequest(w http.ResponseWriter, r *http.Requ
 	}
 	raw := make(map[string]string, 8) // raw and p stay on the stack: nothing keeps them
 	if e := readParamsInto(r, accept, raw); e != nil {
-		return nil, e
+		return e
 	}
 	p := make(map[string]string, 8)
 	for engine, wire := range d.fields() {
@@ -257,11 +267,11 @@ func (d *EnvelopeDialect) DecodeTokenRequest(w http.ResponseWriter, r *http.Requ
 	}
 	clientID, secret, _, e := clientAuth(r, p)
 	if e != nil {
-		return nil, e
+		return e
 	}
-	req := newTokenRequest(r, p, clientID, secret)
+	fillTokenRequest(req, r, p, clientID, secret)
 	req.NoRefreshToken, req.RequestID = true, id
-	return req, nil
+	return nil
 }
 
 // WriteToken implements Dialect.

@@ -60,19 +60,29 @@ var oauthParams = map[string]bool{
 // DecodeTokenRequest implements Dialect (RFC 6749 sections 2.3.1, 4.3.2,
 // 4.4.2 and 6).
 func (d OAuth2Dialect) DecodeTokenRequest(_ http.ResponseWriter, r *http.Request) (*TokenRequest, error) {
+	req := new(TokenRequest)
+	if e := d.decodeInto(r, req); e != nil {
+		return nil, e
+	}
+	return req, nil
+}
+
+// decodeInto is DecodeTokenRequest into a TokenRequest the caller owns:
+// TokenHandler passes one on its stack.
+func (d OAuth2Dialect) decodeInto(r *http.Request, req *TokenRequest) *Error {
 	accept := formBody | jsonBody
 	if d.FormOnly {
 		accept = formBody
 	}
 	p := make(map[string]string, 8) // on the stack: nothing keeps it
 	if e := readParamsInto(r, accept, p); e != nil {
-		return nil, e
+		return e
 	}
 	clientID, secret, _, e := clientAuth(r, p)
 	if e != nil {
-		return nil, e
+		return e
 	}
-	req := newTokenRequest(r, p, clientID, secret)
+	fillTokenRequest(req, r, p, clientID, secret)
 	req.NoRefreshToken = d.NoRefreshToken
 	for k, v := range p {
 		if !oauthParams[k] {
@@ -82,7 +92,7 @@ func (d OAuth2Dialect) DecodeTokenRequest(_ http.ResponseWriter, r *http.Request
 			req.Extra.Set(k, v)
 		}
 	}
-	return req, nil
+	return nil
 }
 
 // splitScope splits a scope parameter on spaces (RFC 6749 section 3.3).

@@ -534,11 +534,11 @@ func saneRequestID(v string) bool {
 	return true
 }
 
-// newTokenRequest fills a TokenRequest from parameters already renamed to
-// the engine's vocabulary (grant_type, username, email_address, password,
+// fillTokenRequest fills req from parameters already renamed to the
+// engine's vocabulary (grant_type, username, email_address, password,
 // refresh_token, scope) and the client credentials clientAuth found.
-func newTokenRequest(r *http.Request, p map[string]string, clientID, secret string) *TokenRequest {
-	req := &TokenRequest{
+func fillTokenRequest(req *TokenRequest, r *http.Request, p map[string]string, clientID, secret string) {
+	*req = TokenRequest{
 		GrantType:    p["grant_type"],
 		ClientID:     clientID,
 		ClientSecret: secret,
@@ -551,5 +551,4 @@ func newTokenRequest(r *http.Request, p map[string]string, clientID, secret stri
 	if s, ok := p["scope"]; ok {
 		req.Scope = splitScope(s)
 	}
-	return req
 }
