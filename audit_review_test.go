@@ -214,3 +214,58 @@ func TestExtensionGrantReturningNothingIsAServerError(t *testing.T) {
 	})
 	assert.ErrorIs(t, err, mint.ErrServer)
 }
+
+// A host that returns a nil *mint.Error as a non-nil error (the typed-nil
+// pitfall) gets a server error, never a token and never a panic: from an
+// extension grant, with or without an Authorization, and from a store.
+func TestTypedNilErrorIsAServerError(t *testing.T) {
+	var typedNil *mint.Error
+	grant := func(auth *mint.Authorization) mint.Grant {
+		return mint.GrantFunc(func(context.Context, *mint.Issuer, *mint.TokenRequest, *mint.Client) (*mint.Authorization, error) {
+			return auth, typedNil
+		})
+	}
+	tests := []struct {
+		name string
+		opt  mint.Option
+	}{
+		{"grant with an Authorization", mint.WithGrant("urn:example:typed-nil", grant(&mint.Authorization{}))},
+		{"grant without one", mint.WithGrant("urn:example:typed-nil", grant(nil))},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, tt.opt)
+			f.store.PutClient(&mint.Client{ID: "ext", SecretHash: hash(t, appSecret), Grants: []string{"urn:example:typed-nil"}})
+			var tok *mint.Token
+			var err error
+			require.NotPanics(t, func() {
+				tok, err = f.token(t, &mint.TokenRequest{GrantType: "urn:example:typed-nil", ClientID: "ext", ClientSecret: appSecret})
+			})
+			assert.Nil(t, tok)
+			require.ErrorIs(t, err, mint.ErrServer)
+			assert.NotNil(t, mint.AsError(err), "AsError never returns nil for a non-nil error")
+			assert.NotPanics(t, func() { _ = err.Error() })
+		})
+	}
+	t.Run("store", func(t *testing.T) {
+		f := newFixture(t)
+		iss, err := mint.New(typedNilStore{f.store}, f.keys, mint.WithHasher(fastHasher))
+		require.NoError(t, err)
+		require.NotPanics(t, func() {
+			_, err = iss.Token(context.Background(), &mint.TokenRequest{GrantType: mint.GrantClientCredentials, ClientID: "app", ClientSecret: appSecret})
+		})
+		require.ErrorIs(t, err, mint.ErrServer)
+		assert.NotPanics(t, func() { _ = err.Error() })
+	})
+	var e *mint.Error
+	assert.NotPanics(t, func() { _ = e.Error(); _ = e.Unwrap(); _ = e.Is(mint.ErrServer) }, "a nil *Error's methods do not panic")
+}
+
+// typedNilStore answers every client lookup with a nil *mint.Error as
+// its error.
+type typedNilStore struct{ *mint.MemoryStore }
+
+func (s typedNilStore) Client(context.Context, string) (*mint.Client, error) {
+	var e *mint.Error
+	return nil, e
+}

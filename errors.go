@@ -122,6 +122,9 @@ var (
 // Error returns the public message, prefixed with "mint: ". It contains
 // neither the wrapped cause nor any secret.
 func (e *Error) Error() string {
+	if e == nil {
+		return "mint: <nil *Error>"
+	}
 	msg := e.Message()
 	if e.Field != "" && e.Kind == KindMissingField && e.Description == "" {
 		msg = "missing required field " + e.Field
@@ -141,13 +144,18 @@ func (e *Error) Message() string {
 }
 
 // Unwrap returns the internal cause.
-func (e *Error) Unwrap() error { return e.Err }
+func (e *Error) Unwrap() error {
+	if e == nil {
+		return nil
+	}
+	return e.Err
+}
 
 // Is reports whether target is an *Error of the same Kind (and, when the
 // target names a Field, the same Field).
 func (e *Error) Is(target error) bool {
 	t, ok := target.(*Error)
-	if !ok {
+	if !ok || e == nil || t == nil {
 		return false
 	}
 	return t.Kind == e.Kind && (t.Field == "" || t.Field == e.Field)
@@ -155,13 +163,22 @@ func (e *Error) Is(target error) bool {
 
 // AsError returns err as an *Error, wrapping anything else as a server
 // error so that a dialect always has a Kind to answer with.
+//
+// A nil *Error returned as a non-nil error (a host's Grant or Store that
+// declared its error variable as *Error) is a server error too: the host
+// said neither yes nor no.
 func AsError(err error) *Error {
 	var e *Error
 	if errors.As(err, &e) {
+		if e == nil {
+			return serverError(errTypedNil)
+		}
 		return e
 	}
 	return &Error{Kind: KindServerError, Err: err}
 }
+
+var errTypedNil = errors.New("mint: a nil *mint.Error was returned as a non-nil error")
 
 func missing(field string) *Error { return &Error{Kind: KindMissingField, Field: field} }
 
