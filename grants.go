@@ -31,6 +31,12 @@ const (
 // grants). The Issuer has already authenticated the client and checked that
 // it may use the grant; the Grant decides whom the token is for. It returns
 // an *Error (for example ErrMissingField or ErrPasswordMismatch) to refuse.
+//
+// A Grant gets its own copy of the request, not the caller's pointer (so
+// that the caller's TokenRequest may stay on its stack); changes it makes
+// to the copy, such as narrowing Scope, are copied back into the caller's
+// request when Authorize returns. Its ctx carries what VerifyPassword needs
+// to throttle the login.
 type Grant interface {
 	Authorize(ctx context.Context, iss *Issuer, r *TokenRequest, c *Client) (*Authorization, error)
 }

@@ -301,9 +301,10 @@ func UserLimitKey(clientID, login string) string {
 	return limitKey("user", clientID, strings.ToLower(login))
 }
 
-// limitKeysCtx is the context key of the request's limitKeys, so that
-// verify can check them again after waiting for a slot and record a
-// failure under the right one.
+// limitKeysCtx is the context key of the request's limitKeys in the ctx
+// a grant gets (withLimitKeys), so that VerifyPassword, called by a grant,
+// passes them to verify: checked again after waiting for a slot, and the
+// failure recorded under the right one.
 type limitKeysCtx struct{}
 
 // limitKeys are what the Limiter keys of one request are made of: the
@@ -355,7 +356,7 @@ func (iss *Issuer) admit(ctx context.Context, clientID, login string) (limitKeys
 
 // withLimitKeys returns ctx carrying keys, for grants: VerifyPassword
 // finds them there. It is context.WithValue(ctx, limitKeysCtx{}, keys) in
-// one allocation instead of three.
+// one allocation instead of two.
 func withLimitKeys(ctx context.Context, keys limitKeys) context.Context {
 	if keys.clientID == "" {
 		return ctx
