@@ -129,10 +129,10 @@ func TestHS256SignatureIsGolangJWTs(t *testing.T) {
 	require.NoError(t, err)
 }
 
-func TestEngineHotPathAllocations(t *testing.T) {
-	if testing.Short() || raceEnabled {
-		t.Skip("allocation counts are meaningless under -race")
-	}
+// hotPathIssuer is an HS256 Issuer with a client "fast" that holds a
+// generated secret, which it returns, and a discarding logger.
+func hotPathIssuer(t *testing.T) (*mint.Issuer, string) {
+	t.Helper()
 	f := newFixture(t)
 	secret, h, err := mint.GenerateSecret()
 	require.NoError(t, err)
@@ -144,6 +144,14 @@ func TestEngineHotPathAllocations(t *testing.T) {
 	require.NoError(t, err)
 	iss, err := mint.New(f.store, keys, mint.WithHasher(fastHasher), mint.WithLogger(slog.New(slog.DiscardHandler)))
 	require.NoError(t, err)
+	return iss, secret
+}
+
+func TestEngineHotPathAllocations(t *testing.T) {
+	if testing.Short() || raceEnabled {
+		t.Skip("allocation counts are meaningless under -race")
+	}
+	iss, secret := hotPathIssuer(t)
 	ctx := context.Background()
 	allocs := testing.AllocsPerRun(100, func() {
 		r := mint.TokenRequest{GrantType: mint.GrantClientCredentials, ClientID: "fast", ClientSecret: secret}
@@ -173,17 +181,7 @@ func TestHandlerHotPathAllocations(t *testing.T) {
 	if testing.Short() || raceEnabled {
 		t.Skip("allocation counts are meaningless under -race")
 	}
-	f := newFixture(t)
-	secret, h, err := mint.GenerateSecret()
-	require.NoError(t, err)
-	f.store.PutClient(&mint.Client{ID: "fast", SecretHash: h, Grants: []string{mint.GrantClientCredentials},
-		Scopes: []string{"read", "write"}})
-	key, err := mint.GenerateKey(mint.HS256)
-	require.NoError(t, err)
-	keys, err := mint.NewKeySet(key)
-	require.NoError(t, err)
-	iss, err := mint.New(f.store, keys, mint.WithHasher(fastHasher), mint.WithLogger(slog.New(slog.DiscardHandler)))
-	require.NoError(t, err)
+	iss, secret := hotPathIssuer(t)
 	handler := mint.TokenHandler{Issuer: iss}
 	const body = "grant_type=client_credentials"
 	rd := strings.NewReader(body)

@@ -86,9 +86,9 @@ func (h TokenHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // decodeTokenRequest runs the dialect's DecodeTokenRequest. mint's own
-// dialects decode into into, a TokenRequest on ServeHTTP's stack, called
-// by their concrete types: through the Dialect interface the request
-// would be allocated, 192 bytes per token.
+// dialects, called by their concrete types, decode into the caller's
+// TokenRequest (on ServeHTTP's stack) and return it; through the Dialect
+// interface the request would be allocated, 192 bytes per token.
 func decodeTokenRequest(d Dialect, w http.ResponseWriter, r *http.Request, into *TokenRequest) (*TokenRequest, error) {
 	var e *Error
 	switch d := d.(type) {
