@@ -224,7 +224,7 @@ func (iss *Issuer) newRefreshToken(c *Client, userID, grant string, scope []stri
 // spent and a new one of the same family and scope is returned. A token
 // presented again revokes its whole family (RFC 9700 section 4.14.2),
 // unless the grace period covers a lost response.
-func (iss *Issuer) refresh(ctx context.Context, r *TokenRequest, client *Client) (*Token, error) {
+func (iss *Issuer) refresh(ctx context.Context, r *TokenRequest, client *Client, into *Token) (*Token, error) {
 	if r.RefreshToken == "" {
 		return nil, missing("refresh_token")
 	}
@@ -274,7 +274,7 @@ func (iss *Issuer) refresh(ctx context.Context, r *TokenRequest, client *Client)
 	if rec.Grant == GrantSilentPassword {
 		auth.Actor = client.ID
 	}
-	tok, err := iss.mint(client, auth, scope, GrantRefreshToken)
+	tok, err := iss.mint(client, auth, scope, GrantRefreshToken, into)
 	if err != nil {
 		return nil, err
 	}

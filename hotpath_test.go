@@ -157,11 +157,13 @@ func TestEngineHotPathAllocations(t *testing.T) {
 		r := mint.TokenRequest{GrantType: mint.GrantClientCredentials, ClientID: "fast", ClientSecret: secret}
 		_, _ = iss.Token(ctx, &r)
 	})
-	// *Token and the token string (the jti shares it). The request stays
-	// on the caller's stack (built-in grants are called without the Grant
-	// interface) and client credentials carries no limiter context; an
-	// idle limiter builds no key. A regression adds to these.
-	assert.LessOrEqual(t, allocs, 2.0)
+	// The token string (the jti shares it). The request stays on the
+	// caller's stack (built-in grants are called without the Grant
+	// interface), and so does the *Token, since Token is inlined and this
+	// caller keeps it nowhere (one that keeps it pays one allocation
+	// more); client credentials carries no limiter context, and an idle
+	// limiter builds no key. A regression adds to these.
+	assert.LessOrEqual(t, allocs, 1.0)
 }
 
 // statusWriter is a reusable http.ResponseWriter that keeps the status.
@@ -197,8 +199,9 @@ func TestHandlerHotPathAllocations(t *testing.T) {
 		handler.ServeHTTP(w, req)
 	})
 	require.Equal(t, http.StatusOK, w.status)
-	// The engine's two (the request is decoded on the stack), the body
-	// string, the decoded Basic credentials and the answer's header values
-	// (one allocation for the three).
-	assert.LessOrEqual(t, allocs, 5.0)
+	// The token string (the request is decoded on the stack, and the
+	// *Token stays there: the OAuth 2.0 dialect is called by its type),
+	// the body string, the decoded Basic credentials and the answer's
+	// header values (one allocation for the three).
+	assert.LessOrEqual(t, allocs, 4.0)
 }

@@ -82,7 +82,21 @@ func (h TokenHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, d, req, err)
 		return
 	}
-	d.WriteToken(w, r, tok)
+	writeToken(d, w, r, tok)
+}
+
+// writeToken runs the dialect's WriteToken. The OAuth 2.0 dialect is
+// called by its concrete type and keeps nothing, so the Token can stay on
+// ServeHTTP's stack (Issuer.Token is inlined here); any other dialect,
+// called through the interface, may keep what it is given and gets its
+// own copy on the heap.
+func writeToken(d Dialect, w http.ResponseWriter, r *http.Request, tok *Token) {
+	if o, ok := d.(OAuth2Dialect); ok {
+		o.WriteToken(w, r, tok)
+		return
+	}
+	cp := *tok
+	d.WriteToken(w, r, &cp)
 }
 
 // decodeTokenRequest runs the dialect's DecodeTokenRequest. mint's own

@@ -384,12 +384,19 @@ func (t *Token) ScopeString() string { return strings.Join(t.Scope, " ") }
 // Before any secret or password is checked the Limiter is consulted, and
 // the outcome is reported to the audit hook.
 func (iss *Issuer) Token(ctx context.Context, r *TokenRequest) (*Token, error) {
-	tok, err := iss.token(ctx, r)
+	// Small enough to be inlined: a caller that only reads the Token, as
+	// TokenHandler does, keeps it on its own stack.
+	return iss.tokenInto(ctx, r, new(Token))
+}
+
+// tokenInto is Token writing the token into into, which it returns.
+func (iss *Issuer) tokenInto(ctx context.Context, r *TokenRequest, into *Token) (*Token, error) {
+	tok, err := iss.token(ctx, r, into)
 	iss.auditToken(ctx, r, tok, err) // audit.go
 	return tok, err
 }
 
-func (iss *Issuer) token(ctx context.Context, r *TokenRequest) (*Token, error) {
+func (iss *Issuer) token(ctx context.Context, r *TokenRequest, into *Token) (*Token, error) {
 	if r.GrantType == "" {
 		return nil, missing("grant_type")
 	}
@@ -418,7 +425,7 @@ func (iss *Issuer) token(ctx context.Context, r *TokenRequest) (*Token, error) {
 		return nil, &Error{Kind: KindGrantNotAllowed}
 	}
 	if r.GrantType == GrantRefreshToken {
-		return iss.refresh(ctx, r, client)
+		return iss.refresh(ctx, r, client, into)
 	}
 	auth, err := iss.authorize(ctx, keys, grant, r, client)
 	if err == nil && auth == nil { // a host's Grant that decided nothing
@@ -434,7 +441,7 @@ func (iss *Issuer) token(ctx context.Context, r *TokenRequest) (*Token, error) {
 	if err != nil {
 		return nil, err
 	}
-	tok, err := iss.mint(client, auth, scope, r.GrantType)
+	tok, err := iss.mint(client, auth, scope, r.GrantType, into)
 	if err != nil {
 		return nil, err
 	}
@@ -596,8 +603,8 @@ func (iss *Issuer) sign(c *Claims, scope []string) (token, id string, err error)
 	return token, cp.ID, err
 }
 
-// mint signs the access token (RFC 9068).
-func (iss *Issuer) mint(client *Client, auth *Authorization, scope []string, grantType string) (*Token, error) {
+// mint signs the access token (RFC 9068) into into, which it returns.
+func (iss *Issuer) mint(client *Client, auth *Authorization, scope []string, grantType string, into *Token) (*Token, error) {
 	now := iss.cfg.now()
 	ttl := iss.cfg.accessTTL
 	if client.AccessTokenTTL > 0 {
@@ -622,7 +629,7 @@ func (iss *Issuer) mint(client *Client, auth *Authorization, scope []string, gra
 	if err != nil {
 		return nil, serverError(err)
 	}
-	return &Token{
+	*into = Token{
 		AccessToken: at,
 		TokenType:   "Bearer",
 		ExpiresIn:   ttl,
@@ -632,5 +639,6 @@ func (iss *Issuer) mint(client *Client, auth *Authorization, scope []string, gra
 		Client:      client,
 		User:        auth.User,
 		GrantType:   grantType,
-	}, nil
+	}
+	return into, nil
 }
