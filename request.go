@@ -218,20 +218,11 @@ func slowFormParamsInto(body string, params map[string]string) *Error {
 	return nil
 }
 
-// fastFormParams decodes a form body exactly as url.ParseQuery and
-// decodeFormParams would, with values as substrings of body where nothing
-// is escaped. It declines (ok false) anything unusual: a ';', an invalid
-// escape, a repeated parameter, many parameters; the slow path then
-// decides and words the error.
-func fastFormParams(body string) (params map[string]string, ok bool) {
-	params = make(map[string]string, 8)
-	if !fastFormParamsInto(body, params) {
-		return nil, false
-	}
-	return params, true
-}
-
-// fastFormParamsInto is fastFormParams into params, an empty map; when it
+// fastFormParamsInto decodes a form body into params, an empty map,
+// exactly as url.ParseQuery and decodeFormParams would, with values as
+// substrings of body where nothing is escaped. It declines (false)
+// anything unusual: a ';', an invalid escape, a repeated parameter, many
+// parameters; the slow path then decides and words the error. When it
 // declines, params may hold some parameters already.
 func fastFormParamsInto(body string, params map[string]string) bool {
 	if strings.IndexByte(body, ';') >= 0 || strings.Count(body, "&") > 64 {
@@ -340,21 +331,13 @@ func slowJSONParamsInto(text string, params map[string]string) *Error {
 	return nil
 }
 
-// fastJSONParams decodes the common JSON body, an object of plain ASCII
-// strings without escapes, exactly as decodeJSONParams would, values as
-// substrings of body. It declines (ok false) anything else: an escape, a
-// non-ASCII byte, a value that is not a string, a repeated key, malformed
-// JSON; the slow path then decides and words the error.
-func fastJSONParams(body string) (params map[string]string, ok bool) {
-	params = make(map[string]string, 8)
-	if !fastJSONParamsInto(body, params) {
-		return nil, false
-	}
-	return params, true
-}
-
-// fastJSONParamsInto is fastJSONParams into params, an empty map; when it
-// declines, params may hold some parameters already.
+// fastJSONParamsInto decodes the common JSON body, an object of plain
+// ASCII strings without escapes, into params, an empty map, exactly as
+// decodeJSONParams would, values as substrings of body. It declines
+// (false) anything else: an escape, a non-ASCII byte, a value that is not
+// a string, a repeated key, malformed JSON; the slow path then decides and
+// words the error. When it declines, params may hold some parameters
+// already.
 func fastJSONParamsInto(body string, params map[string]string) bool {
 	i := skipJSONSpace(body, 0)
 	if i >= len(body) || body[i] != '{' {

@@ -71,3 +71,23 @@ func TestParseBasicMatchesNetHTTP(t *testing.T) {
 		}
 	}
 }
+
+// fastFormParams is fastFormParamsInto into a fresh map, nil when it
+// declines.
+func fastFormParams(body string) (map[string]string, bool) {
+	params := make(map[string]string, 8)
+	if !fastFormParamsInto(body, params) {
+		return nil, false
+	}
+	return params, true
+}
+
+// fastJSONParams is fastJSONParamsInto into a fresh map, nil when it
+// declines.
+func fastJSONParams(body string) (map[string]string, bool) {
+	params := make(map[string]string, 8)
+	if !fastJSONParamsInto(body, params) {
+		return nil, false
+	}
+	return params, true
+}
