@@ -237,6 +237,12 @@ func BenchmarkIssuerClientCredentials(b *testing.B) {
 // least 1.8x the throughput with two).
 func BenchmarkIssuerClientCredentialsParallel(b *testing.B) {
 	iss, _, secret := newBenchIssuer(b, mint.HS256)
+	issueParallel(b, iss, secret)
+}
+
+// issueParallel settles the heap and issues client_credentials tokens
+// through iss under b.RunParallel.
+func issueParallel(b *testing.B, iss *mint.Issuer, secret string) {
 	ctx := context.Background()
 	settleHeap(b)
 	b.ReportAllocs()
@@ -404,6 +410,13 @@ func BenchmarkHandlerPassword(b *testing.B) {
 func BenchmarkHandlerClientCredentialsParallel(b *testing.B) {
 	iss, _, secret := newBenchIssuer(b, mint.HS256)
 	h := mint.TokenHandler{Issuer: iss}
+	serveParallel(b, h, secret)
+}
+
+// serveParallel settles the heap and sends h client_credentials requests
+// under b.RunParallel, each with a fresh http.NewRequest and
+// httptest.NewRecorder, as the sequential handler benchmarks do.
+func serveParallel(b *testing.B, h http.Handler, secret string) {
 	settleHeap(b)
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
@@ -728,26 +741,7 @@ func BenchmarkHandlerClientCredentialsParallelLiveHeap(b *testing.B) {
 	iss, store, secret := newBenchIssuer(b, mint.HS256)
 	fillLiveHeap(b, store)
 	h := mint.TokenHandler{Issuer: iss}
-	settleHeap(b)
-	b.ReportAllocs()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			req, err := http.NewRequest(http.MethodPost, "http://auth.example.com/token",
-				strings.NewReader("grant_type=client_credentials"))
-			if err != nil {
-				b.Error(err)
-				return
-			}
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			req.SetBasicAuth(benchClientID, secret)
-			rec := httptest.NewRecorder()
-			h.ServeHTTP(rec, req)
-			if rec.Code != http.StatusOK {
-				b.Errorf("status %d", rec.Code)
-				return
-			}
-		}
-	})
+	serveParallel(b, h, secret)
 }
 
 // fillLiveHeap stores 200,000 live refresh tokens (about 40 MB).
@@ -767,18 +761,7 @@ func fillLiveHeap(b *testing.B, store *mint.MemoryStore) {
 func BenchmarkIssuerClientCredentialsParallelLiveHeap(b *testing.B) {
 	iss, store, secret := newBenchIssuer(b, mint.HS256)
 	fillLiveHeap(b, store)
-	ctx := context.Background()
-	settleHeap(b)
-	b.ReportAllocs()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			r := mint.TokenRequest{GrantType: mint.GrantClientCredentials, ClientID: benchClientID, ClientSecret: secret}
-			if _, err := iss.Token(ctx, &r); err != nil {
-				b.Error(err)
-				return
-			}
-		}
-	})
+	issueParallel(b, iss, secret)
 }
 
 // BenchmarkHandlerRefresh rotates a refresh token through the OAuth 2.0
