@@ -392,3 +392,13 @@ func (s *KeySet) Keyfunc(t *jwt.Token) (any, error) {
 	}
 	return k.VerifyKey(), nil
 }
+
+// VerificationKey returns the key with id kid and its JWS alg, as a
+// verifier needs them: the public key, or the secret of an HS256 key.
+func (s *KeySet) VerificationKey(kid string) (alg string, key any, ok bool) {
+	k, ok := s.Key(kid)
+	if !ok {
+		return "", nil, false
+	}
+	return k.method.Alg(), k.VerifyKey(), true
+}
