@@ -191,7 +191,7 @@ func TestThrottledAnswerInEveryDialect(t *testing.T) {
 		}
 	}
 	t.Run("the catalogue has the code", func(t *testing.T) {
-		c, ok := mint.LookupCode(mint.CodeTooManyRequests)
+		c, ok := lookupCode(mint.CodeTooManyRequests)
 		require.True(t, ok)
 		assert.Equal(t, http.StatusTooManyRequests, c.Status())
 		assert.Equal(t, "temporarily_unavailable", c.OAuthError)

@@ -212,7 +212,7 @@ func TestExtensionGrantReturningNothingIsAServerError(t *testing.T) {
 	require.NotPanics(t, func() {
 		_, err = f.token(t, &mint.TokenRequest{GrantType: "urn:example:nothing", ClientID: "ext", ClientSecret: appSecret})
 	})
-	assert.ErrorIs(t, err, mint.ErrServer)
+	assert.ErrorIs(t, err, mint.KindServerError)
 }
 
 // A host that returns a nil *mint.Error as a non-nil error (the typed-nil
@@ -242,7 +242,7 @@ func TestTypedNilErrorIsAServerError(t *testing.T) {
 				tok, err = f.token(t, &mint.TokenRequest{GrantType: "urn:example:typed-nil", ClientID: "ext", ClientSecret: appSecret})
 			})
 			assert.Nil(t, tok)
-			require.ErrorIs(t, err, mint.ErrServer)
+			require.ErrorIs(t, err, mint.KindServerError)
 			assert.NotNil(t, mint.AsError(err), "AsError never returns nil for a non-nil error")
 			assert.NotPanics(t, func() { _ = err.Error() })
 		})
@@ -254,11 +254,11 @@ func TestTypedNilErrorIsAServerError(t *testing.T) {
 		require.NotPanics(t, func() {
 			_, err = iss.Token(context.Background(), &mint.TokenRequest{GrantType: mint.GrantClientCredentials, ClientID: "app", ClientSecret: appSecret})
 		})
-		require.ErrorIs(t, err, mint.ErrServer)
+		require.ErrorIs(t, err, mint.KindServerError)
 		assert.NotPanics(t, func() { _ = err.Error() })
 	})
 	var e *mint.Error
-	assert.NotPanics(t, func() { _ = e.Error(); _ = e.Unwrap(); _ = e.Is(mint.ErrServer) }, "a nil *Error's methods do not panic")
+	assert.NotPanics(t, func() { _ = e.Error(); _ = e.Unwrap(); _ = e.Is(mint.KindServerError) }, "a nil *Error's methods do not panic")
 }
 
 // typedNilStore answers every client lookup with a nil *mint.Error as

@@ -86,7 +86,7 @@ func TestAuditEvents(t *testing.T) {
 	})
 	t.Run("not an authentication failure: no event", func(t *testing.T) {
 		_, err := f.issuer.Token(context.Background(), with(&mint.TokenRequest{GrantType: mint.GrantClientCredentials, ClientID: "app"}))
-		require.ErrorIs(t, err, mint.ErrMissingField)
+		require.ErrorIs(t, err, mint.KindMissingField)
 		assert.Empty(t, log.take())
 	})
 	t.Run("throttled", func(t *testing.T) {
@@ -95,7 +95,7 @@ func TestAuditEvents(t *testing.T) {
 		}
 		log.take()
 		_, err := f.issuer.Token(context.Background(), cc("cc-only", appSecret))
-		require.ErrorIs(t, err, mint.ErrThrottled)
+		require.ErrorIs(t, err, mint.KindThrottled)
 		want := event(mint.EventThrottled, "client_credentials", "", "throttled", mint.KindThrottled)
 		want.ClientID, want.RetryAfter = "cc-only", time.Second
 		assert.Equal(t, []mint.Event{want}, log.take())
@@ -108,13 +108,13 @@ func TestAuditEvents(t *testing.T) {
 		require.NoError(t, err)
 		log.take()
 		_, err = f.issuer.Token(context.Background(), refresh)
-		require.ErrorIs(t, err, mint.ErrRevokedRefreshToken)
+		require.ErrorIs(t, err, mint.KindRevokedRefreshToken)
 		assert.Equal(t, []mint.Event{event(mint.EventRefreshReuse, "refresh_token", "7", "revoked_refresh_token", mint.KindRevokedRefreshToken)}, log.take())
 	})
 	t.Run("other endpoints through AuthenticateClient", func(t *testing.T) {
 		ctx := mint.ContextWithRequestInfo(context.Background(), "req-2", "198.51.100.1:1")
 		_, err := f.issuer.AuthenticateClient(ctx, "ghost", "nope")
-		require.ErrorIs(t, err, mint.ErrClientNotFound)
+		require.ErrorIs(t, err, mint.KindClientNotFound)
 		assert.Equal(t, []mint.Event{{Type: mint.EventAuthFailed, Time: f.clock.now(), ClientID: "ghost",
 			RequestID: "req-2", RemoteAddr: "198.51.100.1:1", Outcome: "client_not_found", Kind: mint.KindClientNotFound}}, log.take())
 		_, err = f.issuer.AuthenticateClient(ctx, "app", appSecret)
@@ -134,7 +134,7 @@ func TestAuditDefaultsToTheLogger(t *testing.T) {
 	f := newFixture(t, mint.WithLogger(logger))
 	_, err := f.token(t, &mint.TokenRequest{GrantType: mint.GrantPassword, ClientID: "app", ClientSecret: appSecret,
 		Username: "john_doe", Password: "hunter2-wrong", RequestID: "rid-9"})
-	require.ErrorIs(t, err, mint.ErrPasswordMismatch)
+	require.ErrorIs(t, err, mint.KindPasswordMismatch)
 	tok, err := f.token(t, password("app"))
 	require.NoError(t, err)
 

@@ -3,6 +3,7 @@ package mint
 import (
 	"context"
 	"errors"
+	"github.com/mintauth/mint/internal/wire"
 	"net/http"
 	"strings"
 )
@@ -160,15 +161,8 @@ func bearerError(w http.ResponseWriter, realm string, status int, challengeErr, 
 			param("scope", scope)
 		}
 	}
-	h := w.Header()
-	h.Set("WWW-Authenticate", b.String())
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	body := appendJSONString([]byte(`{"error":`), bodyErr)
-	body = append(body, `,"error_description":`...)
-	body = appendJSONString(body, desc)
-	_, _ = w.Write(append(body, "}\n"...))
+	w.Header().Set("WWW-Authenticate", b.String())
+	wire.WriteJSON(w, status, oauthError{Error: bodyErr, Description: desc})
 }
 
 // writeQuoted writes s as the inside of an RFC 7230 quoted-string: `"` and

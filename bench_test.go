@@ -279,7 +279,7 @@ func BenchmarkIssuerPassword(b *testing.B) {
 }
 
 func BenchmarkArgon2idVerify(b *testing.B) {
-	p := mint.DefaultArgon2id
+	p := mint.Argon2id{}
 	salt := make([]byte, p.SaltLen)
 	_, _ = rand.Read(salt)
 	password := []byte("correct horse battery staple")
@@ -609,7 +609,7 @@ func BenchmarkPasswordOverhead(b *testing.B) {
 	store.PutUser(&mint.User{ID: "7", Username: "john_doe", PasswordHash: hash, Roles: []int{3}})
 	h := mint.TokenHandler{Issuer: iss, Dialect: mint.OAuth2Dialect{NoRefreshToken: true}}
 	const body = "grant_type=password&username=john_doe&password=correct+horse+battery+staple"
-	p := mint.DefaultArgon2id
+	p := mint.Argon2id{}
 	salt := make([]byte, p.SaltLen)
 	_, _ = rand.Read(salt)
 	password := []byte("correct horse battery staple")
@@ -687,7 +687,7 @@ func BenchmarkHandlerPasswordWithoutKDF(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	iss, store, secret := newBenchIssuer(b, mint.HS256, mint.WithHasher(kdfFreeHasher{mint.DefaultArgon2id, hash, pw}))
+	iss, store, secret := newBenchIssuer(b, mint.HS256, mint.WithHasher(kdfFreeHasher{mint.Argon2id{}, hash, pw}))
 	store.PutUser(&mint.User{ID: "7", Username: "john_doe", PasswordHash: hash, Roles: []int{3}})
 	h := mint.TokenHandler{Issuer: iss, Dialect: mint.OAuth2Dialect{NoRefreshToken: true}}
 	const body = "grant_type=password&username=john_doe&password=correct+horse+battery+staple"

@@ -2,45 +2,24 @@ package mint
 
 import (
 	"encoding/json"
+	"github.com/mintauth/mint/internal/wire"
 	"net/http"
 	"strconv"
 	"time"
 )
 
-// Dialect puts the token endpoint on the wire: it decodes an HTTP request
-// into a wire-neutral TokenRequest and writes the answer, or the error, in
-// its own shape. TokenHandler drives it; a host may also call WriteError
-// itself (a rate limiter answering KindThrottled, say) to answer in the
-// mount's shape. A Dialect is shared by concurrent requests and keeps no
-// per-request state.
-//
-// Ready-made: OAuth2Dialect (RFC 6749, seeds 003 and 004), and the envelope
-// dialects of seeds 000, 001 and 002 (NewHorusSilentPasswordDialect,
-// NewHorusClientCredentialsDialect, NewEventhosDialect).
-type Dialect interface {
-	// DecodeTokenRequest reads r into a TokenRequest. It may set response
-	// headers on w (a request id) but writes no body. Failures are *Error
-	// of KindMalformedRequest or KindMissingField.
-	DecodeTokenRequest(w http.ResponseWriter, r *http.Request) (*TokenRequest, error)
-	// WriteToken writes the success answer for t.
-	WriteToken(w http.ResponseWriter, r *http.Request, t *Token)
-	// WriteError writes err (see AsError) with the status, code and body
-	// its Kind gets in the dialect. It never writes the wrapped cause.
-	WriteError(w http.ResponseWriter, r *http.Request, err error)
-}
-
 // EnvelopeContent selects the shape of an envelope's success `content`.
 type EnvelopeContent uint8
 
-// The content shapes of the seeds.
+// The content shapes of the Horus and Eventhos answers.
 const (
-	// ContentSnakeCase is seed 000's {"access_token", "token_type",
-	// "expires_in": "3600s"}.
+	// ContentSnakeCase is Horus silent password's {"access_token",
+	// "token_type", "expires_in": "3600s"}.
 	ContentSnakeCase EnvelopeContent = iota
-	// ContentCamelCase is seed 001's {"expiresIn": "3600s",
+	// ContentCamelCase is Horus client credentials' {"expiresIn": "3600s",
 	// "accessToken", "tokenType"}.
 	ContentCamelCase
-	// ContentEventhos is seed 002's {"jwt_token", "name", "description",
+	// ContentEventhos is Eventhos's {"jwt_token", "name", "description",
 	// "client_id", "identifier", "roles"} for a client's own token, and
 	// {"jwt_token", "name", "description", "user_id", "username", "roles"}
 	// for a user's. client_id and user_id are JSON numbers when the id is
@@ -51,26 +30,27 @@ const (
 	ContentEventhos
 )
 
-// EnvelopeDialect is the {"code", "message", "content"} envelope of seeds
-// 000 and 001 (Horus) and 002 (Eventhos). Success is
+// EnvelopeDialect is the {"code", "message", "content"} envelope of Horus
+// and Eventhos. Success is
 // {"code": SuccessCode, "message": ..., "content": {...}} with status
 // SuccessStatus; an error is {"code": N, "message": "..."} with HTTP
 // status N / 1000. Every field is configurable; the zero value is usable:
 // a JSON-only endpoint reading the engine's snake_case parameter names,
 // answering HTTP 200 and ContentSnakeCase with token_type "bearer", and
-// the codes of DefaultEnvelopeCodes.
+// the catalogue's default code of each Kind (see Codes).
 //
 // An envelope dialect never returns a refresh token: it sets
 // TokenRequest.NoRefreshToken, so none is minted.
 type EnvelopeDialect struct {
 	// RequestIDHeader, when set, names a header put in every answer: the
 	// client's value of it when sane (letters, digits, '-' and '_', at most
-	// 128), else a fresh random one. Seed 000: x-usil-request-id; seed
-	// 001: x-horus-request-id. Default: none.
+	// 128), else a fresh random one. Horus silent password:
+	// x-usil-request-id; Horus client credentials: x-horus-request-id.
+	// Default: none.
 	RequestIDHeader string
-	// Form accepts application/x-www-form-urlencoded bodies besides JSON
-	// (seed 002). Default: JSON only, any other Content-Type is malformed.
-	Form bool
+	// Bodies are the request bodies accepted. Default (0): JSONBodies;
+	// Eventhos takes FormBodies too.
+	Bodies Bodies
 	// Fields maps the engine's parameter names (client_id, client_secret,
 	// grant_type, username, email_address, password, scope) to this
 	// dialect's names, e.g. "client_id": "clientId". The dialect reads only
@@ -93,8 +73,8 @@ type EnvelopeDialect struct {
 	ContentFunc func(*Token) any
 	// TokenType is printed as the content's token type. Default: "bearer".
 	TokenType string
-	// Codes maps each Kind to its envelope code; a Kind absent from it gets
-	// DefaultEnvelopeCodes' code. Default: DefaultEnvelopeCodes.
+	// Codes maps a Kind to its envelope code; a Kind absent from it gets
+	// the catalogue's default code (see Codes).
 	Codes map[Kind]int
 	// Messages overrides the message of a code. Otherwise a missing field
 	// answers "<field> is required" (the dialect's field name), other errors
@@ -102,27 +82,7 @@ type EnvelopeDialect struct {
 	Messages map[int]string
 }
 
-// DefaultEnvelopeCodes is the code every Kind gets in an envelope dialect
-// unless the dialect's Codes say otherwise.
-var DefaultEnvelopeCodes = map[Kind]int{
-	KindServerError:         CodeServerError,
-	KindMissingField:        CodeFieldRequired,
-	KindMalformedRequest:    CodeMalformedRequest,
-	KindClientNotFound:      CodeNotFound,
-	KindSecretMismatch:      CodeWrongCredentials,
-	KindUserNotFound:        CodeNotFound,
-	KindPasswordMismatch:    CodeWrongCredentials,
-	KindGrantNotAllowed:     CodeGrantNotAllowed,
-	KindUnsupportedGrant:    CodeUnsupportedGrant,
-	KindInvalidScope:        CodeInvalidScope,
-	KindInvalidRefreshToken: CodeInvalidGrant,
-	KindExpiredRefreshToken: CodeInvalidGrant,
-	KindRevokedRefreshToken: CodeInvalidGrant,
-	KindThrottled:           CodeTooManyRequests,
-	KindMethodNotAllowed:    CodeMethodNotAllowed,
-}
-
-// horusFields are the camelCase request fields of seeds 000 and 001.
+// horusFields are the camelCase request fields of Horus.
 func horusFields() map[string]string {
 	return map[string]string{
 		"client_id": "clientId", "client_secret": "clientSecret", "grant_type": "grantType",
@@ -133,23 +93,24 @@ func horusFields() map[string]string {
 // horusCodes are the Horus codes, with the seed's code for a bad client.
 func horusCodes(badClient int) map[Kind]int {
 	return map[Kind]int{
-		KindClientNotFound:   badClient,
-		KindSecretMismatch:   badClient,
-		KindUserNotFound:     CodePersonNotFound,
-		KindPasswordMismatch: CodeInvalidPassword,
-		KindGrantNotAllowed:  CodeClientNotAllowed,
+		KindClientNotFound:        badClient,
+		KindSecretMismatch:        badClient,
+		KindUnsupportedAuthMethod: badClient,
+		KindUserNotFound:          CodePersonNotFound,
+		KindPasswordMismatch:      CodeInvalidPassword,
+		KindGrantNotAllowed:       CodeClientNotAllowed,
 	}
 }
 
-// NewHorusSilentPasswordDialect returns the dialect of seed 000
+// NewHorusSilentPasswordDialect returns the dialect of Horus silent password
 // (POST /v1/nonspec/oauth2/token/silent-password): JSON body with
 // clientId, clientSecret, grantType and username; request id header
 // x-usil-request-id; success HTTP 200 {"code": 200000, "message":
 // "success", "content": {"access_token", "token_type": "bearer",
 // "expires_in": "3600s"}}; errors 400002 (field required), 403051 (bad
 // client: unknown or wrong secret alike), 500030 (person not found), and
-// the rest of DefaultEnvelopeCodes with 403052 for a grant the client may
-// not use. Mount it for GrantSilentPassword.
+// the rest of the catalogue's defaults with 403052 for a grant the client
+// may not use. Mount it for GrantSilentPassword.
 func NewHorusSilentPasswordDialect() *EnvelopeDialect {
 	return &EnvelopeDialect{
 		RequestIDHeader: "x-usil-request-id",
@@ -159,14 +120,14 @@ func NewHorusSilentPasswordDialect() *EnvelopeDialect {
 	}
 }
 
-// NewHorusClientCredentialsDialect returns the dialect of seed 001
-// (POST /v1/nonspec/oauth2/auth/server): JSON body with grantType,
+// NewHorusClientCredentialsDialect returns the dialect of Horus client
+// credentials (POST /v1/nonspec/oauth2/auth/server): JSON body with grantType,
 // clientId and clientSecret; request id header x-horus-request-id; success
 // HTTP 200 {"code": 200000, "message": "success", "content": {"expiresIn":
 // "3600s", "accessToken", "tokenType": "bearer"}}; errors 400002 (field
 // required), 401122 (bad client: unknown or wrong secret alike), and the
-// rest of DefaultEnvelopeCodes with 403052 for a grant the client may not
-// use. Mount it for GrantClientCredentials.
+// rest of the catalogue's defaults with 403052 for a grant the client may
+// not use. Mount it for GrantClientCredentials.
 func NewHorusClientCredentialsDialect() *EnvelopeDialect {
 	return &EnvelopeDialect{
 		RequestIDHeader: "x-horus-request-id",
@@ -176,7 +137,7 @@ func NewHorusClientCredentialsDialect() *EnvelopeDialect {
 	}
 }
 
-// NewEventhosDialect returns the dialect of seed 002 (POST /auth/token):
+// NewEventhosDialect returns the dialect of Eventhos (POST /auth/token):
 // form or JSON body with client_id, client_secret, grant_type (and
 // username, password); success HTTP 201 {"code": 200000, "message":
 // "Token generated for client <client id>", "content": ContentEventhos}
@@ -187,18 +148,17 @@ func NewHorusClientCredentialsDialect() *EnvelopeDialect {
 // Mount it for GrantClientCredentials and GrantPassword.
 func NewEventhosDialect() *EnvelopeDialect {
 	return &EnvelopeDialect{
-		Form:           true,
+		Bodies:         FormBodies | JSONBodies,
 		SuccessStatus:  http.StatusCreated,
-		SuccessMessage: EventhosMessage,
+		SuccessMessage: eventhosMessage,
 		Content:        ContentEventhos,
 	}
 }
 
-// EventhosMessage is seed 002's success message, "Token generated for
-// client <client id>", for a client's own token and a user's alike
-// (DESIGN.md and the seed give only this message; only the content differs
-// for the password grant).
-func EventhosMessage(t *Token) string {
+// eventhosMessage is Eventhos's success message, "Token generated for
+// client <client id>", for a client's own token and a user's alike (only
+// the content differs for the password grant).
+func eventhosMessage(t *Token) string {
 	if t.Client != nil {
 		return "Token generated for client " + t.Client.ID
 	}
@@ -229,49 +189,38 @@ func (d *EnvelopeDialect) setRequestID(w http.ResponseWriter, r *http.Request) s
 	if d.RequestIDHeader == "" {
 		return ""
 	}
-	name := canonicalHeader(d.RequestIDHeader) // encode.go: Get/Set would canonicalize on every call
-	if v := w.Header()[name]; len(v) > 0 && v[0] != "" {
-		return v[0]
+	if v := w.Header().Get(d.RequestIDHeader); v != "" {
+		return v
 	}
-	id := requestID(r, name)
-	w.Header()[name] = []string{id}
+	id := wire.RequestID(r, d.RequestIDHeader)
+	w.Header().Set(d.RequestIDHeader, id)
 	return id
 }
 
 // DecodeTokenRequest implements Dialect.
 func (d *EnvelopeDialect) DecodeTokenRequest(w http.ResponseWriter, r *http.Request) (*TokenRequest, error) {
-	req := new(TokenRequest)
-	if e := d.decodeInto(w, r, req); e != nil {
-		return nil, e
-	}
-	return req, nil
-}
-
-// decodeInto is DecodeTokenRequest into a TokenRequest the caller owns:
-// TokenHandler passes one on its stack.
-func (d *EnvelopeDialect) decodeInto(w http.ResponseWriter, r *http.Request, req *TokenRequest) *Error {
 	id := d.setRequestID(w, r)
-	accept := jsonBody
-	if d.Form {
-		accept |= formBody
+	accept := d.Bodies
+	if accept == 0 {
+		accept = JSONBodies
 	}
-	raw := make(map[string]string, 8) // raw and p stay on the stack: nothing keeps them
-	if e := readParamsInto(r, accept, raw); e != nil {
-		return e
+	raw, err := readParams(w, r, accept)
+	if err != nil {
+		return nil, err
 	}
-	p := make(map[string]string, 8)
-	for engine, wire := range d.fields() {
-		if v, ok := raw[wire]; ok {
+	p := make(map[string]string, len(raw))
+	for engine, name := range d.fields() {
+		if v, ok := raw[name]; ok {
 			p[engine] = v
 		}
 	}
-	clientID, secret, _, e := clientAuth(r, p)
-	if e != nil {
-		return e
+	creds, err := clientCredentials(r, p)
+	if err != nil {
+		return nil, err
 	}
-	fillTokenRequest(req, r, p, clientID, secret)
+	req := newTokenRequest(r, p, creds)
 	req.NoRefreshToken, req.RequestID = true, id
-	return nil
+	return req, nil
 }
 
 // WriteToken implements Dialect.
@@ -287,18 +236,7 @@ func (d *EnvelopeDialect) WriteToken(w http.ResponseWriter, r *http.Request, t *
 	if d.SuccessMessage != nil {
 		msg = d.SuccessMessage(t)
 	}
-	if d.ContentFunc != nil {
-		writeJSON(w, status, envelope{Code: code, Message: msg, Content: d.content(t)})
-		return
-	}
-	tokenType := d.TokenType
-	if tokenType == "" {
-		tokenType = "bearer"
-	}
-	bp := bodyPool.Get().(*[]byte)
-	*bp = appendEnvelopeToken((*bp)[:0], code, msg, d.Content, tokenType, t) // encode.go: same bytes as writeJSON's
-	writeJSONBody(w, status, *bp)
-	bodyPool.Put(bp)
+	wire.WriteJSON(w, status, envelope{Code: code, Message: msg, Content: d.content(t)})
 }
 
 func (d *EnvelopeDialect) content(t *Token) any {
@@ -375,12 +313,9 @@ func (d *EnvelopeDialect) WriteError(w http.ResponseWriter, r *http.Request, err
 	e := AsError(err)
 	code, ok := d.Codes[e.Kind]
 	if !ok {
-		code, ok = DefaultEnvelopeCodes[e.Kind]
+		code = envelopeCode(e.Kind)
 	}
-	if !ok {
-		code = CodeServerError
-	}
-	setRetryAfter(w, e) // retryafter.go: 429 carries Retry-After
+	setRetryAfter(w, e)
 	if e.Kind == KindMethodNotAllowed {
 		w.Header().Set("Allow", http.MethodPost)
 	}
@@ -388,7 +323,7 @@ func (d *EnvelopeDialect) WriteError(w http.ResponseWriter, r *http.Request, err
 	if status < 400 || status > 599 { // a misconfigured code
 		status = e.Kind.Status()
 	}
-	writeJSON(w, status, envelope{Code: code, Message: d.message(e, code)})
+	wire.WriteJSON(w, status, envelope{Code: code, Message: d.message(e, code)})
 }
 
 func (d *EnvelopeDialect) message(e *Error, code int) string {
@@ -405,8 +340,8 @@ func (d *EnvelopeDialect) message(e *Error, code int) string {
 	if e.Description != "" && e.Kind != KindServerError {
 		return e.Description
 	}
-	if c, ok := LookupCode(code); ok {
-		return c.Message
+	if m, ok := codeMessage(code); ok {
+		return m
 	}
 	return e.Message()
 }

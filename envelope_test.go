@@ -217,7 +217,7 @@ func TestEnvelopesMintNoRefreshToken(t *testing.T) {
 	s.srv = newServer(t, seedMux(iss))
 	for _, m := range mounts[:3] {
 		body := m.good
-		if m.name == "002" {
+		if m.name == "eventhos" {
 			body = form("client_id", "app", "client_secret", appSecret, "grant_type", "password", "username", "john_doe", "password", johnPass)
 		}
 		a := s.post(t, m.path, m.goodType, body)

@@ -2,53 +2,72 @@ package mint
 
 import (
 	"errors"
+	"slices"
 	"time"
 )
 
 // Kind classifies an Error finely enough for any dialect to pick its own
 // code: the OAuth 2.0 dialect folds client-not-found and secret-mismatch
-// into one invalid_client, the Eventhos dialect tells them apart.
+// into one invalid_client, the Eventhos dialect tells them apart. A Kind
+// is itself an error, so that errors.Is(err, mint.KindSecretMismatch)
+// tells whether err is an *Error of that kind.
 type Kind uint8
 
 // The kinds of Error. The zero Kind is KindServerError.
 const (
-	KindServerError         Kind = iota // anything not the client's fault
-	KindMissingField                    // a required parameter is absent; Error.Field names it
-	KindMalformedRequest                // bad body, duplicate parameter, two auth methods, ...
-	KindClientNotFound                  // no client with that id
-	KindSecretMismatch                  // the client secret is wrong
-	KindUserNotFound                    // no user with that username or e-mail
-	KindPasswordMismatch                // the user's password is wrong
-	KindGrantNotAllowed                 // the client may not use this grant (unauthorized_client)
-	KindUnsupportedGrant                // no such grant here (unsupported_grant_type)
-	KindInvalidScope                    // scope outside what the client or token may have
-	KindInvalidRefreshToken             // unknown, malformed or other client's refresh token
-	KindExpiredRefreshToken             // refresh token past its expiry
-	KindRevokedRefreshToken             // refresh token revoked or replayed (family revoked)
-	KindThrottled                       // too many failures; retry later
-	KindMethodNotAllowed                // the endpoint answers POST only (HTTP 405)
+	KindServerError           Kind = iota // anything not the client's fault
+	KindMissingField                      // a required parameter is absent; Error.Field names it
+	KindMalformedRequest                  // bad body, duplicate parameter, two auth methods, ...
+	KindClientNotFound                    // no client with that id
+	KindSecretMismatch                    // the client secret is wrong
+	KindUnsupportedAuthMethod             // an Authorization header that is not Basic client credentials
+	KindUserNotFound                      // no user with that username or e-mail
+	KindPasswordMismatch                  // the user's password is wrong
+	KindGrantNotAllowed                   // the client may not use this grant (unauthorized_client)
+	KindUnsupportedGrant                  // no such grant here (unsupported_grant_type)
+	KindInvalidGrant                      // the grant is refused (invalid_grant): an extension grant's credential, another client's token
+	KindInvalidScope                      // scope outside what the client or token may have, or malformed
+	KindInvalidRefreshToken               // unknown, malformed or another client's refresh token
+	KindExpiredRefreshToken               // refresh token past its expiry
+	KindRevokedRefreshToken               // refresh token revoked or replayed (family revoked)
+	KindUnsupportedTokenType              // revocation of an access token without a deny list (RFC 7009)
+	KindThrottled                         // too many failures; retry later
+	KindMethodNotAllowed                  // the endpoint answers POST only (HTTP 405)
 	kindCount
 )
 
-var kindInfo = [kindCount]struct {
+// kinds is what each Kind is in the OAuth 2.0 dialect (RFC 6749 section
+// 5.2): its name, `error`, default description and HTTP status. The
+// envelope dialects read the numeric catalogue below.
+var kinds = [kindCount]struct {
 	name, oauth, message string
 	status               int
 }{
-	KindServerError:         {"server_error", "server_error", "internal server error", 500},
-	KindMissingField:        {"missing_field", "invalid_request", "a required field is missing", 400},
-	KindMalformedRequest:    {"malformed_request", "invalid_request", "the request is malformed", 400},
-	KindClientNotFound:      {"client_not_found", "invalid_client", "client authentication failed", 401},
-	KindSecretMismatch:      {"secret_mismatch", "invalid_client", "client authentication failed", 401},
-	KindUserNotFound:        {"user_not_found", "invalid_grant", "invalid resource owner credentials", 400},
-	KindPasswordMismatch:    {"password_mismatch", "invalid_grant", "invalid resource owner credentials", 400},
-	KindGrantNotAllowed:     {"grant_not_allowed", "unauthorized_client", "the client may not use this grant type", 400},
-	KindUnsupportedGrant:    {"unsupported_grant", "unsupported_grant_type", "the grant type is not supported", 400},
-	KindInvalidScope:        {"invalid_scope", "invalid_scope", "the requested scope is invalid", 400},
-	KindInvalidRefreshToken: {"invalid_refresh_token", "invalid_grant", "the refresh token is invalid", 400},
-	KindExpiredRefreshToken: {"expired_refresh_token", "invalid_grant", "the refresh token is invalid", 400},
-	KindRevokedRefreshToken: {"revoked_refresh_token", "invalid_grant", "the refresh token is invalid", 400},
-	KindThrottled:           {"throttled", "temporarily_unavailable", "too many requests, retry later", 429},
-	KindMethodNotAllowed:    {"method_not_allowed", "invalid_request", "the method is not allowed, use POST", 405},
+	KindServerError:           {"server_error", "server_error", "internal server error", 500},
+	KindMissingField:          {"missing_field", "invalid_request", "a required field is missing", 400},
+	KindMalformedRequest:      {"malformed_request", "invalid_request", "the request is malformed", 400},
+	KindClientNotFound:        {"client_not_found", "invalid_client", "client authentication failed", 401},
+	KindSecretMismatch:        {"secret_mismatch", "invalid_client", "client authentication failed", 401},
+	KindUnsupportedAuthMethod: {"unsupported_auth_method", "invalid_client", "unsupported client authentication method", 401},
+	KindUserNotFound:          {"user_not_found", "invalid_grant", "invalid resource owner credentials", 400},
+	KindPasswordMismatch:      {"password_mismatch", "invalid_grant", "invalid resource owner credentials", 400},
+	KindGrantNotAllowed:       {"grant_not_allowed", "unauthorized_client", "the client may not use this grant type", 400},
+	KindUnsupportedGrant:      {"unsupported_grant", "unsupported_grant_type", "the grant type is not supported", 400},
+	KindInvalidGrant:          {"invalid_grant", "invalid_grant", "the grant is invalid", 400},
+	KindInvalidScope:          {"invalid_scope", "invalid_scope", "the requested scope is invalid", 400},
+	KindInvalidRefreshToken:   {"invalid_refresh_token", "invalid_grant", "the refresh token is invalid", 400},
+	KindExpiredRefreshToken:   {"expired_refresh_token", "invalid_grant", "the refresh token is invalid", 400},
+	KindRevokedRefreshToken:   {"revoked_refresh_token", "invalid_grant", "the refresh token is invalid", 400},
+	KindUnsupportedTokenType:  {"unsupported_token_type", "unsupported_token_type", "access tokens cannot be revoked here", 400},
+	KindThrottled:             {"throttled", "temporarily_unavailable", "too many requests, retry later", 429},
+	KindMethodNotAllowed:      {"method_not_allowed", "invalid_request", "the method is not allowed, use POST", 405},
+}
+
+func (k Kind) info() Kind {
+	if k >= kindCount {
+		return KindServerError
+	}
+	return k
 }
 
 // String returns the kind's name, e.g. "secret_mismatch".
@@ -56,24 +75,17 @@ func (k Kind) String() string {
 	if k >= kindCount {
 		return "unknown"
 	}
-	return kindInfo[k].name
+	return kinds[k].name
 }
+
+// Error makes a Kind an error, the target of errors.Is.
+func (k Kind) Error() string { return "mint: " + k.String() }
 
 // OAuthError returns the RFC 6749 section 5.2 `error` value for the kind.
-func (k Kind) OAuthError() string {
-	if k >= kindCount {
-		k = KindServerError
-	}
-	return kindInfo[k].oauth
-}
+func (k Kind) OAuthError() string { return kinds[k.info()].oauth }
 
 // Status returns the HTTP status the OAuth 2.0 dialect answers with.
-func (k Kind) Status() int {
-	if k >= kindCount {
-		k = KindServerError
-	}
-	return kindInfo[k].status
-}
+func (k Kind) Status() int { return kinds[k.info()].status }
 
 // Error is the one error type of mint. Its Kind decides how each dialect
 // answers; Description is safe to show a client; the wrapped cause is for
@@ -94,30 +106,11 @@ type Error struct {
 	// whole seconds (RFC 9110 section 10.2.3).
 	RetryAfter time.Duration
 
-	// For audit events only (audit.go), never serialized: the user the
-	// failure concerns, and whether it is a detected refresh-token replay.
+	// For audit events only, never serialized: the user the failure
+	// concerns, and whether it is a detected refresh-token replay.
 	userID string
 	replay bool
 }
-
-// Sentinels for errors.Is: an *Error matches the sentinel of its Kind.
-var (
-	ErrServer              = &Error{Kind: KindServerError}
-	ErrMissingField        = &Error{Kind: KindMissingField}
-	ErrMalformedRequest    = &Error{Kind: KindMalformedRequest}
-	ErrClientNotFound      = &Error{Kind: KindClientNotFound}
-	ErrSecretMismatch      = &Error{Kind: KindSecretMismatch}
-	ErrUserNotFound        = &Error{Kind: KindUserNotFound}
-	ErrPasswordMismatch    = &Error{Kind: KindPasswordMismatch}
-	ErrGrantNotAllowed     = &Error{Kind: KindGrantNotAllowed}
-	ErrUnsupportedGrant    = &Error{Kind: KindUnsupportedGrant}
-	ErrInvalidScope        = &Error{Kind: KindInvalidScope}
-	ErrInvalidRefreshToken = &Error{Kind: KindInvalidRefreshToken}
-	ErrExpiredRefreshToken = &Error{Kind: KindExpiredRefreshToken}
-	ErrRevokedRefreshToken = &Error{Kind: KindRevokedRefreshToken}
-	ErrThrottled           = &Error{Kind: KindThrottled}
-	ErrMethodNotAllowed    = &Error{Kind: KindMethodNotAllowed}
-)
 
 // Error returns the public message, prefixed with "mint: ". It contains
 // neither the wrapped cause nor any secret.
@@ -137,10 +130,7 @@ func (e *Error) Message() string {
 	if e.Description != "" {
 		return e.Description
 	}
-	if e.Kind >= kindCount {
-		return kindInfo[KindServerError].message
-	}
-	return kindInfo[e.Kind].message
+	return kinds[e.Kind.info()].message
 }
 
 // Unwrap returns the internal cause.
@@ -151,18 +141,24 @@ func (e *Error) Unwrap() error {
 	return e.Err
 }
 
-// Is reports whether target is an *Error of the same Kind (and, when the
-// target names a Field, the same Field).
+// Is reports whether target is e's Kind, or an *Error of the same Kind
+// (and, when the target names a Field, the same Field).
 func (e *Error) Is(target error) bool {
-	t, ok := target.(*Error)
-	if !ok || e == nil || t == nil {
+	if e == nil {
 		return false
 	}
-	return t.Kind == e.Kind && (t.Field == "" || t.Field == e.Field)
+	switch t := target.(type) {
+	case Kind:
+		return t == e.Kind
+	case *Error:
+		return t != nil && t.Kind == e.Kind && (t.Field == "" || t.Field == e.Field)
+	}
+	return false
 }
 
 // AsError returns err as an *Error, wrapping anything else as a server
-// error so that a dialect always has a Kind to answer with.
+// error so that a dialect always has a Kind to answer with. A bare Kind is
+// an *Error of that Kind.
 //
 // A nil *Error returned as a non-nil error (a host's Grant or Store that
 // declared its error variable as *Error) is a server error too: the host
@@ -175,6 +171,9 @@ func AsError(err error) *Error {
 		}
 		return e
 	}
+	if k, ok := errors.AsType[Kind](err); ok {
+		return &Error{Kind: k}
+	}
 	return &Error{Kind: KindServerError, Err: err}
 }
 
@@ -182,10 +181,13 @@ var errTypedNil = errors.New("mint: a nil *mint.Error was returned as a non-nil 
 
 func missing(field string) *Error { return &Error{Kind: KindMissingField, Field: field} }
 
+func malformed(desc string) *Error { return &Error{Kind: KindMalformedRequest, Description: desc} }
+
 func serverError(err error) *Error { return &Error{Kind: KindServerError, Err: err} }
 
-// Code is one row of the numeric error catalogue used by the envelope
-// dialects (seeds 000, 001 and 002): the HTTP status is always Code/1000.
+// Code is one row of the numeric error catalogue that the envelope
+// dialects (Horus, Eventhos) answer with: the HTTP status is always
+// Code/1000.
 type Code struct {
 	// Code is the six-digit number put in the envelope's `code` field.
 	Code int
@@ -198,56 +200,81 @@ type Code struct {
 // Status returns the HTTP status of the code: Code / 1000.
 func (c Code) Status() int { return c.Code / 1000 }
 
-// The numeric codes. The ones marked "seed" are printed in the seeds; the
-// others are assigned by mint in the same scheme.
+// The numeric codes. Horus and Eventhos print some of them; mint assigns
+// the others in the same scheme.
 const (
-	CodeSuccess          = 200000 // seed 000-002: success
-	CodeWrongCredentials = 400001 // seed 002: incorrect client secret or user password
-	CodeFieldRequired    = 400002 // seed 000, 001: field is required
+	CodeSuccess          = 200000 // Horus, Eventhos: success
+	CodeWrongCredentials = 400001 // Eventhos: incorrect client secret or user password
+	CodeFieldRequired    = 400002 // Horus: field is required
 	CodeMalformedRequest = 400003 // mint: body, parameter or header malformed
-	CodeNotFound         = 400004 // seed 002: client or user not found
+	CodeNotFound         = 400004 // Eventhos: client or user not found
 	CodeUnsupportedGrant = 400005 // mint: grant type not supported here
 	CodeInvalidScope     = 400006 // mint: scope not allowed
-	CodeInvalidGrant     = 400007 // mint: refresh token invalid, expired or revoked
-	CodeGrantNotAllowed  = 400011 // seed 002: client can not generate this token
-	CodeInvalidClient    = 401122 // seed 001: clientId or clientSecret are invalid
-	CodeForbiddenClient  = 403051 // seed 000: clientId or clientSecret are invalid
+	CodeInvalidGrant     = 400007 // mint: refresh token or grant invalid, expired or revoked
+	CodeInvalidPassword  = 400008 // mint: user password wrong (Horus)
+	CodeGrantNotAllowed  = 400011 // Eventhos: client can not generate this token
+	CodeInvalidClient    = 401122 // Horus client credentials: clientId or clientSecret are invalid
+	CodeForbiddenClient  = 403051 // Horus silent password: clientId or clientSecret are invalid
 	CodeClientNotAllowed = 403052 // mint: client may not use this grant (Horus)
 	CodeMethodNotAllowed = 405000 // mint: only POST
 	CodeTooManyRequests  = 429000 // mint: throttled
-	CodeServerError      = 500000 // seed 002: not categorized error
-	CodePersonNotFound   = 500030 // seed 000: person was not found
-	CodeInvalidPassword  = 400008 // mint: user password wrong (Horus)
+	CodeServerError      = 500000 // Eventhos: not categorized error
+	CodePersonNotFound   = 500030 // Horus silent password: person was not found
 )
 
-// Codes is the catalogue: every numeric code any shipped dialect answers,
-// with its default message and OAuth 2.0 equivalent. The README prints it.
-var Codes = []Code{
-	{CodeSuccess, "success", ""},
-	{CodeWrongCredentials, "Incorrect client secret or user password", "invalid_grant"},
-	{CodeFieldRequired, "field is required", "invalid_request"},
-	{CodeMalformedRequest, "request is malformed", "invalid_request"},
-	{CodeNotFound, "Client or user not found", "invalid_client"},
-	{CodeUnsupportedGrant, "grant type is not supported", "unsupported_grant_type"},
-	{CodeInvalidScope, "scope is not allowed", "invalid_scope"},
-	{CodeInvalidGrant, "refresh token is invalid", "invalid_grant"},
-	{CodeInvalidPassword, "username or password are invalid", "invalid_grant"},
-	{CodeGrantNotAllowed, "Client can not generate short live token", "unauthorized_client"},
-	{CodeInvalidClient, "clientId or clientSecret are invalid", "invalid_client"},
-	{CodeForbiddenClient, "clientId or clientSecret are invalid", "invalid_client"},
-	{CodeClientNotAllowed, "client may not use this grant type", "unauthorized_client"},
-	{CodeMethodNotAllowed, "method not allowed", "invalid_request"},
-	{CodeTooManyRequests, "too many requests", "temporarily_unavailable"},
-	{CodeServerError, "Not categorized error", "server_error"},
-	{CodePersonNotFound, "person was not found", "invalid_grant"},
+// catalogue is the one table of numeric codes: each row with the kinds
+// whose default code it is in an envelope dialect. A dialect's Codes may
+// answer a kind with another row (the Horus dialects do).
+var catalogue = []struct {
+	Code
+	kinds []Kind
+}{
+	{Code{CodeSuccess, "success", ""}, nil},
+	{Code{CodeWrongCredentials, "Incorrect client secret or user password", "invalid_grant"}, []Kind{KindSecretMismatch, KindPasswordMismatch}},
+	{Code{CodeFieldRequired, "field is required", "invalid_request"}, []Kind{KindMissingField}},
+	{Code{CodeMalformedRequest, "request is malformed", "invalid_request"}, []Kind{KindMalformedRequest, KindUnsupportedAuthMethod}},
+	{Code{CodeNotFound, "Client or user not found", "invalid_client"}, []Kind{KindClientNotFound, KindUserNotFound}},
+	{Code{CodeUnsupportedGrant, "grant type is not supported", "unsupported_grant_type"}, []Kind{KindUnsupportedGrant, KindUnsupportedTokenType}},
+	{Code{CodeInvalidScope, "scope is not allowed", "invalid_scope"}, []Kind{KindInvalidScope}},
+	{Code{CodeInvalidGrant, "refresh token is invalid", "invalid_grant"},
+		[]Kind{KindInvalidGrant, KindInvalidRefreshToken, KindExpiredRefreshToken, KindRevokedRefreshToken}},
+	{Code{CodeInvalidPassword, "username or password are invalid", "invalid_grant"}, nil},
+	{Code{CodeGrantNotAllowed, "Client can not generate short live token", "unauthorized_client"}, []Kind{KindGrantNotAllowed}},
+	{Code{CodeInvalidClient, "clientId or clientSecret are invalid", "invalid_client"}, nil},
+	{Code{CodeForbiddenClient, "clientId or clientSecret are invalid", "invalid_client"}, nil},
+	{Code{CodeClientNotAllowed, "client may not use this grant type", "unauthorized_client"}, nil},
+	{Code{CodeMethodNotAllowed, "method not allowed", "invalid_request"}, []Kind{KindMethodNotAllowed}},
+	{Code{CodeTooManyRequests, "too many requests", "temporarily_unavailable"}, []Kind{KindThrottled}},
+	{Code{CodeServerError, "Not categorized error", "server_error"}, []Kind{KindServerError}},
+	{Code{CodePersonNotFound, "person was not found", "invalid_grant"}, nil},
 }
 
-// LookupCode returns the catalogue row for a numeric code.
-func LookupCode(code int) (Code, bool) {
-	for _, c := range Codes {
-		if c.Code == code {
-			return c, true
+// Codes returns the catalogue: every numeric code a shipped dialect
+// answers, with its default message and OAuth 2.0 equivalent.
+func Codes() []Code {
+	out := make([]Code, len(catalogue))
+	for i, row := range catalogue {
+		out[i] = row.Code
+	}
+	return out
+}
+
+// envelopeCode returns the default envelope code of a kind.
+func envelopeCode(k Kind) int {
+	for _, row := range catalogue {
+		if slices.Contains(row.kinds, k) {
+			return row.Code.Code
 		}
 	}
-	return Code{}, false
+	return CodeServerError
+}
+
+// codeMessage returns the catalogue's message of a code.
+func codeMessage(code int) (string, bool) {
+	for _, row := range catalogue {
+		if row.Code.Code == code {
+			return row.Message, true
+		}
+	}
+	return "", false
 }

@@ -32,13 +32,13 @@ func FuzzRefreshToken(f *testing.F) {
 	h := seedMux(fx.issuer)
 	refreshMounts := []mount{}
 	for _, m := range mounts {
-		if m.name == "003" || m.name == "oauth2" {
+		if m.name == "django-oauth-toolkit" || m.name == "oauth2" {
 			refreshMounts = append(refreshMounts, m)
 		}
 	}
 	require.Len(f, refreshMounts, 2)
 	f.Fuzz(func(t *testing.T, token string) {
-		digest, ok := mint.DigestRefreshToken(token)
+		digest, ok := digestRefreshToken(token)
 		if ok {
 			assert.Len(t, token, 43)
 			raw, err := base64.RawURLEncoding.DecodeString(token)

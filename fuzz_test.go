@@ -41,7 +41,7 @@ func serve(h http.Handler, path, contentType, body string, header ...string) ans
 // checkFuzzAnswer is checkShape, with seed 000's 500030 allowed.
 func checkFuzzAnswer(t *testing.T, m mount, a answer) {
 	t.Helper()
-	if m.name == "000" && a.status == http.StatusInternalServerError {
+	if m.name == "horus-silent-password" && a.status == http.StatusInternalServerError {
 		assert.Contains(t, a.body, `"code":500030`, "the only 5xx of seed 000 is person-not-found")
 		checkShape(t, m, a, http.StatusInternalServerError)
 		return
@@ -86,12 +86,12 @@ func FuzzBasicHeader(f *testing.F) {
 	}
 	// Each mount's good request without the client credentials.
 	bodies := map[string]string{
-		"000":    `{"grantType":"silent_password","username":"john_doe"}`,
-		"001":    `{"grantType":"client_credentials"}`,
-		"002":    "grant_type=client_credentials",
-		"003":    "grant_type=password&username=john_doe&password=john_doe_secret",
-		"004":    "grant_type=password&username=john_doe&password=john_doe_secret",
-		"oauth2": "grant_type=client_credentials",
+		"horus-silent-password":    `{"grantType":"silent_password","username":"john_doe"}`,
+		"horus-client-credentials": `{"grantType":"client_credentials"}`,
+		"eventhos":                 "grant_type=client_credentials",
+		"django-oauth-toolkit":     "grant_type=password&username=john_doe&password=john_doe_secret",
+		"socialid":                 "grant_type=password&username=john_doe&password=john_doe_secret",
+		"oauth2":                   "grant_type=client_credentials",
 	}
 	h := fuzzMux(f)
 	f.Fuzz(func(t *testing.T, header string) {

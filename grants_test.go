@@ -86,9 +86,9 @@ func TestRefreshRotation(t *testing.T) {
 
 	// Replaying the first token revokes the whole family, the live one too.
 	_, err = f.token(t, refresh(first.RefreshToken, nil))
-	require.ErrorIs(t, err, mint.ErrRevokedRefreshToken)
+	require.ErrorIs(t, err, mint.KindRevokedRefreshToken)
 	_, err = f.token(t, refresh(third.RefreshToken, nil))
-	require.ErrorIs(t, err, mint.ErrRevokedRefreshToken, "family revoked after a replay")
+	require.ErrorIs(t, err, mint.KindRevokedRefreshToken, "family revoked after a replay")
 
 	// Another family of the same user is untouched.
 	other, err := f.token(t, password("app"))
@@ -106,7 +106,7 @@ func TestRefreshStoresOnlyADigest(t *testing.T) {
 	f := newFixture(t)
 	tok, err := f.token(t, password("app"))
 	require.NoError(t, err)
-	digest, ok := mint.DigestRefreshToken(tok.RefreshToken)
+	digest, ok := digestRefreshToken(tok.RefreshToken)
 	require.True(t, ok)
 	assert.NotEqual(t, tok.RefreshToken, digest)
 	rec, err := f.store.RefreshToken(context.Background(), digest)
@@ -127,7 +127,7 @@ func TestRefreshScope(t *testing.T) {
 	}{
 		{"same scope by default", nil, []string{"read", "write"}, nil},
 		{"narrowed", []string{"read"}, []string{"read"}, nil},
-		{"widened", []string{"read", "admin"}, nil, mint.ErrInvalidScope},
+		{"widened", []string{"read", "admin"}, nil, mint.KindInvalidScope},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -159,7 +159,7 @@ func TestRefreshBoundToClientAndExpiry(t *testing.T) {
 	stolen := refresh(first.RefreshToken, nil)
 	stolen.ClientID = "other"
 	_, err = f.token(t, stolen)
-	require.ErrorIs(t, err, mint.ErrInvalidRefreshToken, "another client presenting it gets invalid_grant")
+	require.ErrorIs(t, err, mint.KindInvalidRefreshToken, "another client presenting it gets invalid_grant")
 	_, err = f.token(t, refresh(first.RefreshToken, nil))
 	require.NoError(t, err, "and the owner can still use it")
 
@@ -167,7 +167,7 @@ func TestRefreshBoundToClientAndExpiry(t *testing.T) {
 	require.NoError(t, err)
 	f.clock.advance(time.Hour)
 	_, err = f.token(t, refresh(second.RefreshToken, nil))
-	require.ErrorIs(t, err, mint.ErrExpiredRefreshToken)
+	require.ErrorIs(t, err, mint.KindExpiredRefreshToken)
 }
 
 func TestRefreshOfSilentTokenKeepsActor(t *testing.T) {
@@ -188,9 +188,9 @@ func TestRefreshGracePeriod(t *testing.T) {
 		wait    time.Duration
 		wantErr error
 	}{
-		{"off by default: replay revokes", 0, 0, mint.ErrRevokedRefreshToken},
+		{"off by default: replay revokes", 0, 0, mint.KindRevokedRefreshToken},
 		{"within grace: a new pair", 10 * time.Second, 5 * time.Second, nil},
-		{"after grace: replay revokes", 10 * time.Second, 11 * time.Second, mint.ErrRevokedRefreshToken},
+		{"after grace: replay revokes", 10 * time.Second, 11 * time.Second, mint.KindRevokedRefreshToken},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -204,14 +204,14 @@ func TestRefreshGracePeriod(t *testing.T) {
 			if tt.wantErr != nil {
 				require.ErrorIs(t, err, tt.wantErr)
 				_, err = f.token(t, refresh(lost.RefreshToken, nil))
-				require.ErrorIs(t, err, mint.ErrRevokedRefreshToken, "the whole family is revoked")
+				require.ErrorIs(t, err, mint.KindRevokedRefreshToken, "the whole family is revoked")
 				return
 			}
 			require.NoError(t, err)
 			_, err = f.token(t, refresh(lost.RefreshToken, nil))
-			require.ErrorIs(t, err, mint.ErrRevokedRefreshToken, "the token never received is spent, its use is a replay")
+			require.ErrorIs(t, err, mint.KindRevokedRefreshToken, "the token never received is spent, its use is a replay")
 			_, err = f.token(t, refresh(retry.RefreshToken, nil))
-			require.ErrorIs(t, err, mint.ErrRevokedRefreshToken, "and that replay revoked the family")
+			require.ErrorIs(t, err, mint.KindRevokedRefreshToken, "and that replay revoked the family")
 		})
 	}
 
@@ -224,7 +224,7 @@ func TestRefreshGracePeriod(t *testing.T) {
 		_, err = f.token(t, refresh(second.RefreshToken, nil))
 		require.NoError(t, err)
 		_, err = f.token(t, refresh(first.RefreshToken, nil))
-		require.ErrorIs(t, err, mint.ErrRevokedRefreshToken, "two generations back is a replay even within grace")
+		require.ErrorIs(t, err, mint.KindRevokedRefreshToken, "two generations back is a replay even within grace")
 	})
 }
 
@@ -243,7 +243,7 @@ func TestConcurrentRefreshExactlyOneWins(t *testing.T) {
 			switch {
 			case err == nil:
 				wins.Add(1)
-			case errors.Is(err, mint.ErrRevokedRefreshToken):
+			case errors.Is(err, mint.KindRevokedRefreshToken):
 				revoked.Add(1)
 			default:
 				t.Errorf("unexpected: %v", err)
@@ -274,7 +274,7 @@ func TestRehashOnLogin(t *testing.T) {
 	f.store.PutUser(&mint.User{ID: "9", Username: "legacy", PasswordHash: string(old)})
 	req.Password = "wrong"
 	_, err = f.token(t, req)
-	require.ErrorIs(t, err, mint.ErrPasswordMismatch)
+	require.ErrorIs(t, err, mint.KindPasswordMismatch)
 	u, err = f.store.User(context.Background(), "9")
 	require.NoError(t, err)
 	assert.Equal(t, string(old), u.PasswordHash)

@@ -2,6 +2,8 @@ package mint_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"sync/atomic"
@@ -117,4 +119,26 @@ func jsonString(t testing.TB, v any) string {
 	b, err := json.Marshal(v)
 	require.NoError(t, err)
 	return string(b)
+}
+
+// lookupCode finds a row of the catalogue.
+func lookupCode(code int) (mint.Code, bool) {
+	for _, c := range mint.Codes() {
+		if c.Code == code {
+			return c, true
+		}
+	}
+	return mint.Code{}, false
+}
+
+// digestRefreshToken is the digest a refresh token is stored under:
+// base64url SHA-256 of the token (the RefreshToken doc), and false for a
+// string that is not of mint's form (32 bytes, base64url).
+func digestRefreshToken(token string) (string, bool) {
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(token)
+	if err != nil || len(raw) != 32 {
+		return "", false
+	}
+	sum := sha256.Sum256([]byte(token))
+	return base64.RawURLEncoding.EncodeToString(sum[:]), true
 }

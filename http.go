@@ -1,24 +1,54 @@
 package mint
 
 import (
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
 	"slices"
+	"strconv"
+	"time"
+
+	"github.com/mintauth/mint/internal/wire"
 )
 
-// writeJSON writes v as the JSON answer of a token-style endpoint, with
-// the headers every such answer carries (RFC 6749 section 5.1):
-// Content-Type: application/json, Cache-Control: no-store and
-// Pragma: no-cache. Headers set on w before the call are kept.
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	body, err := json.Marshal(v)
-	if err != nil { // only a programming error can get here
-		status, body = http.StatusInternalServerError, []byte(`{"error":"server_error"}`)
-	}
-	writeJSONBody(w, status, append(body, '\n'))
+// MaxBodyBytes is the largest request body any mint endpoint reads. A
+// longer body is a malformed request, never a server error.
+const MaxBodyBytes = wire.MaxBodyBytes
+
+// Dialect puts the token endpoint on the wire: it decodes an HTTP request
+// into a wire-neutral TokenRequest and writes the answer, or the error, in
+// its own shape. TokenHandler drives it; a host may also call WriteError
+// itself (a rate limiter answering KindThrottled, say) to answer in the
+// mount's shape. A Dialect is shared by concurrent requests and keeps no
+// per-request state.
+//
+// Ready-made: OAuth2Dialect (RFC 6749: Django OAuth Toolkit, SocialID),
+// and the envelope dialects of Horus and Eventhos
+// (NewHorusSilentPasswordDialect, NewHorusClientCredentialsDialect,
+// NewEventhosDialect).
+type Dialect interface {
+	// DecodeTokenRequest reads r into a TokenRequest. It may set response
+	// headers on w (a request id) but writes no body. Failures are *Error
+	// of KindMalformedRequest, KindMissingField or
+	// KindUnsupportedAuthMethod.
+	DecodeTokenRequest(w http.ResponseWriter, r *http.Request) (*TokenRequest, error)
+	// WriteToken writes the success answer for t.
+	WriteToken(w http.ResponseWriter, r *http.Request, t *Token)
+	// WriteError writes err (see AsError) with the status, code and body
+	// its Kind gets in the dialect. It never writes the wrapped cause.
+	WriteError(w http.ResponseWriter, r *http.Request, err error)
 }
+
+// Bodies is a set of request body encodings a dialect accepts.
+type Bodies uint8
+
+// The request body encodings.
+const (
+	// FormBodies is application/x-www-form-urlencoded (RFC 6749 appendix B).
+	FormBodies Bodies = Bodies(wire.Form)
+	// JSONBodies is a JSON object whose values are all strings.
+	JSONBodies Bodies = Bodies(wire.JSON)
+)
 
 // TokenHandler is the token endpoint (RFC 6749 section 3.2) of one mount:
 // it decodes the request with its Dialect, refuses grants the mount does
@@ -57,66 +87,29 @@ func (h TokenHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		d = OAuth2Dialect{}
 	}
 	if r.Method != http.MethodPost {
-		d.WriteError(w, r, ErrMethodNotAllowed)
+		d.WriteError(w, r, KindMethodNotAllowed)
 		return
 	}
 	if h.Issuer == nil {
 		h.fail(w, r, d, nil, serverError(errors.New("mint: TokenHandler without an Issuer")))
 		return
 	}
-	var stack TokenRequest
-	req, err := decodeTokenRequest(d, w, r, &stack)
+	req, err := d.DecodeTokenRequest(w, r)
 	if err == nil && req == nil {
 		err = serverError(errors.New("mint: Dialect decoded no request and no error"))
 	}
+	if err == nil && req.GrantType != "" && h.Grants != nil && !slices.Contains(h.Grants, req.GrantType) {
+		err = KindUnsupportedGrant
+	}
+	var tok *Token
+	if err == nil {
+		tok, err = h.Issuer.Token(r.Context(), req)
+	}
 	if err != nil {
 		h.fail(w, r, d, req, err)
 		return
 	}
-	if req.GrantType != "" && h.Grants != nil && !slices.Contains(h.Grants, req.GrantType) {
-		h.fail(w, r, d, req, ErrUnsupportedGrant)
-		return
-	}
-	tok, err := h.Issuer.Token(r.Context(), req)
-	if err != nil {
-		h.fail(w, r, d, req, err)
-		return
-	}
-	writeToken(d, w, r, tok)
-}
-
-// writeToken runs the dialect's WriteToken. The OAuth 2.0 dialect is
-// called by its concrete type and keeps nothing, so the Token can stay on
-// ServeHTTP's stack (Issuer.Token is inlined here); any other dialect,
-// called through the interface, may keep what it is given and gets its
-// own copy on the heap.
-func writeToken(d Dialect, w http.ResponseWriter, r *http.Request, tok *Token) {
-	if o, ok := d.(OAuth2Dialect); ok {
-		o.WriteToken(w, r, tok)
-		return
-	}
-	cp := *tok
-	d.WriteToken(w, r, &cp)
-}
-
-// decodeTokenRequest runs the dialect's DecodeTokenRequest. mint's own
-// dialects, called by their concrete types, decode into the caller's
-// TokenRequest (on ServeHTTP's stack) and return it; through the Dialect
-// interface the request would be allocated, 192 bytes per token.
-func decodeTokenRequest(d Dialect, w http.ResponseWriter, r *http.Request, into *TokenRequest) (*TokenRequest, error) {
-	var e *Error
-	switch d := d.(type) {
-	case OAuth2Dialect:
-		e = d.decodeInto(r, into)
-	case *EnvelopeDialect:
-		e = d.decodeInto(w, r, into)
-	default:
-		return d.DecodeTokenRequest(w, r)
-	}
-	if e != nil {
-		return nil, e
-	}
-	return into, nil
+	d.WriteToken(w, r, tok)
 }
 
 // fail logs a server-side failure and writes err in the dialect's shape.
@@ -124,7 +117,7 @@ func (h TokenHandler) fail(w http.ResponseWriter, r *http.Request, d Dialect, re
 	e := AsError(err)
 	logger := h.Logger
 	if logger == nil && h.Issuer != nil {
-		logger = h.Issuer.Logger()
+		logger = h.Issuer.cfg.logger
 	}
 	if logger == nil {
 		logger = slog.Default()
@@ -139,4 +132,64 @@ func (h TokenHandler) fail(w http.ResponseWriter, r *http.Request, d Dialect, re
 		logger.DebugContext(r.Context(), "mint: token request refused", attrs...)
 	}
 	d.WriteError(w, r, e)
+}
+
+// readParams reads the body parameters of an endpoint (see wire.ReadParams).
+func readParams(w http.ResponseWriter, r *http.Request, accept Bodies) (map[string]string, *Error) {
+	p, err := wire.ReadParams(w, r, wire.Format(accept))
+	if err != nil {
+		return nil, malformed(err.Error())
+	}
+	return p, nil
+}
+
+// clientCredentials returns the client credentials of a request (RFC 6749
+// section 2.3.1), from HTTP Basic or the body's client_id and
+// client_secret. They are not checked here: the Issuer does that in
+// constant time.
+func clientCredentials(r *http.Request, p map[string]string) (wire.Credentials, *Error) {
+	c, err := wire.ClientCredentials(r, p)
+	switch {
+	case errors.Is(err, wire.ErrAuthScheme):
+		return c, &Error{Kind: KindUnsupportedAuthMethod}
+	case err != nil:
+		return c, malformed(err.Error())
+	}
+	return c, nil
+}
+
+// newTokenRequest builds a TokenRequest from parameters already named in
+// the engine's vocabulary (grant_type, username, email_address, password,
+// refresh_token, scope) and the client credentials.
+func newTokenRequest(r *http.Request, p map[string]string, c wire.Credentials) *TokenRequest {
+	req := &TokenRequest{
+		GrantType:    p["grant_type"],
+		ClientID:     c.ID,
+		Username:     p["username"],
+		EmailAddress: p["email_address"],
+		Password:     p["password"],
+		RefreshToken: p["refresh_token"],
+		RemoteAddr:   r.RemoteAddr,
+	}
+	if len(c.Secrets) > 0 {
+		req.ClientSecret = c.Secrets[0]
+	}
+	if len(c.Secrets) > 1 {
+		req.rawSecret = c.Secrets[1]
+	}
+	if s, ok := p["scope"]; ok {
+		req.Scope = splitScope(s)
+	}
+	return req
+}
+
+// setRetryAfter sets the Retry-After header (RFC 9110 section 10.2.3, in
+// whole seconds, rounded up, at least 1) on the answer to a throttled
+// request (RFC 6585 section 4), in every dialect.
+func setRetryAfter(w http.ResponseWriter, e *Error) {
+	if e.Kind != KindThrottled {
+		return
+	}
+	secs := int64((e.RetryAfter + time.Second - 1) / time.Second)
+	w.Header().Set("Retry-After", strconv.FormatInt(max(secs, 1), 10))
 }

@@ -154,15 +154,15 @@ type mount struct {
 }
 
 var mounts = []mount{
-	{"000", path000, envelopeShape, "x-usil-request-id", false,
+	{"horus-silent-password", path000, envelopeShape, "x-usil-request-id", false,
 		`{"clientId":"app","clientSecret":"app-secret","grantType":"silent_password","username":"sanvi@828fligth.com"}`, jsonType},
-	{"001", path001, envelopeShape, "x-horus-request-id", false,
+	{"horus-client-credentials", path001, envelopeShape, "x-horus-request-id", false,
 		`{"grantType":"client_credentials","clientId":"app","clientSecret":"app-secret"}`, jsonType},
-	{"002", path002, envelopeShape, "", true,
+	{"eventhos", path002, envelopeShape, "", true,
 		"client_id=app&client_secret=app-secret&grant_type=client_credentials", formType},
-	{"003", path003, oauthShape, "", true,
+	{"django-oauth-toolkit", path003, oauthShape, "", true,
 		"client_id=app&client_secret=app-secret&grant_type=password&username=john_doe&password=john_doe_secret", formType},
-	{"004", path004, oauthShape, "", true,
+	{"socialid", path004, oauthShape, "", true,
 		"client_id=138&client_secret=app-secret&grant_type=password&email_address=john_doe%40domain.com&password=john_doe_secret", formType},
 	{"oauth2", pathOAuth, oauthShape, "", true,
 		"client_id=app&client_secret=app-secret&grant_type=client_credentials", formType},
@@ -351,8 +351,6 @@ func TestMalformedRequests(t *testing.T) {
 			{"refresh token in query", "?refresh_token=x", m.goodType, m.good, nil},
 			{"camelCase refresh token in query", "?refreshToken=x", m.goodType, m.good, nil},
 			{"undecodable query", "?a=%zz", m.goodType, m.good, nil},
-			{"bearer Authorization", "", m.goodType, m.good, []string{"Authorization", "Bearer abc"}},
-			{"undecodable Basic", "", m.goodType, m.good, []string{"Authorization", "Basic !!!"}},
 			{"two Authorization headers", "", m.goodType, m.good, []string{"Authorization", basic, "Authorization", basic}},
 			{"Basic and body secret", "", m.goodType, m.good, []string{"Authorization", basic}},
 		}
@@ -373,6 +371,40 @@ func TestMalformedRequests(t *testing.T) {
 				status, code := malformedAnswer(m)
 				assert.Equal(t, status, a.status, a.body)
 				assert.Equal(t, code, errorCode(t, m, a), a.body)
+			})
+		}
+	}
+}
+
+// An Authorization header of another scheme, or Basic credentials that do
+// not decode, is a failed client authentication (RFC 6749 section 5.2,
+// "unsupported authentication method"): 401 invalid_client with a Basic
+// challenge in the OAuth 2.0 dialects, as Django OAuth Toolkit answers;
+// the bad-client code in the Horus dialects.
+func TestUnsupportedClientAuthIsInvalidClient(t *testing.T) {
+	s := newSeedServer(t)
+	want := map[string]struct {
+		status int
+		code   any
+	}{
+		"horus-silent-password":    {http.StatusForbidden, float64(mint.CodeForbiddenClient)},
+		"horus-client-credentials": {http.StatusUnauthorized, float64(mint.CodeInvalidClient)},
+		"eventhos":                 {http.StatusBadRequest, float64(mint.CodeMalformedRequest)},
+		"django-oauth-toolkit":     {http.StatusUnauthorized, "invalid_client"},
+		"socialid":                 {http.StatusUnauthorized, "invalid_client"},
+		"oauth2":                   {http.StatusUnauthorized, "invalid_client"},
+	}
+	for _, m := range mounts {
+		for name, header := range map[string]string{"bearer": "Bearer abc", "undecodable Basic": "Basic !!!",
+			"Basic without colon": "Basic " + base64.StdEncoding.EncodeToString([]byte("app"))} {
+			t.Run(m.name+"/"+name, func(t *testing.T) {
+				a := s.send(t, m, "", m.goodType, m.good, "Authorization", header)
+				checkShape(t, m, a)
+				assert.Equal(t, want[m.name].status, a.status, a.body)
+				assert.Equal(t, want[m.name].code, errorCode(t, m, a), a.body)
+				if m.shape == oauthShape {
+					assert.Equal(t, `Basic realm="mint"`, a.header.Get("WWW-Authenticate"))
+				}
 			})
 		}
 	}
@@ -424,16 +456,16 @@ func TestThrottledIs429InEveryDialect(t *testing.T) {
 		mount   mount
 		want    any
 	}{
-		{"000", mint.NewHorusSilentPasswordDialect(), mounts[0], float64(mint.CodeTooManyRequests)},
-		{"001", mint.NewHorusClientCredentialsDialect(), mounts[1], float64(mint.CodeTooManyRequests)},
-		{"002", mint.NewEventhosDialect(), mounts[2], float64(mint.CodeTooManyRequests)},
+		{"horus-silent-password", mint.NewHorusSilentPasswordDialect(), mounts[0], float64(mint.CodeTooManyRequests)},
+		{"horus-client-credentials", mint.NewHorusClientCredentialsDialect(), mounts[1], float64(mint.CodeTooManyRequests)},
+		{"eventhos", mint.NewEventhosDialect(), mounts[2], float64(mint.CodeTooManyRequests)},
 		{"oauth2", mint.OAuth2Dialect{}, mounts[5], "temporarily_unavailable"},
 		{"zero envelope", &mint.EnvelopeDialect{}, mounts[2], float64(mint.CodeTooManyRequests)},
 	}
 	for _, tt := range dialects {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := httptest.NewRecorder()
-			tt.dialect.WriteError(rec, httptest.NewRequest(http.MethodPost, "/", nil), mint.ErrThrottled)
+			tt.dialect.WriteError(rec, httptest.NewRequest(http.MethodPost, "/", nil), mint.KindThrottled)
 			a := answer{rec.Code, rec.Header(), rec.Body.String()}
 			assert.Equal(t, http.StatusTooManyRequests, a.status)
 			checkShape(t, tt.mount, a)
@@ -456,7 +488,7 @@ func TestServerErrorIsLoggedWithoutSecrets(t *testing.T) {
 		body    string
 		want    any
 	}{
-		{"002", mint.NewEventhosDialect(), mounts[2], form("client_id", "app", "client_secret", "s3cr3t-value", "grant_type", "client_credentials"), float64(mint.CodeServerError)},
+		{"eventhos", mint.NewEventhosDialect(), mounts[2], form("client_id", "app", "client_secret", "s3cr3t-value", "grant_type", "client_credentials"), float64(mint.CodeServerError)},
 		{"oauth2", mint.OAuth2Dialect{}, mounts[5], form("client_id", "app", "client_secret", "s3cr3t-value", "grant_type", "client_credentials"), "server_error"},
 	}
 	for _, tt := range tests {

@@ -4,15 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/mintauth/mint/internal/wire"
 	"log/slog"
 	"net/http"
 	"strings"
-)
-
-// Token type hints (RFC 7009 section 2.1, RFC 7662 section 2.1).
-const (
-	HintAccessToken  = "access_token"
-	HintRefreshToken = "refresh_token"
 )
 
 // Introspection is an RFC 7662 section 2.2 answer. An inactive token is
@@ -85,14 +80,14 @@ func (in Introspection) MarshalJSON() ([]byte, error) {
 // refresh token of another client. Any authenticated client may introspect
 // access tokens (resource servers are clients); refresh tokens are
 // disclosed only to the client they were issued to. The hint
-// (HintAccessToken, HintRefreshToken) is accepted and not needed: the two
+// (access_token, refresh_token) is accepted and not needed: the two
 // kinds have different shapes. Access tokens are checked with the Issuer's
 // own keys, so its Signer must implement VerificationKeys (*KeySet does);
 // otherwise they are all inactive. Only a store failure is an error.
 func (iss *Issuer) Introspect(ctx context.Context, client *Client, token, hint string) (*Introspection, error) {
 	_ = hint // RFC 7662 section 2.1: the server may ignore it
 	inactive := &Introspection{}
-	if digest, ok := DigestRefreshToken(token); ok {
+	if digest, ok := digestRefreshToken(token); ok {
 		rec, err := found(iss.store.RefreshToken(ctx, digest))
 		switch {
 		case errors.Is(err, ErrNotFound):
@@ -111,7 +106,7 @@ func (iss *Issuer) Introspect(ctx context.Context, client *Client, token, hint s
 			IssuedAt:  rec.IssuedAt.Unix(),
 			Issuer:    iss.cfg.issuer,
 			Audience:  []string{iss.cfg.issuer}, // a refresh token is for the authorization server
-			TokenType: HintRefreshToken,
+			TokenType: "refresh_token",
 		}, nil
 	}
 	c, err := iss.readAccessToken(ctx, token)
@@ -197,7 +192,7 @@ func (h IntrospectionHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) 
 		ep.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, in)
+	wire.WriteJSON(w, http.StatusOK, in)
 }
 
 // clientEndpoint is what the introspection and revocation endpoints share:
@@ -213,31 +208,32 @@ type clientEndpoint struct {
 // begin checks the method, reads the form body, authenticates the client
 // and returns the token and its hint; on failure it has answered.
 func (ep clientEndpoint) begin(w http.ResponseWriter, r *http.Request) (client *Client, token, hint string, ctx context.Context, ok bool) {
-	if r.Method != http.MethodPost {
-		ep.fail(w, r, ErrMethodNotAllowed)
-		return nil, "", "", nil, false
+	client, params, ctx, err := ep.authenticate(w, r)
+	if err == nil && params["token"] == "" {
+		err = missing("token")
 	}
-	params, perr := readParams(r, formBody)
-	if perr != nil {
-		ep.fail(w, r, perr)
-		return nil, "", "", nil, false
-	}
-	id, secret, _, perr := clientAuth(r, params)
-	if perr != nil {
-		ep.fail(w, r, perr)
-		return nil, "", "", nil, false
-	}
-	ctx = ContextWithRequestInfo(r.Context(), requestID(r, "X-Request-Id"), r.RemoteAddr)
-	client, err := ep.iss.AuthenticateClient(ctx, id, secret)
 	if err != nil {
 		ep.fail(w, r, err)
 		return nil, "", "", nil, false
 	}
-	if params["token"] == "" {
-		ep.fail(w, r, missing("token"))
-		return nil, "", "", nil, false
-	}
 	return client, params["token"], params["token_type_hint"], ctx, true
+}
+
+func (ep clientEndpoint) authenticate(w http.ResponseWriter, r *http.Request) (*Client, map[string]string, context.Context, error) {
+	if r.Method != http.MethodPost {
+		return nil, nil, nil, KindMethodNotAllowed
+	}
+	params, perr := readParams(w, r, FormBodies)
+	if perr != nil {
+		return nil, nil, nil, perr
+	}
+	creds, perr := clientCredentials(r, params)
+	if perr != nil {
+		return nil, nil, nil, perr
+	}
+	ctx := ContextWithRequestInfo(r.Context(), wire.RequestID(r, "X-Request-Id"), r.RemoteAddr)
+	client, err := ep.iss.authenticate(ctx, creds.ID, creds.Secrets)
+	return client, params, ctx, err
 }
 
 // fail logs a server-side failure and answers err as RFC 6749 section 5.2
@@ -247,7 +243,7 @@ func (ep clientEndpoint) fail(w http.ResponseWriter, r *http.Request, err error)
 	if e.Kind == KindServerError {
 		logger := ep.logger
 		if logger == nil {
-			logger = ep.iss.Logger()
+			logger = ep.iss.cfg.logger
 		}
 		logger.ErrorContext(r.Context(), "mint: "+ep.name+" request failed", "path", r.URL.Path, "error", e.Err)
 	}

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 	"unicode/utf8"
 )
@@ -54,9 +53,8 @@ type Backoff struct {
 	Forget time.Duration
 }
 
-// Resolved returns b with every zero field set to its default, for
-// Limiter implementations outside this package.
-func (b Backoff) Resolved() Backoff {
+// resolved returns b with every zero field set to its default.
+func (b Backoff) resolved() Backoff {
 	if b.Threshold <= 0 {
 		b.Threshold = 10
 	}
@@ -76,11 +74,11 @@ func (b Backoff) Resolved() Backoff {
 }
 
 // Block returns how long a key stays blocked after its n-th failure in a
-// row: nothing while n < Threshold, then Base doubling at every failure, capped
-// at Max. Limiter implementations outside this package use it so that
-// every Limiter follows the same schedule.
+// row: nothing while n < Threshold, then Base doubling at every failure,
+// capped at Max. Limiters kept outside this package (a shared database)
+// use it so that every Limiter follows the same schedule.
 func (b Backoff) Block(n int) time.Duration {
-	b = b.Resolved()
+	b = b.resolved()
 	if n < b.Threshold {
 		return 0
 	}
@@ -91,11 +89,14 @@ func (b Backoff) Block(n int) time.Duration {
 	return min(d, b.Max)
 }
 
-// Expired reports whether a key whose last failure was at last and whose
+// ForgetAfter returns Forget, or its default: how long after its last
+// failure (and the end of its block) a key's count is dropped.
+func (b Backoff) ForgetAfter() time.Duration { return b.resolved().Forget }
+
+// expired reports whether a key whose last failure was at last and whose
 // block ends at until can be forgotten at now.
-func (b Backoff) Expired(last, until, now time.Time) bool {
-	b = b.Resolved()
-	return now.Sub(last) > b.Forget && !now.Before(until)
+func (b Backoff) expired(last, until, now time.Time) bool {
+	return now.Sub(last) > b.ForgetAfter() && !now.Before(until)
 }
 
 // MemoryLimiter is a Limiter for one process: counts are lost on restart
@@ -112,7 +113,6 @@ type MemoryLimiter struct {
 
 	mu   sync.Mutex
 	keys map[string]*limitEntry
-	n    atomic.Int64 // len(keys), so that Blocked skips the lock while nothing is tracked
 }
 
 type limitEntry struct {
@@ -125,16 +125,8 @@ type limitEntry struct {
 // zero Backoff is the default one).
 func NewMemoryLimiter(b Backoff) *MemoryLimiter { return &MemoryLimiter{Backoff: b} }
 
-// idle reports, without the lock, that the limiter tracks no key: nothing
-// is blocked and no success has a count to reset, so the Issuer need not
-// even build a request's keys (see Issuer.limiterIdle).
-func (l *MemoryLimiter) idle() bool { return l.n.Load() == 0 }
-
 // Blocked implements Limiter.
 func (l *MemoryLimiter) Blocked(_ context.Context, key string, now time.Time) (time.Duration, error) {
-	if l.n.Load() == 0 { // no failure tracked: no lock, so requests scale across cores
-		return 0, nil
-	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	e, ok := l.keys[key]
@@ -152,7 +144,7 @@ func (l *MemoryLimiter) Failed(_ context.Context, key string, now time.Time) err
 		l.keys = map[string]*limitEntry{}
 	}
 	e, ok := l.keys[key]
-	if ok && l.Backoff.Expired(e.last, e.until, now) {
+	if ok && l.Backoff.expired(e.last, e.until, now) {
 		ok = false
 	}
 	if !ok {
@@ -160,7 +152,6 @@ func (l *MemoryLimiter) Failed(_ context.Context, key string, now time.Time) err
 		e = &limitEntry{}
 		l.keys[key] = e
 	}
-	l.n.Store(int64(len(l.keys)))
 	e.failures++
 	e.last = now
 	if d := l.Backoff.Block(e.failures); d > 0 {
@@ -169,22 +160,11 @@ func (l *MemoryLimiter) Failed(_ context.Context, key string, now time.Time) err
 	return nil
 }
 
-// Len reports how many keys the limiter currently tracks.
-func (l *MemoryLimiter) Len() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return len(l.keys)
-}
-
 // Succeeded implements Limiter.
 func (l *MemoryLimiter) Succeeded(_ context.Context, key string) error {
-	if l.n.Load() == 0 {
-		return nil
-	}
 	l.mu.Lock()
+	defer l.mu.Unlock()
 	delete(l.keys, key)
-	l.n.Store(int64(len(l.keys)))
-	l.mu.Unlock()
 	return nil
 }
 
@@ -198,7 +178,7 @@ func (l *MemoryLimiter) makeRoom(now time.Time) {
 		return
 	}
 	for k, e := range l.keys {
-		if l.Backoff.Expired(e.last, e.until, now) {
+		if l.Backoff.expired(e.last, e.until, now) {
 			delete(l.keys, k)
 		}
 	}
@@ -212,38 +192,24 @@ func (l *MemoryLimiter) makeRoom(now time.Time) {
 	}
 }
 
-// NoLimiter is a Limiter that never blocks, for hosts that throttle in
-// front of mint (a gateway, a WAF) and for tests of other behaviour.
+// NoLimiter returns a Limiter that never blocks, for hosts that throttle
+// in front of mint (a gateway, a WAF) and for tests of other behaviour.
 // Turning throttling off is a deliberate, greppable choice.
-var NoLimiter Limiter = noLimiter{}
+func NoLimiter() Limiter { return noLimiter{} }
 
 type noLimiter struct{}
 
 func (noLimiter) Blocked(context.Context, string, time.Time) (time.Duration, error) { return 0, nil }
 func (noLimiter) Failed(context.Context, string, time.Time) error                   { return nil }
 func (noLimiter) Succeeded(context.Context, string) error                           { return nil }
-func (noLimiter) idle() bool                                                        { return true }
-
-// idleLimiter is a Limiter that can tell, without a lock, that it tracks
-// no key at all (MemoryLimiter, NoLimiter).
-type idleLimiter interface{ idle() bool }
-
-// limiterIdle reports whether the Issuer's Limiter tracks no key, so that
-// a request neither consults it nor builds its keys (ClientLimitKey and
-// UserLimitKey allocate): the common case of a server nobody is guessing
-// secrets against costs no allocation for throttling besides the context.
-func (iss *Issuer) limiterIdle() bool {
-	l, ok := iss.cfg.limiter.(idleLimiter)
-	return ok && l.idle()
-}
 
 // WithLimiter sets the Limiter consulted before any secret or password is
 // checked. Default: a MemoryLimiter with the default Backoff. Pass
-// NoLimiter to turn throttling off.
+// NoLimiter() to turn throttling off.
 func WithLimiter(l Limiter) Option {
 	return func(c *config) error {
 		if l == nil {
-			return errors.New("mint: nil limiter (use mint.NoLimiter to turn throttling off)")
+			return errors.New("mint: nil limiter (use mint.NoLimiter() to turn throttling off)")
 		}
 		c.limiter = l
 		return nil
@@ -292,24 +258,9 @@ func limitKey(parts ...string) string {
 	return parts[0] + "|#" + base64.RawURLEncoding.EncodeToString(h.Sum(nil))
 }
 
-// ClientLimitKey is the Limiter key of a client id.
-func ClientLimitKey(clientID string) string { return limitKey("client", clientID) }
-
-// UserLimitKey is the Limiter key of a password login by a client: the
-// username, or the e-mail address if no username is given.
-func UserLimitKey(clientID, login string) string {
-	return limitKey("user", clientID, strings.ToLower(login))
-}
-
-// limitKeysCtx is the context key of the request's limitKeys in the ctx
-// a grant gets (withLimitKeys), so that VerifyPassword, called by a grant,
-// passes them to verify: checked again after waiting for a slot, and the
-// failure recorded under the right one.
-type limitKeysCtx struct{}
-
 // limitKeys are what the Limiter keys of one request are made of: the
-// client id and the login ("" when the request names none). The keys are
-// built only when a Limiter is consulted (see limiterIdle).
+// client id and the login (username or e-mail address; "" when the
+// request names none).
 type limitKeys struct{ clientID, login string }
 
 // limitKind names one of a request's two Limiter keys.
@@ -321,70 +272,41 @@ const (
 	userKey
 )
 
-// key returns the Limiter key of kind: ClientLimitKey or UserLimitKey, or
-// "" when the request has no such key.
+// key returns the Limiter key of kind, or "" when the request has none.
+// Usernames are compared case-insensitively so that a store with
+// case-insensitive lookups cannot be guessed at through case variants.
 func (k limitKeys) key(kind limitKind) string {
 	switch {
 	case k.clientID == "":
 		return ""
 	case kind == clientKey:
-		return ClientLimitKey(k.clientID)
+		return limitKey("client", k.clientID)
 	case kind == userKey && k.login != "":
-		return UserLimitKey(k.clientID, k.login)
+		return limitKey("user", k.clientID, strings.ToLower(k.login))
 	}
 	return ""
 }
 
+// limitKeysCtx is the context key under which a grant's ctx carries the
+// request's limitKeys, so that VerifyPassword, called by a grant, checks
+// and records under the right keys.
+type limitKeysCtx struct{}
+
+func withLimitKeys(ctx context.Context, keys limitKeys) context.Context {
+	return context.WithValue(ctx, limitKeysCtx{}, keys)
+}
+
 func limitKeysFrom(ctx context.Context) limitKeys {
-	if lc, ok := ctx.(*limitKeysContext); ok { // the common case, without boxing
-		return lc.keys
-	}
 	k, _ := ctx.Value(limitKeysCtx{}).(limitKeys)
 	return k
 }
 
-// admit checks the limiter for the client and, when login is set, the
-// user key, before any hashing. It returns the keys for verify, or a
-// KindThrottled *Error with the longest remaining block.
-func (iss *Issuer) admit(ctx context.Context, clientID, login string) (limitKeys, error) {
-	if clientID == "" {
-		return limitKeys{}, nil // refused as a missing field, before any hashing
-	}
-	keys := limitKeys{clientID: clientID, login: login}
-	return keys, iss.checkLimits(ctx, keys)
-}
-
-// withLimitKeys returns ctx carrying keys, for grants: VerifyPassword
-// finds them there. It is context.WithValue(ctx, limitKeysCtx{}, keys) in
-// one allocation instead of two.
-func withLimitKeys(ctx context.Context, keys limitKeys) context.Context {
-	if keys.clientID == "" {
-		return ctx
-	}
-	return &limitKeysContext{Context: ctx, keys: keys}
-}
-
-// limitKeysContext carries the limiter keys (withLimitKeys).
-type limitKeysContext struct {
-	context.Context
-	keys limitKeys
-}
-
-// Value implements context.Context.
-func (c *limitKeysContext) Value(key any) any {
-	if key == (limitKeysCtx{}) {
-		return c.keys
-	}
-	return c.Context.Value(key)
-}
-
+// checkLimits refuses a request whose client or login key is blocked,
+// with the longest remaining block, before any hashing.
 func (iss *Issuer) checkLimits(ctx context.Context, keys limitKeys) error {
-	if iss.limiterIdle() {
-		return nil
-	}
 	now := iss.cfg.now()
 	var wait time.Duration
-	for _, kind := range [2]limitKind{clientKey, userKey} {
+	for _, kind := range []limitKind{clientKey, userKey} {
 		k := keys.key(kind)
 		if k == "" {
 			break
@@ -401,10 +323,10 @@ func (iss *Issuer) checkLimits(ctx context.Context, keys limitKeys) error {
 	return nil
 }
 
-// limitFailed and limitSucceeded record an outcome; a limiter that fails
-// to record is logged, not fatal: the request's own answer stands.
-func (iss *Issuer) limitFailed(ctx context.Context, keys limitKeys, kind limitKind) {
-	key := keys.key(kind)
+// limitFailed and limitSucceeded record an outcome under key ("" for
+// none); a limiter that fails to record is logged, not fatal: the
+// request's own answer stands.
+func (iss *Issuer) limitFailed(ctx context.Context, key string) {
 	if key == "" {
 		return
 	}
@@ -413,11 +335,7 @@ func (iss *Issuer) limitFailed(ctx context.Context, keys limitKeys, kind limitKi
 	}
 }
 
-func (iss *Issuer) limitSucceeded(ctx context.Context, keys limitKeys, kind limitKind) {
-	if iss.limiterIdle() {
-		return // nothing tracked, nothing to reset
-	}
-	key := keys.key(kind)
+func (iss *Issuer) limitSucceeded(ctx context.Context, key string) {
 	if key == "" {
 		return
 	}
@@ -426,70 +344,20 @@ func (iss *Issuer) limitSucceeded(ctx context.Context, keys limitKeys, kind limi
 	}
 }
 
-// loginName is what a password login is throttled by.
-func loginName(r *TokenRequest) string {
-	if r.Username != "" {
-		return r.Username
-	}
-	return r.EmailAddress
-}
-
-// errBusy is returned when a request's context ends while it waits for a
-// hashing slot: the server is overloaded, the client may retry.
-func errBusy(err error) *Error {
-	return &Error{Kind: KindThrottled, RetryAfter: time.Second, Description: "the server is busy, retry later", Err: err}
-}
-
-// verify runs one hash verification within the concurrency bound and,
-// when plain does not match, records a failure under the request's key of
-// kind fail (noLimitKey for none) before it frees the slot. Holding the slot, it checks the
-// request's limiter keys again: a burst of guesses sent at once is cut off
-// as soon as the failures that came first block the key (with one slot,
-// exactly Backoff.Threshold guesses get through), and a throttled request
-// still costs no hashing.
-func (iss *Issuer) verify(ctx context.Context, keys limitKeys, encoded, plain string, fail limitKind) (ok, rehash bool, err error) {
-	// A user or client stored without a hash (reached only through
-	// silent_password, or registered without a secret) has nothing to
-	// match: a wrong credential, not a server error, at the cost of one
-	// verification like any other.
-	noHash := encoded == ""
-	if noHash {
-		encoded = iss.dummy
-	}
-	// A $sha256$ hash (a generated secret) costs a microsecond and no
-	// memory: it needs no slot, and taking one would put a shared channel
-	// on the hot path of every client_credentials request.
-	if !strings.HasPrefix(encoded, sha256Prefix) {
-		if err := iss.acquire(ctx); err != nil {
-			return false, false, err
-		}
-		defer iss.release()
-	}
-	if keys.clientID != "" {
-		if err := iss.checkLimits(ctx, keys); err != nil {
-			return false, false, err
-		}
-	}
-	ok, rehash, err = iss.cfg.hasher.Verify(encoded, plain)
-	if noHash {
-		ok, rehash = false, false
-	}
-	if !ok && err == nil && fail != noLimitKey {
-		iss.limitFailed(ctx, keys, fail)
-	}
-	return ok, rehash, err
-}
-
-// acquire takes a hashing slot, or gives up when ctx ends.
+// acquire takes a hashing slot, or gives up when ctx ends: the server is
+// overloaded, the client may retry.
 func (iss *Issuer) acquire(ctx context.Context) error {
+	busy := func(err error) error {
+		return &Error{Kind: KindThrottled, RetryAfter: time.Second, Description: "the server is busy, retry later", Err: err}
+	}
 	if err := ctx.Err(); err != nil {
-		return errBusy(err)
+		return busy(err)
 	}
 	select {
 	case iss.hashSlots <- struct{}{}:
 		return nil
 	case <-ctx.Done():
-		return errBusy(ctx.Err())
+		return busy(ctx.Err())
 	}
 }
 

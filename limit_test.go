@@ -82,11 +82,19 @@ func TestMemoryLimiter(t *testing.T) {
 		assert.LessOrEqual(t, blocked(l, "a", later), time.Duration(0), "one failure after an idle hour")
 	})
 	t.Run("memory is bounded", func(t *testing.T) {
-		l := &mint.MemoryLimiter{MaxKeys: 100}
+		l := &mint.MemoryLimiter{MaxKeys: 100, Backoff: mint.Backoff{Threshold: 1}}
+		key := func(i int) string { return "k" + time.Duration(i).String() }
 		for i := range 1000 {
-			fail(l, "k"+string(rune('a'+i%26))+time.Duration(i).String(), 1, now)
+			fail(l, key(i), 1, now)
 		}
-		assert.LessOrEqual(t, l.Len(), 100)
+		tracked := 0
+		for i := range 1000 {
+			if blocked(l, key(i), now) > 0 {
+				tracked++
+			}
+		}
+		assert.LessOrEqual(t, tracked, 100, "at most MaxKeys keys are remembered")
+		assert.Positive(t, tracked)
 	})
 	t.Run("zero value works", func(t *testing.T) {
 		var l mint.MemoryLimiter
@@ -115,7 +123,7 @@ func TestThrottleClientBeforeHashing(t *testing.T) {
 				for range 3 {
 					_, err := f.token(t, bad)
 					require.Error(t, err)
-					require.False(t, errors.Is(err, mint.ErrThrottled))
+					require.False(t, errors.Is(err, mint.KindThrottled))
 				}
 				h.verifies.Store(0)
 				good := &mint.TokenRequest{GrantType: mint.GrantClientCredentials, ClientID: client, ClientSecret: appSecret}
@@ -132,7 +140,7 @@ func TestThrottleClientBeforeHashing(t *testing.T) {
 					require.NoError(t, err, "the block is over")
 					for range 2 {
 						_, err = f.token(t, bad)
-						require.ErrorIs(t, err, mint.ErrSecretMismatch, "success reset the count")
+						require.ErrorIs(t, err, mint.KindSecretMismatch, "success reset the count")
 					}
 				}
 			})
@@ -148,7 +156,7 @@ func TestThrottleLoginBeforeHashing(t *testing.T) {
 	guess.Password = "guess"
 	for range 3 {
 		_, err := f.token(t, guess)
-		require.ErrorIs(t, err, mint.ErrPasswordMismatch)
+		require.ErrorIs(t, err, mint.KindPasswordMismatch)
 	}
 	h.verifies.Store(0)
 	for name, r := range map[string]*mint.TokenRequest{
@@ -169,13 +177,13 @@ func TestThrottleLoginBeforeHashing(t *testing.T) {
 		"unknown user":   {GrantType: mint.GrantPassword, ClientID: "app", ClientSecret: appSecret, Username: "nobody", Password: "x"},
 	} {
 		_, err := f.token(t, r)
-		assert.False(t, errors.Is(err, mint.ErrThrottled), "%s: %v", name, err)
+		assert.False(t, errors.Is(err, mint.KindThrottled), "%s: %v", name, err)
 	}
 	f.clock.advance(time.Second)
 	_, err := f.token(t, password("app"))
 	require.NoError(t, err)
 	_, err = f.token(t, guess)
-	require.ErrorIs(t, err, mint.ErrPasswordMismatch, "a success reset the count")
+	require.ErrorIs(t, err, mint.KindPasswordMismatch, "a success reset the count")
 }
 
 func TestThrottleUnknownUsers(t *testing.T) {
@@ -183,7 +191,7 @@ func TestThrottleUnknownUsers(t *testing.T) {
 	r := &mint.TokenRequest{GrantType: mint.GrantPassword, ClientID: "app", ClientSecret: appSecret, EmailAddress: "nobody@x.com", Password: "x"}
 	for range 2 {
 		_, err := f.token(t, r)
-		require.ErrorIs(t, err, mint.ErrUserNotFound)
+		require.ErrorIs(t, err, mint.KindUserNotFound)
 	}
 	_, err := f.token(t, r)
 	throttled(t, err, time.Second)
@@ -214,7 +222,7 @@ func (h *gateHasher) Verify(encoded, plain string) (bool, bool, error) {
 
 func TestHashConcurrencyIsBounded(t *testing.T) {
 	h := &gateHasher{Hasher: fastHasher, gate: make(chan struct{})}
-	f := newFixture(t, mint.WithHasher(h), mint.WithHashConcurrency(2), mint.WithLimiter(mint.NoLimiter))
+	f := newFixture(t, mint.WithHasher(h), mint.WithHashConcurrency(2), mint.WithLimiter(mint.NoLimiter()))
 	var wg sync.WaitGroup
 	errs := make(chan error, 6)
 	for range 6 {
@@ -272,9 +280,9 @@ func TestBurstOfGuessesIsCutOff(t *testing.T) {
 					r.Password = "guess"
 					_, err := f.issuer.Token(context.Background(), r)
 					switch {
-					case errors.Is(err, mint.ErrPasswordMismatch):
+					case errors.Is(err, mint.KindPasswordMismatch):
 						mismatches.Add(1)
-					case errors.Is(err, mint.ErrThrottled):
+					case errors.Is(err, mint.KindThrottled):
 						throttles.Add(1)
 					default:
 						t.Errorf("unexpected %v", err)
@@ -293,30 +301,64 @@ func TestMemoryLimiterConformance(t *testing.T) {
 	storetest.RunLimiter(t, func(_ *testing.T, b mint.Backoff) mint.Limiter { return mint.NewMemoryLimiter(b) })
 }
 
+// keyLimiter records the keys the Issuer consults.
+type keyLimiter struct {
+	mu   sync.Mutex
+	keys []string
+}
+
+func (l *keyLimiter) Blocked(_ context.Context, key string, _ time.Time) (time.Duration, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.keys = append(l.keys, key)
+	return 0, nil
+}
+func (l *keyLimiter) Failed(context.Context, string, time.Time) error { return nil }
+func (l *keyLimiter) Succeeded(context.Context, string) error         { return nil }
+
+// A Limiter sees the client key and, for a password login, the user key:
+// plain when short and free of separators, logins without case, and the
+// digest of the parts otherwise, distinct for distinct parts.
 func TestLimitKeys(t *testing.T) {
-	assert.Equal(t, "client|app", mint.ClientLimitKey("app"))
-	assert.Equal(t, "user|app|john_doe", mint.UserLimitKey("app", "John_Doe"), "logins ignore case")
-	odd := []string{mint.ClientLimitKey("a|b"), mint.ClientLimitKey("a#b"), mint.ClientLimitKey("\xff"),
-		mint.ClientLimitKey("a\x00b"), mint.UserLimitKey("a", strings.Repeat("x", 200)), mint.UserLimitKey("a|b", "c"),
-		mint.UserLimitKey("a", "b|c")}
+	cases := []struct{ client, login, clientKey, userKey string }{
+		{"app", "John_Doe", "client|app", "user|app|john_doe"},
+		{"a|b", "x", "#", "#"},
+		{"a#b", "x", "#", "#"},
+		{"\xff", "x", "#", "#"},
+		{"a\x00b", "x", "#", "#"},
+		{"a", strings.Repeat("x", 200), "client|a", "#"},
+		{"a", "b|c", "client|a", "#"},
+	}
 	seen := map[string]bool{}
-	for _, k := range odd {
-		assert.Regexp(t, `^(client|user)\|#[A-Za-z0-9_-]{43}$`, k, "hashed")
-		assert.False(t, seen[k], "distinct")
-		seen[k] = true
+	for _, c := range cases {
+		l := &keyLimiter{}
+		f := newFixture(t, mint.WithLimiter(l))
+		_, _ = f.issuer.Token(context.Background(), &mint.TokenRequest{GrantType: mint.GrantPassword,
+			ClientID: c.client, ClientSecret: "s", Username: c.login, Password: "p"})
+		require.GreaterOrEqual(t, len(l.keys), 2, "client and user keys for %q", c.client)
+		for i, want := range []string{c.clientKey, c.userKey} {
+			k := l.keys[i]
+			if want == "#" {
+				assert.Regexp(t, `^(client|user)\|#[A-Za-z0-9_-]{43}$`, k, "hashed")
+				assert.False(t, seen[k], "distinct")
+				seen[k] = true
+			} else if want != "" {
+				assert.Equal(t, want, k)
+			}
+		}
 	}
 }
 
 // An extension grant that checks a password with VerifyPassword is
 // throttled by the user key like the built-in password grant: the
 // Issuer hands grants other than client_credentials a ctx carrying the
-// limiter keys. It also gets the request itself to work on (a copy, so
-// that the caller's TokenRequest need not escape, copied back): a scope it
+// limiter keys. It also gets the request itself to work on: a scope it
 // narrows is the scope granted.
 func TestExtensionGrantVerifyPasswordIsThrottled(t *testing.T) {
 	const pinGrant = "urn:example:params:oauth:grant-type:pin"
+	var store *mint.MemoryStore
 	grant := mint.GrantFunc(func(ctx context.Context, iss *mint.Issuer, r *mint.TokenRequest, _ *mint.Client) (*mint.Authorization, error) {
-		u, err := iss.Store().UserByUsername(ctx, r.Username)
+		u, err := store.UserByUsername(ctx, r.Username)
 		if err != nil {
 			return nil, &mint.Error{Kind: mint.KindUserNotFound}
 		}
@@ -329,6 +371,7 @@ func TestExtensionGrantVerifyPasswordIsThrottled(t *testing.T) {
 	h := &countingHasher{Hasher: fastHasher}
 	f := newFixture(t, mint.WithGrant(pinGrant, grant), mint.WithHasher(h),
 		mint.WithLimiter(mint.NewMemoryLimiter(mint.Backoff{Threshold: 3})))
+	store = f.store
 	f.store.PutClient(&mint.Client{ID: "kiosk", SecretHash: hash(t, appSecret), Grants: []string{pinGrant},
 		Scopes: []string{"read", "write"}})
 	req := func(pw string) *mint.TokenRequest {
@@ -340,7 +383,7 @@ func TestExtensionGrantVerifyPasswordIsThrottled(t *testing.T) {
 	assert.Equal(t, "read", f.parse(t, tok.AccessToken)["scope"])
 	for range 3 {
 		_, err := f.token(t, req("guess"))
-		require.ErrorIs(t, err, mint.ErrPasswordMismatch)
+		require.ErrorIs(t, err, mint.KindPasswordMismatch)
 	}
 	h.verifies.Store(0)
 	_, err = f.token(t, req(johnPass))

@@ -4,8 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"runtime"
-	"strconv"
 	"testing"
 	"time"
 
@@ -20,58 +18,10 @@ import (
 func engineToken(t testing.TB, user string, iat time.Time, ttl time.Duration) *mint.RefreshToken {
 	var raw [32]byte
 	_, _ = rand.Read(raw[:])
-	digest, ok := mint.DigestRefreshToken(base64.RawURLEncoding.EncodeToString(raw[:]))
+	digest, ok := digestRefreshToken(base64.RawURLEncoding.EncodeToString(raw[:]))
 	require.True(t, ok)
 	return &mint.RefreshToken{Digest: digest, Family: digest, ClientID: "app", UserID: user, Grant: mint.GrantPassword,
 		Scope: []string{"read", "write"}, IssuedAt: iat, ExpiresAt: iat.Add(ttl)}
-}
-
-// bytesPerToken fills a fresh store with n engine-made tokens over users
-// distinct users and returns the heap growth per token.
-func bytesPerToken(t testing.TB, n, users int) float64 {
-	ctx := context.Background()
-	now := time.Now()
-	toks := make([]*mint.RefreshToken, n)
-	for i := range toks {
-		toks[i] = engineToken(t, "user-"+strconv.Itoa(i%users), now, 30*24*time.Hour)
-	}
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	s := mint.NewMemoryStore()
-	for _, tok := range toks {
-		require.NoError(t, s.SaveRefreshToken(ctx, tok))
-	}
-	runtime.GC()
-	runtime.ReadMemStats(&after)
-	require.Equal(t, n, s.RefreshTokenCount())
-	runtime.KeepAlive(toks)
-	runtime.KeepAlive(s)
-	return float64(after.HeapAlloc-before.HeapAlloc) / float64(n)
-}
-
-func TestMemoryStoreBytesPerToken(t *testing.T) {
-	for _, users := range []int{1000, 50_000} {
-		t.Run(strconv.Itoa(users)+" users", func(t *testing.T) {
-			per := bytesPerToken(t, 50_000, users)
-			t.Logf("%.0f bytes per refresh token", per)
-			assert.LessOrEqual(t, per, 256.0, "issue 7: at most 256 bytes per live refresh token")
-		})
-	}
-}
-
-// BenchmarkMemoryStoreRefreshTokens stores 1,000,000 live refresh tokens
-// (100,000 users, ten each) and reports the heap they take per token.
-func BenchmarkMemoryStoreRefreshTokens(b *testing.B) {
-	for _, users := range []int{100_000, 1_000_000} {
-		b.Run(strconv.Itoa(users)+"users", func(b *testing.B) {
-			var per float64
-			for b.Loop() {
-				per = bytesPerToken(b, 1_000_000, users)
-			}
-			b.ReportMetric(per, "B/token")
-		})
-	}
 }
 
 func TestMemoryStorePrune(t *testing.T) {
@@ -87,58 +37,143 @@ func TestMemoryStorePrune(t *testing.T) {
 	short := engineToken(t, "8", t0, 10*time.Minute)
 	require.NoError(t, s.SaveRefreshToken(ctx, short))
 	require.NoError(t, s.DenyAccessToken(ctx, "jti-1", t0.Add(10*time.Minute)))
-	require.Equal(t, 3, s.RefreshTokenCount())
 
-	s.Prune(t0.Add(5 * time.Minute))
-	assert.Equal(t, 3, s.RefreshTokenCount(), "nothing expired yet")
+	// Each step prunes at its time, in order.
+	for _, step := range []struct {
+		name       string
+		at         time.Duration
+		kept, gone []*mint.RefreshToken
+		denied     bool
+	}{
+		{"nothing expired yet", 5 * time.Minute, []*mint.RefreshToken{root, child, short}, nil, true},
+		{"the short token and the deny-list entry expire", 20 * time.Minute,
+			[]*mint.RefreshToken{root, child}, []*mint.RefreshToken{short}, false},
+		{"a spent root expires before its successor", 70 * time.Minute,
+			[]*mint.RefreshToken{child}, []*mint.RefreshToken{root, short}, false},
+		{"everything expired", 100 * time.Minute, nil, []*mint.RefreshToken{root, child, short}, false},
+	} {
+		s.Prune(t0.Add(step.at))
+		for _, tok := range step.kept {
+			_, err := s.RefreshToken(ctx, tok.Digest)
+			assert.NoError(t, err, step.name)
+		}
+		for _, tok := range step.gone {
+			_, err := s.RefreshToken(ctx, tok.Digest)
+			assert.ErrorIs(t, err, mint.ErrNotFound, step.name)
+		}
+		denied, err := s.AccessTokenDenied(ctx, "jti-1")
+		require.NoError(t, err)
+		assert.Equal(t, step.denied, denied, step.name)
+	}
+}
 
-	s.Prune(t0.Add(20 * time.Minute))
-	assert.Equal(t, 2, s.RefreshTokenCount(), "the short token is gone")
-	_, err := s.RefreshToken(ctx, short.Digest)
-	assert.ErrorIs(t, err, mint.ErrNotFound)
-	denied, err := s.AccessTokenDenied(ctx, "jti-1")
-	require.NoError(t, err)
-	assert.False(t, denied, "the deny-list entry is pruned with it")
+func TestMemoryStorePruneKeepsFamilies(t *testing.T) {
+	ctx := context.Background()
+	t0 := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+	s := mint.NewMemoryStore()
+	root := engineToken(t, "7", t0, time.Hour)
+	require.NoError(t, s.SaveRefreshToken(ctx, root))
+	child := engineToken(t, "7", t0.Add(30*time.Minute), time.Hour)
+	child.Family, child.Parent = root.Digest, root.Digest
+	require.NoError(t, s.RotateRefreshToken(ctx, root.Digest, child))
 
 	s.Prune(t0.Add(70 * time.Minute))
 	got, err := s.RefreshToken(ctx, child.Digest)
 	require.NoError(t, err)
-	assert.Equal(t, root.Digest, got.Family, "the expired root is kept for its family")
+	assert.Equal(t, root.Digest, got.Family, "the family outlives its pruned first token")
 	require.NoError(t, s.RevokeRefreshFamily(ctx, root.Digest))
 	got, err = s.RefreshToken(ctx, child.Digest)
 	require.NoError(t, err)
-	assert.True(t, got.Revoked, "revoking by the expired root's digest still reaches the family")
+	assert.True(t, got.Revoked, "revoking by the pruned root's digest still reaches the family")
 
-	s.Prune(t0.Add(100 * time.Minute))
-	assert.Equal(t, 0, s.RefreshTokenCount(), "the root goes with its last member")
-	_, err = s.RefreshToken(ctx, root.Digest)
-	assert.ErrorIs(t, err, mint.ErrNotFound)
+	late := engineToken(t, "7", t0.Add(75*time.Minute), time.Hour)
+	late.Family = root.Digest
+	require.NoError(t, s.SaveRefreshToken(ctx, late))
+	got, err = s.RefreshToken(ctx, late.Digest)
+	require.NoError(t, err)
+	assert.True(t, got.Revoked, "a token saved into a revoked family is revoked")
+
+	s.Prune(t0.Add(3 * time.Hour))
+	again := engineToken(t, "7", t0.Add(3*time.Hour), time.Hour)
+	again.Family = root.Digest
+	require.NoError(t, s.SaveRefreshToken(ctx, again))
+	got, err = s.RefreshToken(ctx, again.Digest)
+	require.NoError(t, err)
+	assert.False(t, got.Revoked, "a revoked family is forgotten once none of its tokens is left")
 }
 
-func TestMemoryStoreWritesPruneAFewExpiredTokens(t *testing.T) {
+func TestMemoryStoreCopies(t *testing.T) {
 	ctx := context.Background()
-	t0 := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
-	s := mint.NewMemoryStore()
-	for range 20 {
-		require.NoError(t, s.SaveRefreshToken(ctx, engineToken(t, "7", t0, time.Minute)))
+	now := time.Now()
+	for _, tc := range []struct {
+		name  string
+		check func(t *testing.T, s *mint.MemoryStore)
+	}{
+		{"PutClient copies its input", func(t *testing.T, s *mint.MemoryStore) {
+			c := &mint.Client{ID: "app", SecretHash: "h", Grants: []string{mint.GrantPassword},
+				Scopes: []string{"read"}, Roles: []int{1}}
+			s.PutClient(c)
+			c.SecretHash, c.Grants[0], c.Scopes[0], c.Roles[0] = "x", "x", "x", 9
+			got, err := s.Client(ctx, "app")
+			require.NoError(t, err)
+			assert.Equal(t, &mint.Client{ID: "app", SecretHash: "h", Grants: []string{mint.GrantPassword},
+				Scopes: []string{"read"}, Roles: []int{1}}, got)
+		}},
+		{"PutUser copies its input", func(t *testing.T, s *mint.MemoryStore) {
+			u := &mint.User{ID: "7", Username: "john_doe", PasswordHash: "h", Roles: []int{1}}
+			s.PutUser(u)
+			u.PasswordHash, u.Roles[0] = "x", 9
+			got, err := s.User(ctx, "7")
+			require.NoError(t, err)
+			assert.Equal(t, "h", got.PasswordHash)
+			assert.Equal(t, []int{1}, got.Roles)
+		}},
+		{"users returned are the caller's own", func(t *testing.T, s *mint.MemoryStore) {
+			s.PutUser(&mint.User{ID: "7", Username: "john_doe", PasswordHash: "h", Roles: []int{1}})
+			got, err := s.UserByUsername(ctx, "john_doe")
+			require.NoError(t, err)
+			got.PasswordHash, got.Roles[0] = "x", 9
+			again, err := s.User(ctx, "7")
+			require.NoError(t, err)
+			assert.Equal(t, "h", again.PasswordHash)
+			assert.Equal(t, []int{1}, again.Roles)
+		}},
+		{"SaveRefreshToken copies its input", func(t *testing.T, s *mint.MemoryStore) {
+			tok := engineToken(t, "7", now, time.Hour)
+			require.NoError(t, s.SaveRefreshToken(ctx, tok))
+			tok.Scope[0], tok.Revoked, tok.UsedAt = "changed", true, now
+			got, err := s.RefreshToken(ctx, tok.Digest)
+			require.NoError(t, err)
+			assert.Equal(t, []string{"read", "write"}, got.Scope)
+			assert.True(t, got.Active(now))
+		}},
+		{"RotateRefreshToken copies its successor", func(t *testing.T, s *mint.MemoryStore) {
+			tok := engineToken(t, "7", now, time.Hour)
+			require.NoError(t, s.SaveRefreshToken(ctx, tok))
+			next := engineToken(t, "7", now, time.Hour)
+			next.Family, next.Parent = tok.Digest, tok.Digest
+			require.NoError(t, s.RotateRefreshToken(ctx, tok.Digest, next))
+			next.Scope[0], next.Revoked = "changed", true
+			got, err := s.RefreshToken(ctx, next.Digest)
+			require.NoError(t, err)
+			assert.Equal(t, []string{"read", "write"}, got.Scope)
+			assert.True(t, got.Active(now))
+		}},
+		{"refresh tokens returned are the caller's own", func(t *testing.T, s *mint.MemoryStore) {
+			tok := engineToken(t, "7", now, time.Hour)
+			require.NoError(t, s.SaveRefreshToken(ctx, tok))
+			got, err := s.RefreshToken(ctx, tok.Digest)
+			require.NoError(t, err)
+			got.Scope[0], got.Revoked, got.UsedAt, got.Next = "changed", true, now, "x"
+			again, err := s.RefreshToken(ctx, tok.Digest)
+			require.NoError(t, err)
+			assert.Equal(t, []string{"read", "write"}, again.Scope)
+			assert.True(t, again.Active(now))
+			assert.Empty(t, again.Next)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) { tc.check(t, mint.NewMemoryStore()) })
 	}
-	later := t0.Add(3 * time.Hour)
-	require.NoError(t, s.SaveRefreshToken(ctx, engineToken(t, "7", later, time.Hour)))
-	n := s.RefreshTokenCount()
-	assert.Less(t, n, 21, "a write drops some expired tokens")
-	assert.Greater(t, n, 10, "but only a few: no stop-the-world scan")
-	for range 10 {
-		require.NoError(t, s.SaveRefreshToken(ctx, engineToken(t, "7", later, time.Hour)))
-	}
-	assert.Equal(t, 11, s.RefreshTokenCount(), "steady writes keep up with expiry")
-
-	// A write's own clock decides, with an hour's delay: a token expired
-	// minutes ago still reads as expired, not unknown.
-	recent := engineToken(t, "7", later.Add(-2*time.Hour), 110*time.Minute)
-	require.NoError(t, s.SaveRefreshToken(ctx, recent))
-	require.NoError(t, s.SaveRefreshToken(ctx, engineToken(t, "7", later, time.Hour)))
-	_, err := s.RefreshToken(ctx, recent.Digest)
-	assert.NoError(t, err)
 }
 
 func TestMemoryStoreDigestForms(t *testing.T) {

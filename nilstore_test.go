@@ -55,9 +55,9 @@ func TestStoreReturningNilNilIsNotFound(t *testing.T) {
 		req   *mint.TokenRequest
 		want  error
 	}{
-		{"client", nilStore{MemoryStore: f.store, client: true}, password("app"), mint.ErrClientNotFound},
-		{"user", nilStore{MemoryStore: f.store, user: true}, password("app"), mint.ErrUserNotFound},
-		{"refresh token", nilStore{MemoryStore: f.store, token: true}, refresh(login.RefreshToken, nil), mint.ErrInvalidRefreshToken},
+		{"client", nilStore{MemoryStore: f.store, client: true}, password("app"), mint.KindClientNotFound},
+		{"user", nilStore{MemoryStore: f.store, user: true}, password("app"), mint.KindUserNotFound},
+		{"refresh token", nilStore{MemoryStore: f.store, token: true}, refresh(login.RefreshToken, nil), mint.KindInvalidRefreshToken},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -169,7 +169,7 @@ func TestStandardEndpoint(t *testing.T) {
 
 func TestOAuth2DialectOptions(t *testing.T) {
 	f := newFixture(t)
-	d := mint.OAuth2Dialect{TokenType: "bearer", OmitScope: true, NoRefreshToken: true, FormOnly: true}
+	d := mint.OAuth2Dialect{TokenType: "bearer", OmitScope: true, NoRefreshToken: true, Bodies: mint.FormBodies}
 	s := &seedServer{fixture: f, srv: newServer(t, mint.TokenHandler{Issuer: f.issuer, Dialect: d})}
 	a := s.post(t, "", formType, "grant_type=password&username=john_doe&password=john_doe_secret", "Authorization", basicAuth("app", appSecret))
 	assert.Equal(t, `{"access_token":"JWT","expires_in":3600,"token_type":"bearer"}`, golden(a.body))

@@ -20,7 +20,7 @@ import (
 // DESIGN "an unknown client costs the same time as a wrong secret").
 func TestEqualCostEveryGrant(t *testing.T) {
 	h := &countingHasher{Hasher: fastHasher}
-	f := newFixture(t, mint.WithHasher(h), mint.WithLimiter(mint.NoLimiter))
+	f := newFixture(t, mint.WithHasher(h), mint.WithLimiter(mint.NoLimiter()))
 	tok, err := f.token(t, password("app"))
 	require.NoError(t, err)
 	cost := func(r *mint.TokenRequest) (int32, mint.Kind) {
@@ -70,10 +70,10 @@ func TestEqualCostEveryGrant(t *testing.T) {
 	t.Run("AuthenticateClient: unknown client vs wrong secret", func(t *testing.T) {
 		h.verifies.Store(0)
 		_, err := f.issuer.AuthenticateClient(context.Background(), "ghost", "guess")
-		require.ErrorIs(t, err, mint.ErrClientNotFound)
+		require.ErrorIs(t, err, mint.KindClientNotFound)
 		unknown := h.verifies.Swap(0)
 		_, err = f.issuer.AuthenticateClient(context.Background(), "app", "guess")
-		require.ErrorIs(t, err, mint.ErrSecretMismatch)
+		require.ErrorIs(t, err, mint.KindSecretMismatch)
 		assert.Equal(t, h.verifies.Load(), unknown)
 		assert.EqualValues(t, 1, unknown)
 	})

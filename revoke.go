@@ -3,14 +3,10 @@ package mint
 import (
 	"context"
 	"errors"
+	"github.com/mintauth/mint/internal/wire"
 	"log/slog"
 	"net/http"
 )
-
-// ErrUnsupportedTokenType is returned by Revoke for an access token when
-// the Store keeps no deny list (it does not implement
-// AccessTokenDenyList): the RFC 7009 section 2.2.1 unsupported_token_type.
-var ErrUnsupportedTokenType = errors.New("mint: revocation of access tokens needs a Store with AccessTokenDenyList")
 
 // errOtherClient refuses the revocation of a token issued to another
 // client: RFC 7009 section 2.1 asks the server to verify "whether the token
@@ -18,7 +14,7 @@ var ErrUnsupportedTokenType = errors.New("mint: revocation of access tokens need
 // refuse the request with an error; RFC 6749 section 5.2 names it
 // invalid_grant ("was issued to another client").
 func errOtherClient() *Error {
-	return &Error{Kind: KindInvalidRefreshToken, Description: "the token was issued to another client"}
+	return &Error{Kind: KindInvalidGrant, Description: "the token was issued to another client"}
 }
 
 // Revoke revokes a token on behalf of the authenticated client (RFC 7009
@@ -36,14 +32,15 @@ func errOtherClient() *Error {
 //
 // A token issued to another client is refused with an *Error answered as
 // invalid_grant, and nothing is revoked. An access token when the Store has
-// no deny list gives ErrUnsupportedTokenType. Revoking a refresh token does
+// no deny list (AccessTokenDenyList) gives an *Error of
+// KindUnsupportedTokenType (RFC 7009 section 2.2.1). Revoking a refresh token does
 // not reach the access tokens already minted from it: they live until
 // their (short) expiry unless revoked themselves. The hint is accepted and
 // not needed. Each revocation is reported as an EventTokenRevoked audit
 // event.
 func (iss *Issuer) Revoke(ctx context.Context, client *Client, token, hint string) error {
 	_ = hint // RFC 7009 section 2.1: the server may ignore it
-	if digest, ok := DigestRefreshToken(token); ok {
+	if digest, ok := digestRefreshToken(token); ok {
 		rec, err := found(iss.store.RefreshToken(ctx, digest))
 		switch {
 		case errors.Is(err, ErrNotFound):
@@ -68,7 +65,7 @@ func (iss *Issuer) Revoke(ctx context.Context, client *Client, token, hint strin
 	}
 	deny, ok := iss.store.(AccessTokenDenyList)
 	if !ok {
-		return ErrUnsupportedTokenType
+		return &Error{Kind: KindUnsupportedTokenType}
 	}
 	if err := deny.DenyAccessToken(ctx, c.ID, c.ExpiresAt.Add(maxVerifierLeeway)); err != nil {
 		return serverError(err)
@@ -112,14 +109,9 @@ func (h RevocationHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	err := h.Issuer.Revoke(ctx, client, token, hint)
-	switch {
-	case errors.Is(err, ErrUnsupportedTokenType):
-		writeJSON(w, http.StatusBadRequest, oauthError{Error: "unsupported_token_type",
-			Description: "access tokens cannot be revoked here"})
-	case err != nil:
+	if err := h.Issuer.Revoke(ctx, client, token, hint); err != nil {
 		ep.fail(w, r, err)
-	default:
-		writeJSON(w, http.StatusOK, struct{}{})
+		return
 	}
+	wire.WriteJSON(w, http.StatusOK, struct{}{})
 }

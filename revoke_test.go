@@ -46,7 +46,7 @@ func TestRevokeRefreshTokenRevokesFamily(t *testing.T) {
 			assert.Equal(t, "{}", a.raw)
 			_, err = f.issuer.Token(ctx, &mint.TokenRequest{GrantType: mint.GrantRefreshToken, ClientID: "app",
 				ClientSecret: f.secrets["app"], RefreshToken: second.RefreshToken})
-			assert.ErrorIs(t, err, mint.ErrRevokedRefreshToken, "the whole family is revoked")
+			assert.ErrorIs(t, err, mint.KindRevokedRefreshToken, "the whole family is revoked")
 			in, err := f.issuer.Introspect(ctx, &mint.Client{ID: "app"}, second.RefreshToken, "")
 			require.NoError(t, err)
 			assert.False(t, in.Active)

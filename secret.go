@@ -1,6 +1,7 @@
 package mint
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -29,7 +30,9 @@ type Hasher interface {
 // person chose, in the PHC string format
 // $argon2id$v=19$m=<KiB>,t=<passes>,p=<threads>$<salt>$<hash>.
 // It also verifies bcrypt ($2a$, $2b$, $2y$) and $sha256$ hashes and asks
-// for a rehash of bcrypt and outdated argon2id ones.
+// for a rehash of bcrypt and outdated argon2id ones. A zero field takes
+// OWASP's recommendation: 19 MiB, two passes, one thread, a 32-byte key
+// and a 16-byte salt; Argon2id{} is that default.
 type Argon2id struct {
 	Memory  uint32 // KiB
 	Time    uint32 // passes
@@ -38,14 +41,23 @@ type Argon2id struct {
 	SaltLen uint32
 }
 
-// DefaultArgon2id follows OWASP's argon2id recommendation: 19 MiB, two
-// passes, one thread.
-var DefaultArgon2id = Argon2id{Memory: 19 * 1024, Time: 2, Threads: 1, KeyLen: 32, SaltLen: 16}
+func (a Argon2id) resolved() Argon2id {
+	def := func(v, d uint32) uint32 {
+		if v == 0 {
+			return d
+		}
+		return v
+	}
+	a.Memory, a.Time, a.KeyLen, a.SaltLen = def(a.Memory, 19*1024), def(a.Time, 2), def(a.KeyLen, 32), def(a.SaltLen, 16)
+	a.Threads = uint8(def(uint32(a.Threads), 1))
+	return a
+}
 
 var errUnknownHash = errors.New("mint: unrecognised hash format")
 
 // Hash implements Hasher.
 func (a Argon2id) Hash(plain string) (string, error) {
+	a = a.resolved()
 	salt := make([]byte, a.SaltLen)
 	if _, err := rand.Read(salt); err != nil {
 		return "", err
@@ -57,6 +69,7 @@ func (a Argon2id) Hash(plain string) (string, error) {
 
 // Verify implements Hasher.
 func (a Argon2id) Verify(encoded, plain string) (ok, rehash bool, err error) {
+	a = a.resolved()
 	switch {
 	case strings.HasPrefix(encoded, "$argon2id$"):
 		p, salt, want, err := parseArgon2id(encoded)
@@ -101,8 +114,8 @@ func parseArgon2id(encoded string) (p Argon2id, salt, key []byte, err error) {
 }
 
 // HashPassword hashes a password, or a client secret a person chose, with
-// DefaultArgon2id.
-func HashPassword(password string) (string, error) { return DefaultArgon2id.Hash(password) }
+// the default Argon2id.
+func HashPassword(password string) (string, error) { return Argon2id{}.Hash(password) }
 
 const sha256Prefix = "$sha256$"
 
@@ -128,30 +141,12 @@ func HashGeneratedSecret(secret string) string {
 }
 
 func verifySHA256(encoded, plain string) (ok, rehash bool, err error) {
-	// Decode through a stack buffer: []byte(encoded[...]) of 43 bytes
-	// would allocate on every client authentication.
-	var enc [64]byte
-	b64 := encoded[len(sha256Prefix):]
-	if len(b64) > len(enc) {
+	want, err := base64.RawStdEncoding.DecodeString(encoded[len(sha256Prefix):])
+	if err != nil || len(want) != sha256.Size {
 		return false, false, errUnknownHash
 	}
-	var want [sha256.Size]byte
-	n, err := base64.RawStdEncoding.Decode(want[:], enc[:copy(enc[:], b64)])
-	if err != nil || n != sha256.Size {
-		return false, false, errUnknownHash
-	}
-	got := sha256Sum(plain)
-	return subtle.ConstantTimeCompare(got[:], want[:]) == 1, false, nil
-}
-
-// sha256Sum is sha256.Sum256 of a string without converting it to a
-// []byte on the heap.
-func sha256Sum(s string) [sha256.Size]byte {
-	var buf [128]byte
-	if len(s) <= len(buf) {
-		return sha256.Sum256(buf[:copy(buf[:], s)])
-	}
-	return sha256.Sum256([]byte(s))
+	got := sha256.Sum256([]byte(plain))
+	return subtle.ConstantTimeCompare(got[:], want) == 1, false, nil
 }
 
 // randomString returns n random bytes, base64url-encoded.
@@ -161,30 +156,147 @@ func randomString(n int) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// randomToken returns 32 random bytes (256 bits, a refresh token)
-// base64url-encoded, in one allocation.
-func randomToken() string {
-	var raw [32]byte
-	_, _ = rand.Read(raw[:])
-	var out [refreshTokenLen]byte
-	base64.RawURLEncoding.Encode(out[:], raw[:])
-	return string(out[:])
+// WithHasher sets how secrets and passwords are hashed and verified.
+// Default: Argon2id{}.
+func WithHasher(h Hasher) Option {
+	return func(c *config) error {
+		if h == nil {
+			return errors.New("mint: nil hasher")
+		}
+		c.hasher = h
+		return nil
+	}
 }
 
-// randomID returns 16 random bytes (128 bits, a jti) base64url-encoded,
-// in one allocation.
-func randomID() string {
-	var out [jtiLen]byte
-	randomIDInto(&out)
-	return string(out[:])
+// WithUnknownClientHash sets the hash verified, and failed, when a client id
+// is unknown, so that an unknown client costs the same as a wrong secret.
+// Use a hash of the same algorithm as your clients' secrets: a host whose
+// clients all have generated secrets passes HashGeneratedSecret("x").
+// Default: an argon2id hash from the Hasher.
+func WithUnknownClientHash(hash string) Option {
+	return func(c *config) error {
+		if hash == "" {
+			return errors.New("mint: empty unknown-client hash")
+		}
+		c.dummyClient = hash
+		return nil
+	}
 }
 
-// jtiLen is the length of a jti: 16 bytes in base64url.
-const jtiLen = 22
+// AuthenticateClient checks a client's id and secret (RFC 6749 section
+// 2.3.1), for endpoints other than the token endpoint (introspection,
+// revocation). An unknown client costs one hash verification, like a wrong
+// secret. Failures are *Error of KindMissingField, KindClientNotFound,
+// KindSecretMismatch or KindThrottled. It is throttled by the Limiter
+// like the token endpoint, and failures are reported to the audit hook
+// (see ContextWithRequestInfo).
+func (iss *Issuer) AuthenticateClient(ctx context.Context, id, secret string) (*Client, error) {
+	return iss.authenticate(ctx, id, []string{secret})
+}
 
-// randomIDInto writes a fresh jti (randomID) into out.
-func randomIDInto(out *[jtiLen]byte) {
-	var raw [16]byte
-	_, _ = rand.Read(raw[:])
-	base64.RawURLEncoding.Encode(out[:], raw[:])
+// authenticate is AuthenticateClient trying each of secrets.
+func (iss *Issuer) authenticate(ctx context.Context, id string, secrets []string) (*Client, error) {
+	keys := limitKeys{clientID: id}
+	err := iss.checkLimits(ctx, keys)
+	if err == nil {
+		var c *Client
+		if c, err = iss.authenticateClient(ctx, keys, id, secrets); err == nil {
+			return c, nil
+		}
+	}
+	iss.auditClient(ctx, id, err)
+	return nil, err
+}
+
+// authenticateClient checks the client's secret: each candidate in turn
+// (a Basic secret sent raw may also match form-decoded), so that an
+// unknown client costs as many verifications as a wrong secret.
+func (iss *Issuer) authenticateClient(ctx context.Context, keys limitKeys, id string, secrets []string) (*Client, error) {
+	if id == "" {
+		return nil, missing("client_id")
+	}
+	if len(secrets) == 0 || secrets[0] == "" {
+		return nil, missing("client_secret")
+	}
+	client, err := found(iss.store.Client(ctx, id))
+	hash := iss.cfg.dummyClient
+	switch {
+	case err == nil:
+		hash = client.SecretHash
+	case !errors.Is(err, ErrNotFound):
+		return nil, serverError(err)
+	}
+	for _, secret := range secrets {
+		ok, rehash, verr := iss.verify(ctx, keys, hash, secret, clientKey)
+		switch {
+		case errors.Is(verr, KindThrottled):
+			return nil, verr
+		case client == nil:
+			continue
+		case verr != nil:
+			return nil, serverError(verr)
+		case ok:
+			iss.limitSucceeded(ctx, keys.key(clientKey))
+			if s, ok := iss.store.(SecretRehasher); ok && rehash {
+				iss.rehash(ctx, secret, func(h string) error { return s.UpdateSecretHash(ctx, client.ID, client.SecretHash, h) })
+			}
+			return client, nil
+		}
+	}
+	if client == nil {
+		return nil, &Error{Kind: KindClientNotFound}
+	}
+	return nil, &Error{Kind: KindSecretMismatch}
+}
+
+// verify runs one hash verification within the concurrency bound and,
+// when plain does not match, records a failure under the request's key of
+// kind fail before it frees the slot. Holding the slot, it checks the
+// request's limiter keys again: a burst of guesses sent at once is cut off
+// as soon as the failures that came first block the key (with one slot,
+// exactly Backoff.Threshold guesses get through), and a throttled request
+// still costs no hashing.
+func (iss *Issuer) verify(ctx context.Context, keys limitKeys, encoded, plain string, fail limitKind) (ok, rehash bool, err error) {
+	// A user or client stored without a hash has nothing to match: a
+	// wrong credential, not a server error, at the cost of one
+	// verification like any other.
+	noHash := encoded == ""
+	if noHash {
+		encoded = iss.dummy
+	}
+	// A $sha256$ hash (a generated secret) costs a microsecond and no
+	// memory: it needs no slot.
+	if !strings.HasPrefix(encoded, sha256Prefix) {
+		if err := iss.acquire(ctx); err != nil {
+			return false, false, err
+		}
+		defer iss.release()
+	}
+	if err := iss.checkLimits(ctx, keys); err != nil {
+		return false, false, err
+	}
+	ok, rehash, err = iss.cfg.hasher.Verify(encoded, plain)
+	if noHash {
+		ok, rehash = false, false
+	}
+	if !ok && err == nil {
+		iss.limitFailed(ctx, keys.key(fail))
+	}
+	return ok, rehash, err
+}
+
+// rehash stores a fresh hash of plain through update. A failure is logged,
+// not returned: the login itself succeeded.
+func (iss *Issuer) rehash(ctx context.Context, plain string, update func(string) error) {
+	if err := iss.acquire(ctx); err != nil {
+		return // busy: upgrade the hash at a later login
+	}
+	h, err := iss.cfg.hasher.Hash(plain)
+	iss.release()
+	if err == nil {
+		err = update(h)
+	}
+	if err != nil {
+		iss.cfg.logger.WarnContext(ctx, "mint: could not upgrade a stored hash", "error", err)
+	}
 }

@@ -28,7 +28,7 @@ func TestLegacyGrantsNeedExplicitOptIn(t *testing.T) {
 			t.Run(client+"/"+grant, func(t *testing.T) {
 				_, err := f.token(t, &mint.TokenRequest{GrantType: grant, ClientID: client, ClientSecret: appSecret,
 					Username: "john_doe", Password: johnPass})
-				require.ErrorIs(t, err, mint.ErrGrantNotAllowed)
+				require.ErrorIs(t, err, mint.KindGrantNotAllowed)
 				a := abuseDo(t, abuseMounts[5].build(srv.URL, map[string]string{"grant_type": grant, "client_id": client,
 					"client_secret": appSecret, "username": "john_doe", "password": johnPass}))
 				assert.Equal(t, 400, a.status, a.body)
@@ -37,7 +37,7 @@ func TestLegacyGrantsNeedExplicitOptIn(t *testing.T) {
 		}
 	}
 	_, err := f.token(t, &mint.TokenRequest{GrantType: mint.GrantClientCredentials, ClientID: "bare", ClientSecret: appSecret})
-	assert.ErrorIs(t, err, mint.ErrGrantNotAllowed, "a client that lists no grant may use none")
+	assert.ErrorIs(t, err, mint.KindGrantNotAllowed, "a client that lists no grant may use none")
 }
 
 // Every test SECURITY.md names exists, so every row of its threat table

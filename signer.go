@@ -6,7 +6,6 @@ import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
-	"crypto/hmac"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -14,7 +13,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash"
 	"math/big"
 	"sync"
 	"sync/atomic"
@@ -45,8 +43,7 @@ type Key struct {
 	method jwt.SigningMethod
 	sign   any              // []byte or a private key, as method.Sign wants it
 	public crypto.PublicKey // nil for HMAC
-	header string           // base64url(header) + "."
-	hmacs  *sync.Pool       // of HMAC-SHA256 states keyed with sign, for HS256
+	header string           // base64url of the JWS header, with kid and typ at+jwt
 }
 
 // NewKey wraps key material: a []byte of at least 32 bytes is HS256, an
@@ -60,10 +57,7 @@ func NewKey(kid string, key any) (*Key, error) {
 		if len(key) < 32 {
 			return nil, errors.New("mint: an HS256 key needs at least 32 bytes")
 		}
-		k.method = jwt.SigningMethodHS256
-		secret := bytes.Clone(key)
-		k.sign = secret
-		k.hmacs = &sync.Pool{New: func() any { return &hmacState{h: hmac.New(sha256.New, secret)} }}
+		k.method, k.sign = jwt.SigningMethodHS256, bytes.Clone(key)
 	case *rsa.PrivateKey:
 		if key.N.BitLen() < 2048 {
 			return nil, errors.New("mint: an RS256 key needs at least 2048 bits")
@@ -91,7 +85,7 @@ func NewKey(kid string, key any) (*Key, error) {
 		Kid string `json:"kid"`
 		Typ string `json:"typ"`
 	}{k.method.Alg(), kid, "at+jwt"})
-	k.header = base64.RawURLEncoding.EncodeToString(h) + "."
+	k.header = base64.RawURLEncoding.EncodeToString(h)
 	return k, nil
 }
 
@@ -148,68 +142,19 @@ func (k *Key) Private() any { return k.sign }
 // String names the key without its material.
 func (k *Key) String() string { return "mint.Key{" + k.method.Alg() + " " + k.id + "}" }
 
-var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
-
-// Sign signs the claims with this key: the pre-built header and the
-// claims are appended to a pooled buffer, base64url-encoded in place and
-// signed, so a token costs one allocation besides the signature itself.
+// Sign signs the claims with this key through golang-jwt's signing
+// method: the compact JWS of RFC 7515 section 7.1.
 func (k *Key) Sign(c *Claims) (string, error) {
-	token, _, err := k.signWithID(c)
-	return token, err
-}
-
-// signWithID is Sign that also returns the jti. When the Issuer set the
-// claims' jti bytes (Claims.hasJTI) instead of ID, they are appended after
-// the token in the same allocation and returned as a substring of it: one
-// allocation for both strings.
-func (k *Key) signWithID(c *Claims) (token, id string, err error) {
-	bp := bufPool.Get().(*[]byte)
-	defer bufPool.Put(bp)
-	scratch := c.AppendJSON((*bp)[:0])
-	n := len(scratch)
-	buf := append(scratch, k.header...)
-	buf = base64.RawURLEncoding.AppendEncode(buf, scratch[:n])
-	if buf, err = k.appendSignature(buf, n); err != nil {
-		return "", "", err
-	}
-	end := len(buf) - n
-	if c.hasJTI && c.ID == "" {
-		buf = append(buf, c.jti[:]...)
-	}
-	*bp = buf[:0]
-	s := string(buf[n:])
-	return s[:end], s[end:], nil
-}
-
-// appendSignature appends "." and the base64url signature of buf[from:].
-// HS256 is computed here with a pooled HMAC state; its bytes are exactly
-// those of jwt.SigningMethodHS256.Sign (a test checks it), without the six
-// allocations of a fresh hmac.New per token. The other algorithms sign
-// through golang-jwt's SigningMethod.Sign.
-func (k *Key) appendSignature(buf []byte, from int) ([]byte, error) {
-	if k.hmacs != nil {
-		st := k.hmacs.Get().(*hmacState)
-		st.h.Reset()
-		st.h.Write(buf[from:])
-		buf = append(buf, '.')
-		buf = base64.RawURLEncoding.AppendEncode(buf, st.h.Sum(st.sum[:0]))
-		k.hmacs.Put(st)
-		return buf, nil
-	}
-	sig, err := k.method.Sign(string(buf[from:]), k.sign)
+	payload, err := json.Marshal(c)
 	if err != nil {
-		return nil, fmt.Errorf("mint: sign: %w", err)
+		return "", err
 	}
-	buf = append(buf, '.')
-	return base64.RawURLEncoding.AppendEncode(buf, sig), nil
-}
-
-// hmacState is a keyed HMAC-SHA256 and room for its sum, reused through
-// Key.hmacs.
-type hmacState struct {
-	h       hash.Hash
-	sum     [sha256.Size]byte
-	scratch []byte // the signing input of a token to verify (verify_fast.go)
+	signing := k.header + "." + base64.RawURLEncoding.EncodeToString(payload)
+	sig, err := k.method.Sign(signing, k.sign)
+	if err != nil {
+		return "", fmt.Errorf("mint: sign: %w", err)
+	}
+	return signing + "." + base64.RawURLEncoding.EncodeToString(sig), nil
 }
 
 // thumbprint is the RFC 7638 JWK thumbprint, or a random id for HMAC.
@@ -309,11 +254,6 @@ func NewKeySet(active *Key, older ...*Key) (*KeySet, error) {
 
 // Sign implements Signer with the active key.
 func (s *KeySet) Sign(c *Claims) (string, error) { return s.state.Load().active.Sign(c) }
-
-// signWithID is Sign with the jti (Key.signWithID).
-func (s *KeySet) signWithID(c *Claims) (token, id string, err error) {
-	return s.state.Load().active.signWithID(c)
-}
 
 // Active returns the key new tokens are signed with.
 func (s *KeySet) Active() *Key { return s.state.Load().active }

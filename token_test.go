@@ -3,6 +3,8 @@ package mint_test
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -156,7 +158,7 @@ func TestServerErrorsWrapTheCause(t *testing.T) {
 	iss, err := mint.New(failingStore{f.store, cause}, f.keys, mint.WithHasher(fastHasher))
 	require.NoError(t, err)
 	_, err = iss.Token(context.Background(), &mint.TokenRequest{GrantType: "client_credentials", ClientID: "app", ClientSecret: appSecret})
-	require.ErrorIs(t, err, mint.ErrServer)
+	require.ErrorIs(t, err, mint.KindServerError)
 	require.ErrorIs(t, err, cause, "the cause is kept for the host's logs")
 	assert.NotContains(t, err.Error(), "fire", "the cause is never in the public message")
 }
@@ -170,18 +172,20 @@ func (s failingStore) Client(context.Context, string) (*mint.Client, error) { re
 
 func TestExtensionGrant(t *testing.T) {
 	const deviceGrant = "urn:example:params:oauth:grant-type:trusted-device"
+	var store *mint.MemoryStore
 	grant := mint.GrantFunc(func(ctx context.Context, iss *mint.Issuer, r *mint.TokenRequest, c *mint.Client) (*mint.Authorization, error) {
 		id := r.Extra.Get("device_user")
 		if id == "" {
 			return nil, &mint.Error{Kind: mint.KindMissingField, Field: "device_user"}
 		}
-		u, err := iss.Store().User(ctx, id)
+		u, err := store.User(ctx, id)
 		if err != nil {
 			return nil, &mint.Error{Kind: mint.KindUserNotFound}
 		}
 		return &mint.Authorization{User: u}, nil
 	})
 	f := newFixture(t, mint.WithGrant(deviceGrant, grant))
+	store = f.store
 	f.store.PutClient(&mint.Client{ID: "device", SecretHash: hash(t, appSecret),
 		Grants: []string{deviceGrant, mint.GrantRefreshToken}, Scopes: []string{"read"}})
 
@@ -190,12 +194,16 @@ func TestExtensionGrant(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "7", f.parse(t, tok.AccessToken)["sub"])
 	assert.NotEmpty(t, tok.RefreshToken, "a user grant with refresh_token allowed gets a refresh token")
-	assert.Contains(t, f.issuer.GrantTypes(), deviceGrant)
+	md, err := mint.MetadataHandler(f.issuer, mint.Metadata{TokenEndpoint: issuerURL + "/oauth2/token"})
+	require.NoError(t, err)
+	rec := httptest.NewRecorder()
+	md.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/.well-known/oauth-authorization-server", nil))
+	assert.Contains(t, rec.Body.String(), deviceGrant, "the metadata lists the extension grant")
 
 	_, err = f.token(t, &mint.TokenRequest{GrantType: deviceGrant, ClientID: "device", ClientSecret: appSecret})
 	assert.ErrorIs(t, err, &mint.Error{Kind: mint.KindMissingField, Field: "device_user"})
 	_, err = f.token(t, &mint.TokenRequest{GrantType: deviceGrant, ClientID: "app", ClientSecret: appSecret})
-	assert.ErrorIs(t, err, mint.ErrGrantNotAllowed, "a client must list the extension grant")
+	assert.ErrorIs(t, err, mint.KindGrantNotAllowed, "a client must list the extension grant")
 }
 
 func TestRedaction(t *testing.T) {

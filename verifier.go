@@ -399,10 +399,7 @@ func (v *Verifier) verify(ctx context.Context, token string, p *parsedClaims) er
 		}
 	}
 	var err error
-	if !v.fastVerify(token, &p.raw) { // verify_fast.go: the common token without reflection, or golang-jwt decides
-		p.raw = tokenClaims{}
-		_, err = v.parser.ParseWithClaims(token, &p.raw, v.keyfunc)
-	}
+	_, err = v.parser.ParseWithClaims(token, &p.raw, v.keyfunc)
 	if err != nil && v.remote != nil && errors.Is(err, errUnknownKey) {
 		// RFC 7517 key rotation: the issuer may have published a new key.
 		v.remote.refetch(ctx, before, true)

@@ -97,10 +97,10 @@ var clientAuthMethods = []string{"client_secret_basic", "client_secret_post"}
 // endpoint URL is not absolute. Mount it at the path of MetadataURL.
 func MetadataHandler(iss *Issuer, m Metadata) (http.Handler, error) {
 	if m.Issuer == "" {
-		m.Issuer = iss.IssuerURL()
+		m.Issuer = iss.cfg.issuer
 	}
-	if m.Issuer != iss.IssuerURL() {
-		return nil, fmt.Errorf("mint: metadata issuer %q differs from the Issuer's %q", m.Issuer, iss.IssuerURL())
+	if m.Issuer != iss.cfg.issuer {
+		return nil, fmt.Errorf("mint: metadata issuer %q differs from the Issuer's %q", m.Issuer, iss.cfg.issuer)
 	}
 	if err := checkIssuerURL(m.Issuer); err != nil {
 		return nil, err
@@ -120,7 +120,7 @@ func MetadataHandler(iss *Issuer, m Metadata) (http.Handler, error) {
 		m.ResponseTypesSupported = []string{}
 	}
 	if m.GrantTypesSupported == nil {
-		m.GrantTypesSupported = iss.GrantTypes()
+		m.GrantTypesSupported = iss.grantTypes()
 		slices.Sort(m.GrantTypesSupported)
 	}
 	if m.TokenEndpointAuthMethodsSupported == nil {

@@ -3,6 +3,9 @@ package sqlstore_test
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
 	"database/sql"
 	"database/sql/driver"
 	"encoding/hex"
@@ -134,4 +137,24 @@ func driverOf(t testing.TB, name string) driver.Driver {
 	require.NoError(t, err)
 	defer db.Close()
 	return db.Driver()
+}
+
+// digestRefreshToken is the digest a refresh token is stored under:
+// base64url SHA-256 of the token.
+func digestRefreshToken(token string) (string, bool) {
+	sum := sha256.Sum256([]byte(token))
+	return base64.RawURLEncoding.EncodeToString(sum[:]), len(token) == 43
+}
+
+// kidOf returns the kid of a JWT's header.
+func kidOf(t testing.TB, token string) string {
+	t.Helper()
+	head, _, _ := strings.Cut(token, ".")
+	raw, err := base64.RawURLEncoding.DecodeString(head)
+	require.NoError(t, err)
+	var h struct {
+		Kid string `json:"kid"`
+	}
+	require.NoError(t, json.Unmarshal(raw, &h))
+	return h.Kid
 }

@@ -44,7 +44,7 @@ func (l *Limiter) Blocked(ctx context.Context, key string, now time.Time) (time.
 // failures on several replicas all count and the longest block wins.
 func (l *Limiter) Failed(ctx context.Context, key string, now time.Time) error {
 	defer l.s.lockWrites()()
-	forget := l.b.Resolved().Forget
+	forget := l.b.ForgetAfter()
 	var failures int64
 	err := l.s.db.QueryRowContext(ctx, `INSERT INTO mint_limiter (limit_key, failures, last_failure, blocked_until)
 VALUES ($1, 1, $2, 0)
@@ -82,7 +82,7 @@ func (l *Limiter) Succeeded(ctx context.Context, key string) error {
 // any replica); a failure on a pruned key simply starts a new count.
 func (l *Limiter) Prune(ctx context.Context, now time.Time) (int64, error) {
 	defer l.s.lockWrites()()
-	forget := l.b.Resolved().Forget
+	forget := l.b.ForgetAfter()
 	res, err := l.s.db.ExecContext(ctx, "DELETE FROM mint_limiter WHERE last_failure < $1 AND blocked_until <= $2",
 		nanos(now.Add(-forget)), nanos(now))
 	if err != nil {

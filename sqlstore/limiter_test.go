@@ -51,16 +51,16 @@ func TestLimiterSharedByReplicas(t *testing.T) {
 				return err
 			}
 			for i := range 4 {
-				require.ErrorIs(t, try(i, "guess"), mint.ErrPasswordMismatch, "guess %d", i)
+				require.ErrorIs(t, try(i, "guess"), mint.KindPasswordMismatch, "guess %d", i)
 			}
 			for i := range 2 {
 				err := try(i, password)
-				require.ErrorIs(t, err, mint.ErrThrottled, "replica %d", i)
+				require.ErrorIs(t, err, mint.KindThrottled, "replica %d", i)
 				assert.Equal(t, time.Minute, mint.AsError(err).RetryAfter)
 			}
 			now = now.Add(time.Minute)
 			require.NoError(t, try(0, password), "the block is over")
-			require.ErrorIs(t, try(1, "guess"), mint.ErrPasswordMismatch, "the success reset the count on both")
+			require.ErrorIs(t, try(1, "guess"), mint.KindPasswordMismatch, "the success reset the count on both")
 			require.NoError(t, try(1, password))
 
 			n, err := stores[1].Limiter(mint.Backoff{}).Prune(ctx, now.Add(2*time.Hour))

@@ -74,7 +74,7 @@ func TestTwoProcessesRaceOnOneRefreshToken(t *testing.T) {
 			}
 			assert.Equal(t, map[string]int{"ok": 1, "revoked": 1}, outcomes)
 
-			digest, _ := mint.DigestRefreshToken(tok.RefreshToken)
+			digest, _ := digestRefreshToken(tok.RefreshToken)
 			rec, err := s.RefreshToken(context.Background(), digest)
 			require.NoError(t, err)
 			assert.True(t, rec.Revoked, "the reuse revoked the family")
@@ -122,7 +122,7 @@ func TestHelperRefreshProcess(t *testing.T) {
 	switch {
 	case err == nil:
 		fmt.Println("mint-helper: ok")
-	case errors.Is(err, mint.ErrRevokedRefreshToken):
+	case errors.Is(err, mint.KindRevokedRefreshToken):
 		fmt.Println("mint-helper: revoked")
 	default:
 		fmt.Println("mint-helper: error " + err.Error())

@@ -14,8 +14,9 @@ import (
 
 // RunLimiter is a conformance suite for mint.Limiter implementations that
 // follow a mint.Backoff. newLimiter must return an empty limiter with the
-// given schedule each time; the suite only uses keys mint makes
-// (ClientLimitKey, UserLimitKey), including odd ones.
+// given schedule each time; the suite uses keys of the forms mint makes:
+// "client|<id>", "user|<id>|<login>" and, for a long or unusual one,
+// "<kind>|#<base64url SHA-256>".
 func RunLimiter(t *testing.T, newLimiter func(t *testing.T, b mint.Backoff) mint.Limiter) {
 	ctx := context.Background()
 	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
@@ -33,11 +34,10 @@ func RunLimiter(t *testing.T, newLimiter func(t *testing.T, b mint.Backoff) mint
 		}
 	}
 	keys := map[string]string{
-		"client":       mint.ClientLimitKey("app"),
-		"user":         mint.UserLimitKey("app", "john_doe"),
-		"long":         mint.UserLimitKey("app", string(make([]byte, 5000))),
-		"separator":    mint.UserLimitKey("a|b", "c#d"),
-		"invalid utf8": mint.ClientLimitKey("\xff\xfe\x00"),
+		"client":  "client|app",
+		"user":    "user|app|john_doe",
+		"digest":  "user|#47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU",
+		"unicode": "user|app|j\u00f6rg@b\u00fccher.example",
 	}
 
 	t.Run("unknown key is not blocked", func(t *testing.T) {

@@ -76,7 +76,7 @@ func TestExampleConfigFileIsDesignExample(t *testing.T) {
 }
 
 func TestParseConfigDefaultHasherIsArgon2idDefaults(t *testing.T) {
-	cfg, err := ParseConfig([]byte(`{"issuer":"https://auth.example.com","clients":[{"id":"a","secret":"s","grants":["client_credentials"]}]}`), mint.DefaultArgon2id)
+	cfg, err := ParseConfig([]byte(`{"issuer":"https://auth.example.com","clients":[{"id":"a","secret":"s","grants":["client_credentials"]}]}`), mint.Argon2id{})
 	require.NoError(t, err)
 	assert.True(t, strings.HasPrefix(cfg.Clients[0].SecretHash, "$argon2id$v=19$m=19456,t=2,p=1$"), "the hash mint.HashPassword makes")
 }

@@ -88,10 +88,21 @@ func (m *mux) handle(method, path, what string, h http.Handler, ownMethods bool)
 	m.routes = append(m.routes, route{method, path, what})
 }
 
-// newHandler builds the server's http.Handler over issuer, signing with
-// keys, and returns the routes it mounted: the token endpoints, then
-// introspection, revocation, metadata, JWKS and the demo resource.
-func newHandler(issuer *mint.Issuer, keys *mint.KeySet, scopes []string, log *slog.Logger) (http.Handler, []route, error) {
+// site is what the server's handler is built over: the issuer and its
+// store and keys, the issuer identifier, and the scopes to advertise.
+type site struct {
+	issuer    *mint.Issuer
+	store     mint.Store
+	keys      *mint.KeySet
+	issuerURL string
+	scopes    []string
+}
+
+// newHandler builds the server's http.Handler over s and returns the
+// routes it mounted: the token endpoints, then introspection, revocation,
+// metadata, JWKS and the demo resource.
+func newHandler(s site, log *slog.Logger) (http.Handler, []route, error) {
+	issuer, keys, scopes := s.issuer, s.keys, s.scopes
 	m := &mux{ServeMux: http.NewServeMux()}
 	for _, ep := range tokenEndpoints {
 		h := mint.TokenHandler{Issuer: issuer, Dialect: ep.dialect(), Grants: ep.grants, Logger: log}
@@ -104,7 +115,7 @@ func newHandler(issuer *mint.Issuer, keys *mint.KeySet, scopes []string, log *sl
 
 	// RFC 8414: the endpoints are absolute URLs under the issuer, which is
 	// where clients reach this server (directly, or through a proxy).
-	base := strings.TrimSuffix(issuer.IssuerURL(), "/")
+	base := strings.TrimSuffix(s.issuerURL, "/")
 	metadata, err := mint.MetadataHandler(issuer, mint.Metadata{
 		TokenEndpoint:         base + pathToken,
 		JWKSURI:               base + pathJWKS,
@@ -115,7 +126,7 @@ func newHandler(issuer *mint.Issuer, keys *mint.KeySet, scopes []string, log *sl
 	if err != nil {
 		return nil, nil, err
 	}
-	metadataURL, err := mint.MetadataURL(issuer.IssuerURL())
+	metadataURL, err := mint.MetadataURL(s.issuerURL)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -127,7 +138,7 @@ func newHandler(issuer *mint.Issuer, keys *mint.KeySet, scopes []string, log *sl
 	m.handle(http.MethodGet, pathJWKS, "public signing keys (RFC 7517)", mint.JWKSHandler(keys), false)
 
 	var opts []mint.VerifierOption
-	if deny, ok := issuer.Store().(mint.AccessTokenDenyList); ok {
+	if deny, ok := s.store.(mint.AccessTokenDenyList); ok {
 		opts = append(opts, mint.WithDenyList(deny)) // revoked access tokens are refused
 	}
 	verifier, err := issuer.Verifier(opts...)
@@ -136,7 +147,7 @@ func newHandler(issuer *mint.Issuer, keys *mint.KeySet, scopes []string, log *sl
 	}
 	m.handle(http.MethodGet, pathMe, "demo resource behind the bearer middleware (RFC 6750)",
 		mint.Bearer(verifier, "mint")(http.HandlerFunc(me)), false)
-	return underIssuerPath(m, issuer.IssuerURL()), m.routes, nil
+	return underIssuerPath(m, s.issuerURL), m.routes, nil
 }
 
 // underIssuerPath serves h at its own paths and, when the issuer has a

@@ -65,7 +65,7 @@ type options struct {
 	configPath string
 	store      string
 	// hasher hashes the configuration's plaintexts and verifies
-	// secrets. Default: mint.DefaultArgon2id, as mint.HashPassword.
+	// secrets. Default: mint.Argon2id{}, as mint.HashPassword.
 	hasher mint.Hasher
 	logger *slog.Logger
 	// ready, if set, is called with the base URL once the server accepts
@@ -111,7 +111,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 // serve runs the server described by o until ctx is cancelled.
 func serve(ctx context.Context, o options, stdout io.Writer) error {
 	if o.hasher == nil {
-		o.hasher = mint.DefaultArgon2id
+		o.hasher = mint.Argon2id{}
 	}
 	if o.logger == nil {
 		o.logger = slog.New(slog.DiscardHandler)
@@ -160,7 +160,7 @@ func serve(ctx context.Context, o options, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("config: %w", err)
 	}
-	handler, routes, err := newHandler(issuer, keys, cfg.Scopes(), log)
+	handler, routes, err := newHandler(site{issuer: issuer, store: store, keys: keys, issuerURL: cfg.Issuer, scopes: cfg.Scopes()}, log)
 	if err != nil {
 		return err
 	}

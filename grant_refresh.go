@@ -1,0 +1,158 @@
+package mint
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+)
+
+// refreshTokenLen is the length of a refresh token: 32 random bytes,
+// base64url without padding.
+const refreshTokenLen = 43
+
+// digestRefreshToken returns the digest under which a refresh token is
+// stored (base64url SHA-256), and false if the token is not of mint's form.
+func digestRefreshToken(token string) (string, bool) {
+	if len(token) != refreshTokenLen {
+		return "", false
+	}
+	if raw, err := base64.RawURLEncoding.Strict().DecodeString(token); err != nil || len(raw) != 32 {
+		return "", false
+	}
+	sum := sha256.Sum256([]byte(token))
+	return base64.RawURLEncoding.EncodeToString(sum[:]), true
+}
+
+// newRefreshToken makes a refresh token and its record; the caller sets
+// Family and Parent.
+func (iss *Issuer) newRefreshToken(c *Client, userID, grant string, scope []string) (string, *RefreshToken) {
+	secret := randomString(32)
+	digest, _ := digestRefreshToken(secret)
+	now := iss.cfg.now()
+	return secret, &RefreshToken{
+		Digest:    digest,
+		ClientID:  c.ID,
+		UserID:    userID,
+		Grant:     grant,
+		Scope:     scope,
+		IssuedAt:  now,
+		ExpiresAt: now.Add(iss.cfg.refreshTTL),
+	}
+}
+
+// refresh is RFC 6749 section 6 with rotation: the presented token is
+// spent and a new one of the same family and scope is returned. A token
+// presented again revokes its whole family (RFC 9700 section 4.14.2),
+// unless the grace period covers a lost response.
+func (iss *Issuer) refresh(ctx context.Context, r *TokenRequest, client *Client) (*Token, error) {
+	rec, spend, err := iss.presentedRefreshToken(ctx, r, client)
+	if err != nil {
+		return nil, err
+	}
+	// RFC 6749 section 6: the new scope must not exceed the original.
+	scope, err := grantScope(r.Scope, rec.Scope)
+	if err != nil {
+		return nil, err
+	}
+	scope = intersect(scope, client.Scopes)
+	user, err := found(iss.store.User(ctx, rec.UserID))
+	if errors.Is(err, ErrNotFound) {
+		return nil, &Error{Kind: KindInvalidRefreshToken}
+	}
+	if err != nil {
+		return nil, serverError(err)
+	}
+	auth := &Authorization{User: user}
+	if rec.Grant == GrantSilentPassword {
+		auth.Actor = client.ID
+	}
+	tok, err := iss.mint(client, auth, scope, GrantRefreshToken)
+	if err != nil {
+		return nil, err
+	}
+	secret, next := iss.newRefreshToken(client, user.ID, rec.Grant, rec.Scope)
+	next.Family, next.Parent = rec.Family, rec.Digest
+	switch err := iss.store.RotateRefreshToken(ctx, spend.Digest, next); {
+	case errors.Is(err, ErrTokenUsed):
+		return nil, iss.replayed(ctx, rec)
+	case errors.Is(err, ErrNotFound):
+		return nil, &Error{Kind: KindInvalidRefreshToken}
+	case err != nil:
+		return nil, serverError(err)
+	}
+	tok.RefreshToken = secret
+	return tok, nil
+}
+
+// presentedRefreshToken finds the record of the presented refresh token,
+// which must be the client's own, unrevoked and unexpired, and the record
+// to spend: itself, or the unused successor the grace period allows. A
+// spent token outside the grace period revokes its family.
+func (iss *Issuer) presentedRefreshToken(ctx context.Context, r *TokenRequest, client *Client) (rec, spend *RefreshToken, err error) {
+	if r.RefreshToken == "" {
+		return nil, nil, missing("refresh_token")
+	}
+	digest, ok := digestRefreshToken(r.RefreshToken)
+	if !ok {
+		return nil, nil, &Error{Kind: KindInvalidRefreshToken}
+	}
+	rec, err = found(iss.store.RefreshToken(ctx, digest))
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return nil, nil, &Error{Kind: KindInvalidRefreshToken}
+	case err != nil:
+		return nil, nil, serverError(err)
+	case rec.ClientID != client.ID: // RFC 6749 section 10.4: bound to its client
+		return nil, nil, &Error{Kind: KindInvalidRefreshToken}
+	case rec.Revoked:
+		return nil, nil, &Error{Kind: KindRevokedRefreshToken}
+	case !iss.cfg.now().Before(rec.ExpiresAt):
+		return nil, nil, &Error{Kind: KindExpiredRefreshToken}
+	case rec.UsedAt.IsZero():
+		return rec, rec, nil
+	}
+	if spend = iss.graceSuccessor(ctx, rec); spend == nil {
+		return nil, nil, iss.replayed(ctx, rec)
+	}
+	return rec, spend, nil
+}
+
+// graceSuccessor returns the token to spend in place of the already-used
+// rec when the grace period allows it: rec was rotated less than the grace
+// period ago and its successor, which the client never received, is still
+// unused. Otherwise it returns nil. A successor minted under the grace
+// period names the presented token as its Parent, not the spent one, so
+// the spent one never gets a grace period of its own.
+func (iss *Issuer) graceSuccessor(ctx context.Context, rec *RefreshToken) *RefreshToken {
+	now := iss.cfg.now()
+	if iss.cfg.grace <= 0 || rec.Next == "" || now.Sub(rec.UsedAt) > iss.cfg.grace {
+		return nil
+	}
+	next, err := found(iss.store.RefreshToken(ctx, rec.Next))
+	if err != nil || !next.Active(now) || next.Parent != rec.Digest {
+		return nil
+	}
+	return next
+}
+
+// replayed revokes the family of rec, a spent token presented again. The
+// error is marked for the audit hook (EventRefreshReuse).
+func (iss *Issuer) replayed(ctx context.Context, rec *RefreshToken) error {
+	if err := iss.store.RevokeRefreshFamily(ctx, rec.Family); err != nil {
+		return serverError(err)
+	}
+	return &Error{Kind: KindRevokedRefreshToken, Description: "the refresh token was already used",
+		userID: rec.UserID, replay: true}
+}
+
+// intersect keeps the scopes of scope that allowed still has.
+func intersect(scope, allowed []string) []string {
+	out := make([]string, 0, len(scope))
+	for _, s := range scope {
+		if contains(allowed, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}

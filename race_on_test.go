@@ -1,5 +1,0 @@
-//go:build race
-
-package mint_test
-
-const raceEnabled = true
