@@ -137,7 +137,7 @@ func abuseDo(t *testing.T, req *http.Request) abuseAnswer {
 func assertErrorShape(t *testing.T, m abuseMount, a abuseAnswer) {
 	t.Helper()
 	if code, _ := a.json["code"].(float64); !m.envelope || code != mint.CodePersonNotFound {
-		// Seed 000 prints 500030 for a person not found: the one 5xx a
+		// Horus silent password prints 500030 for a person not found: the one 5xx a
 		// client's input may get, because the seed says so.
 		assert.Less(t, a.status, 500, a.body)
 	}

@@ -18,7 +18,7 @@ import (
 
 // A request whose dialect cannot deliver a refresh token must not rotate
 // one: rotating would spend the client's token and leave in the store a
-// successor the client never saw (DESIGN.md: "no credential the client
+// successor the client never saw (the design: "no credential the client
 // never saw is left in the store"), killing the client's session.
 func TestRefreshGrantRefusedWhenNoRefreshTokenCanBeDelivered(t *testing.T) {
 	f := newFixture(t)

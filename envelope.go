@@ -90,7 +90,7 @@ func horusFields() map[string]string {
 	}
 }
 
-// horusCodes are the Horus codes, with the seed's code for a bad client.
+// horusCodes are the Horus codes, with the endpoint's own code for a bad client.
 func horusCodes(badClient int) map[Kind]int {
 	return map[Kind]int{
 		KindClientNotFound:        badClient,

@@ -40,8 +40,8 @@ func runWireCases(t *testing.T, s *seedServer, m mount, cases []wireCase) {
 	}
 }
 
-// Seed 000: POST /v1/nonspec/oauth2/token/silent-password.
-func TestSeed000HorusSilentPassword(t *testing.T) {
+// Horus silent password: POST /v1/nonspec/oauth2/token/silent-password.
+func TestHorusSilentPassword(t *testing.T) {
 	s := newSeedServer(t)
 	badClient := `{"code":403051,"message":"clientId or clientSecret are invalid"}`
 	runWireCases(t, s, mounts[0], []wireCase{
@@ -83,8 +83,8 @@ func TestSeed000HorusSilentPassword(t *testing.T) {
 	})
 }
 
-// Seed 001: POST /v1/nonspec/oauth2/auth/server.
-func TestSeed001HorusClientCredentials(t *testing.T) {
+// Horus client credentials: POST /v1/nonspec/oauth2/auth/server.
+func TestHorusClientCredentials(t *testing.T) {
 	s := newSeedServer(t)
 	badClient := `{"code":401122,"message":"clientId or clientSecret are invalid"}`
 	runWireCases(t, s, mounts[1], []wireCase{
@@ -111,8 +111,8 @@ func TestSeed001HorusClientCredentials(t *testing.T) {
 	})
 }
 
-// Seed 002: POST /auth/token (Eventhos).
-func TestSeed002Eventhos(t *testing.T) {
+// Eventhos: POST /auth/token (Eventhos).
+func TestEventhos(t *testing.T) {
 	s := newSeedServer(t)
 	clientOne := `{"code":200000,"message":"Token generated for client 1","content":{"jwt_token":"JWT","name":"Subject name","description":"Subject description","client_id":1,"identifier":"clientIdentifier","roles":[1,2]}}`
 	john := `{"code":200000,"message":"Token generated for client app","content":{"jwt_token":"JWT","name":"john_doe","description":"","user_id":7,"username":"john_doe","roles":[3]}}`

@@ -14,7 +14,7 @@ import (
 )
 
 // Native fuzz targets for each decoder: whatever the input, the mounts
-// never panic, never answer a 5xx for the client's mistake (seed 000's
+// never panic, never answer a 5xx for the client's mistake (Horus silent password's
 // person-not-found 500030 aside), and always answer a well-formed body in
 // their dialect's shape. The seed corpus is in testdata/fuzz.
 
@@ -38,11 +38,11 @@ func serve(h http.Handler, path, contentType, body string, header ...string) ans
 	return answer{rec.Code, rec.Header(), rec.Body.String()}
 }
 
-// checkFuzzAnswer is checkShape, with seed 000's 500030 allowed.
+// checkFuzzAnswer is checkShape, with Horus silent password's 500030 allowed.
 func checkFuzzAnswer(t *testing.T, m mount, a answer) {
 	t.Helper()
 	if m.name == "horus-silent-password" && a.status == http.StatusInternalServerError {
-		assert.Contains(t, a.body, `"code":500030`, "the only 5xx of seed 000 is person-not-found")
+		assert.Contains(t, a.body, `"code":500030`, "the only 5xx of Horus silent password is person-not-found")
 		checkShape(t, m, a, http.StatusInternalServerError)
 		return
 	}

@@ -34,8 +34,8 @@ const (
 )
 
 // seedServer serves the five seed endpoints and the standard one over a
-// fixture with a few more clients: "1" (a numeric id, seed 002), "138"
-// (seed 004: password grant, one-week tokens) and "my-client id%" whose id
+// fixture with a few more clients: "1" (a numeric id, Eventhos), "138"
+// (SocialID: password grant, one-week tokens) and "my-client id%" whose id
 // and secret need form-encoding in HTTP Basic.
 type seedServer struct {
 	*fixture
@@ -136,8 +136,8 @@ func form(kv ...string) string {
 type shape int
 
 const (
-	envelopeShape shape = iota // seeds 000, 001, 002
-	oauthShape                 // seeds 003, 004, /oauth2/token
+	envelopeShape shape = iota // Horus and Eventhos
+	oauthShape                 // Django OAuth Toolkit, SocialID, /oauth2/token
 )
 
 // mount describes one mounted endpoint for the rule tests: its path, its
@@ -517,7 +517,7 @@ type unavailableStore struct {
 
 func (s unavailableStore) Client(context.Context, string) (*mint.Client, error) { return nil, s.err }
 
-func TestSeedServerAnswersEveryMount(t *testing.T) {
+func TestServerAnswersEveryMount(t *testing.T) {
 	s := newSeedServer(t)
 	for _, path := range []string{path000, path001, path002, path003, path004, pathOAuth} {
 		a := s.do(t, http.MethodGet, path, "", "")
@@ -539,16 +539,16 @@ func ExampleTokenHandler() {
 		mint.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 
 	mux := http.NewServeMux()
-	mux.Handle("/v1/nonspec/oauth2/token/silent-password", mint.TokenHandler{Issuer: issuer, // seed 000
+	mux.Handle("/v1/nonspec/oauth2/token/silent-password", mint.TokenHandler{Issuer: issuer, // Horus silent password
 		Dialect: mint.NewHorusSilentPasswordDialect(), Grants: []string{mint.GrantSilentPassword}})
-	mux.Handle("/v1/nonspec/oauth2/auth/server", mint.TokenHandler{Issuer: issuer, // seed 001
+	mux.Handle("/v1/nonspec/oauth2/auth/server", mint.TokenHandler{Issuer: issuer, // Horus client credentials
 		Dialect: mint.NewHorusClientCredentialsDialect(), Grants: []string{mint.GrantClientCredentials}})
-	mux.Handle("/auth/token", mint.TokenHandler{Issuer: issuer, // seed 002
+	mux.Handle("/auth/token", mint.TokenHandler{Issuer: issuer, // Eventhos
 		Dialect: mint.NewEventhosDialect(), Grants: []string{mint.GrantClientCredentials, mint.GrantPassword}})
-	mux.Handle("/o/token/", mint.TokenHandler{Issuer: issuer, // seed 003
+	mux.Handle("/o/token/", mint.TokenHandler{Issuer: issuer, // Django OAuth Toolkit
 		Dialect: mint.OAuth2Dialect{InvalidGrantDescription: "Invalid credentials given."},
 		Grants:  []string{mint.GrantPassword, mint.GrantRefreshToken}})
-	mux.Handle("/v2/marketing/oauth/token", mint.TokenHandler{Issuer: issuer, // seed 004
+	mux.Handle("/v2/marketing/oauth/token", mint.TokenHandler{Issuer: issuer, // SocialID
 		Dialect: mint.OAuth2Dialect{TokenType: "bearer"}, Grants: []string{mint.GrantPassword}})
 	mux.Handle("/oauth2/token", mint.TokenHandler{Issuer: issuer}) // RFC 6749, every grant
 

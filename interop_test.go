@@ -80,7 +80,7 @@ func TestInteropPasswordAndRefresh(t *testing.T) {
 	}
 }
 
-func TestInteropSeed004(t *testing.T) {
+func TestInteropSocialID(t *testing.T) {
 	s := newSeedServer(t)
 	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, s.srv.Client())
 	cfg := oauth2.Config{ClientID: "138", ClientSecret: appSecret,

@@ -12,8 +12,8 @@ import (
 	"github.com/mintauth/mint"
 )
 
-// Seed 003: POST /o/token/ (Django OAuth Toolkit style).
-func TestSeed003(t *testing.T) {
+// Django OAuth Toolkit: POST /o/token/ (Django OAuth Toolkit style).
+func TestDjangoOAuthToolkit(t *testing.T) {
 	s := newSeedServer(t)
 	app := []string{"Authorization", basicAuth("app", appSecret)}
 	invalidClient := `{"error":"invalid_client","error_description":"client authentication failed"}`
@@ -56,7 +56,7 @@ func TestSeed003(t *testing.T) {
 	})
 }
 
-func TestSeed003Refresh(t *testing.T) {
+func TestDjangoOAuthToolkitRefresh(t *testing.T) {
 	s := newSeedServer(t)
 	app := []string{"Authorization", basicAuth("app", appSecret)}
 	a := s.post(t, path003, formType, "grant_type=password&username=john_doe&password=john_doe_secret", app...)
@@ -79,8 +79,8 @@ func TestSeed003Refresh(t *testing.T) {
 	assert.Equal(t, "invalid_grant", field(t, a.body, "error"), "the replay revoked the family")
 }
 
-// Seed 004: POST /v2/marketing/oauth/token (SocialID).
-func TestSeed004(t *testing.T) {
+// SocialID: POST /v2/marketing/oauth/token (SocialID).
+func TestSocialID(t *testing.T) {
 	s := newSeedServer(t)
 	client := []string{"Authorization", basicAuth("138", appSecret)}
 	success := `{"access_token":"JWT","expires_in":604800,"refresh_token":"REFRESH","token_type":"bearer"}`

@@ -14,6 +14,14 @@ import (
 	"github.com/mintauth/mint"
 )
 
+// nilGrant is a Grant whose nil pointer cannot authorize anything.
+type nilGrant struct{}
+
+func (*nilGrant) Authorize(context.Context, *mint.Issuer, *mint.TokenRequest, *mint.Client) (*mint.Authorization, error) {
+	return nil, nil
+}
+
+// Mistakes fail at construction, never on the first request.
 func TestNewValidatesOptions(t *testing.T) {
 	store := mint.NewMemoryStore()
 	key, err := mint.GenerateKey(mint.HS256)
@@ -41,6 +49,11 @@ func TestNewValidatesOptions(t *testing.T) {
 		{"replace built-in grant", mint.WithGrant(mint.GrantPassword, grant)},
 		{"replace refresh grant", mint.WithGrant(mint.GrantRefreshToken, grant)},
 		{"nameless grant", mint.WithGrant("", grant)},
+		{"nil GrantFunc", mint.WithGrant("urn:example:nil", mint.GrantFunc(nil))},
+		{"nil pointer Grant", mint.WithGrant("urn:example:nil", (*nilGrant)(nil))},
+		{"nil hash concurrency", mint.WithHashConcurrency(0)},
+		{"nil limiter", mint.WithLimiter(nil)},
+		{"nil audit", mint.WithAudit(nil)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
