@@ -340,29 +340,9 @@ func (iss *Issuer) Token(ctx context.Context, r *TokenRequest) (*Token, error) {
 }
 
 func (iss *Issuer) token(ctx context.Context, r *TokenRequest) (*Token, error) {
-	if r.GrantType == "" {
-		return nil, missing("grant_type")
-	}
-	grant, ok := iss.grants[r.GrantType]
-	// A dialect that cannot deliver a refresh token does not serve the
-	// refresh grant: rotating would spend the client's token for a
-	// successor it never sees.
-	if !ok || (r.GrantType == GrantRefreshToken && r.NoRefreshToken) {
-		return nil, &Error{Kind: KindUnsupportedGrant}
-	}
-	keys := limitKeys{clientID: r.ClientID, login: r.Username}
-	if keys.login == "" {
-		keys.login = r.EmailAddress
-	}
-	if err := iss.checkLimits(ctx, keys); err != nil { // before any hashing
-		return nil, err
-	}
-	client, err := iss.authenticateClient(ctx, keys, r.ClientID, r.secrets())
+	grant, client, keys, err := iss.admit(ctx, r)
 	if err != nil {
 		return nil, err
-	}
-	if !client.AllowsGrant(r.GrantType) {
-		return nil, &Error{Kind: KindGrantNotAllowed}
 	}
 	if r.GrantType == GrantRefreshToken {
 		return iss.refresh(ctx, r, client)
@@ -394,6 +374,36 @@ func (iss *Issuer) token(ctx context.Context, r *TokenRequest) (*Token, error) {
 		tok.RefreshToken = secret
 	}
 	return tok, nil
+}
+
+// admit finds the request's grant, consults the Limiter before any
+// hashing, authenticates the client and checks that it may use the grant.
+func (iss *Issuer) admit(ctx context.Context, r *TokenRequest) (Grant, *Client, limitKeys, error) {
+	keys := limitKeys{clientID: r.ClientID, login: r.Username}
+	if keys.login == "" {
+		keys.login = r.EmailAddress
+	}
+	if r.GrantType == "" {
+		return nil, nil, keys, missing("grant_type")
+	}
+	grant, ok := iss.grants[r.GrantType]
+	// A dialect that cannot deliver a refresh token does not serve the
+	// refresh grant: rotating would spend the client's token for a
+	// successor it never sees.
+	if !ok || (r.GrantType == GrantRefreshToken && r.NoRefreshToken) {
+		return nil, nil, keys, &Error{Kind: KindUnsupportedGrant}
+	}
+	if err := iss.checkLimits(ctx, keys); err != nil {
+		return nil, nil, keys, err
+	}
+	client, err := iss.authenticateClient(ctx, keys, r.ClientID, r.secrets())
+	if err != nil {
+		return nil, nil, keys, err
+	}
+	if !client.AllowsGrant(r.GrantType) {
+		return nil, nil, keys, &Error{Kind: KindGrantNotAllowed}
+	}
+	return grant, client, keys, nil
 }
 
 // mint signs the access token (RFC 9068).
