@@ -51,8 +51,9 @@ func (k StoredKey) String() string {
 // GoString hides the key material from %#v.
 func (k StoredKey) GoString() string { return k.String() }
 
-// StoreKey encodes k for a KeyStore under the given version.
-func StoreKey(k *Key, version int64, now time.Time) (StoredKey, error) {
+// Stored encodes k as a KeyStore keeps it, under the given version and
+// creation time.
+func (k *Key) Stored(version int64, now time.Time) (StoredKey, error) {
 	sk := StoredKey{Version: version, ID: k.ID(), Algorithm: k.Algorithm(), CreatedAt: now}
 	switch priv := k.Private().(type) {
 	case []byte:
@@ -130,7 +131,7 @@ func AddGeneratedKey(ctx context.Context, ks KeyStore, alg string, version int64
 	if err != nil {
 		return false, err
 	}
-	sk, err := StoreKey(k, version, time.Now().UTC())
+	sk, err := k.Stored(version, time.Now().UTC())
 	if err != nil {
 		return false, err
 	}

@@ -48,7 +48,7 @@ func TestStoredKeyRoundTrip(t *testing.T) {
 		t.Run(alg, func(t *testing.T) {
 			k, err := mint.GenerateKey(alg)
 			require.NoError(t, err)
-			sk, err := mint.StoreKey(k, 3, time.Unix(100, 0))
+			sk, err := k.Stored(3, time.Unix(100, 0))
 			require.NoError(t, err)
 			assert.Equal(t, int64(3), sk.Version)
 			assert.Equal(t, k.ID(), sk.ID)
@@ -74,7 +74,7 @@ func TestStoredKeyRoundTrip(t *testing.T) {
 func TestStoredKeyRejects(t *testing.T) {
 	ed, err := mint.GenerateKey(mint.EdDSA)
 	require.NoError(t, err)
-	good, err := mint.StoreKey(ed, 1, time.Now())
+	good, err := ed.Stored(1, time.Now())
 	require.NoError(t, err)
 	for name, sk := range map[string]mint.StoredKey{
 		"garbage":       {ID: "k", Algorithm: mint.EdDSA, Private: []byte("not a key")},
@@ -165,8 +165,8 @@ func TestSyncKeySet(t *testing.T) {
 	require.NoError(t, err)
 	newer, err := mint.GenerateKey(mint.EdDSA)
 	require.NoError(t, err)
-	sOld, _ := mint.StoreKey(old, 1, time.Now())
-	sNew, _ := mint.StoreKey(newer, 2, time.Now())
+	sOld, _ := old.Stored(1, time.Now())
+	sNew, _ := newer.Stored(2, time.Now())
 	_, _ = ks2.AddSigningKey(ctx, sOld)
 	_, _ = ks2.AddSigningKey(ctx, sNew)
 	odd, err := mint.NewKeySet(old, newer)

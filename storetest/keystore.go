@@ -21,7 +21,7 @@ func RunKeyStore(t *testing.T, newKeyStore func(t *testing.T) mint.KeyStore) {
 		t.Helper()
 		k, err := mint.GenerateKey(alg)
 		require.NoError(t, err)
-		sk, err := mint.StoreKey(k, version, time.Unix(1_700_000_000, 0).UTC())
+		sk, err := k.Stored(version, time.Unix(1_700_000_000, 0).UTC())
 		require.NoError(t, err)
 		return sk
 	}
