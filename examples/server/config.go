@@ -167,66 +167,78 @@ func (c *Config) validate() error {
 	}
 	ids := map[string]bool{}
 	for i := range c.Clients {
-		cl := &c.Clients[i]
-		where := fmt.Sprintf("config: clients[%d]", i)
-		if cl.ID == "" {
-			return errors.New(where + ": id is required")
-		}
-		where += fmt.Sprintf(" (%q)", cl.ID)
-		if ids[cl.ID] {
-			return errors.New(where + ": duplicate id")
-		}
-		ids[cl.ID] = true
-		if err := oneOf(cl.Secret, cl.SecretHash, "secret", "secret_hash"); err != nil {
-			return fmt.Errorf("%s: %w", where, err)
-		}
-		if err := checkHash(cl.SecretHash); err != nil {
-			return fmt.Errorf("%s: secret_hash: %w", where, err)
-		}
-		if len(cl.Grants) == 0 {
-			return fmt.Errorf("%s: grants is empty: list at least one of %s", where, strings.Join(knownGrants, ", "))
-		}
-		for _, g := range cl.Grants {
-			if !slices.Contains(knownGrants, g) {
-				return fmt.Errorf("%s: unknown grant %q: want one of %s", where, g, strings.Join(knownGrants, ", "))
-			}
-		}
-		for _, s := range cl.Scopes {
-			if s == "" || strings.ContainsAny(s, " \t\r\n\"\\") {
-				return fmt.Errorf("%s: scope %q is not a valid scope token (RFC 6749 section 3.3)", where, s)
-			}
+		if err := c.Clients[i].validate(fmt.Sprintf("config: clients[%d]", i), ids); err != nil {
+			return err
 		}
 	}
 	userIDs, logins := map[string]bool{}, map[string]string{}
 	for i := range c.Users {
-		u := &c.Users[i]
-		where := fmt.Sprintf("config: users[%d]", i)
-		if u.ID == "" {
-			return errors.New(where + ": id is required")
+		if err := c.Users[i].validate(fmt.Sprintf("config: users[%d]", i), userIDs, logins); err != nil {
+			return err
 		}
-		where += fmt.Sprintf(" (%q)", u.ID)
-		if userIDs[u.ID] {
-			return errors.New(where + ": duplicate id")
+	}
+	return nil
+}
+
+// validate checks one client; ids are the client ids seen so far.
+func (cl *ClientConfig) validate(where string, ids map[string]bool) error {
+	if cl.ID == "" {
+		return errors.New(where + ": id is required")
+	}
+	where += fmt.Sprintf(" (%q)", cl.ID)
+	if ids[cl.ID] {
+		return errors.New(where + ": duplicate id")
+	}
+	ids[cl.ID] = true
+	if err := oneOf(cl.Secret, cl.SecretHash, "secret", "secret_hash"); err != nil {
+		return fmt.Errorf("%s: %w", where, err)
+	}
+	if err := checkHash(cl.SecretHash); err != nil {
+		return fmt.Errorf("%s: secret_hash: %w", where, err)
+	}
+	if len(cl.Grants) == 0 {
+		return fmt.Errorf("%s: grants is empty: list at least one of %s", where, strings.Join(knownGrants, ", "))
+	}
+	for _, g := range cl.Grants {
+		if !slices.Contains(knownGrants, g) {
+			return fmt.Errorf("%s: unknown grant %q: want one of %s", where, g, strings.Join(knownGrants, ", "))
 		}
-		userIDs[u.ID] = true
-		if u.Username == "" && u.Email == "" {
-			return errors.New(where + ": give a username, an email or both")
+	}
+	for _, s := range cl.Scopes {
+		if s == "" || strings.ContainsFunc(s, func(r rune) bool { return r < 0x21 || r > 0x7e || r == '"' || r == '\\' }) {
+			return fmt.Errorf("%s: scope %q is not a valid scope token (RFC 6749 section 3.3)", where, s)
 		}
-		for kind, v := range map[string]string{"username": u.Username, "email": u.Email} {
-			if v == "" {
-				continue
-			}
-			if other, ok := logins[kind+"\x00"+v]; ok {
-				return fmt.Errorf("%s: %s %q already belongs to user %q", where, kind, v, other)
-			}
-			logins[kind+"\x00"+v] = u.ID
+	}
+	return nil
+}
+
+// validate checks one user; ids and logins are those seen so far.
+func (u *UserConfig) validate(where string, ids map[string]bool, logins map[string]string) error {
+	if u.ID == "" {
+		return errors.New(where + ": id is required")
+	}
+	where += fmt.Sprintf(" (%q)", u.ID)
+	if ids[u.ID] {
+		return errors.New(where + ": duplicate id")
+	}
+	ids[u.ID] = true
+	if u.Username == "" && u.Email == "" {
+		return errors.New(where + ": give a username, an email or both")
+	}
+	for kind, v := range map[string]string{"username": u.Username, "email": u.Email} {
+		if v == "" {
+			continue
 		}
-		if err := oneOf(u.Password, u.PasswordHash, "password", "password_hash"); err != nil {
-			return fmt.Errorf("%s: %w", where, err)
+		if other, ok := logins[kind+"\x00"+v]; ok {
+			return fmt.Errorf("%s: %s %q already belongs to user %q", where, kind, v, other)
 		}
-		if err := checkHash(u.PasswordHash); err != nil {
-			return fmt.Errorf("%s: password_hash: %w", where, err)
-		}
+		logins[kind+"\x00"+v] = u.ID
+	}
+	if err := oneOf(u.Password, u.PasswordHash, "password", "password_hash"); err != nil {
+		return fmt.Errorf("%s: %w", where, err)
+	}
+	if err := checkHash(u.PasswordHash); err != nil {
+		return fmt.Errorf("%s: password_hash: %w", where, err)
 	}
 	return nil
 }

@@ -108,14 +108,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return serve(ctx, o, stdout)
 }
 
-// serve runs the server described by o until ctx is cancelled.
-func serve(ctx context.Context, o options, stdout io.Writer) error {
+// defaults fills in the hasher and logger a test may leave out.
+func (o *options) defaults() {
 	if o.hasher == nil {
 		o.hasher = mint.Argon2id{}
 	}
 	if o.logger == nil {
 		o.logger = slog.New(slog.DiscardHandler)
 	}
+}
+
+// serve runs the server described by o until ctx is cancelled.
+func serve(ctx context.Context, o options, stdout io.Writer) error {
+	o.defaults()
 	log := o.logger
 	demo := o.configPath == ""
 	var cfg *Config
@@ -180,12 +185,21 @@ func serve(ctx context.Context, o options, stdout io.Writer) error {
 		base: base, issuer: cfg.Issuer, store: redactDSN(o.store), key: key, keysStored: isKeyStore(store),
 		demo: demo, cfg: cfg, routes: routes,
 	})
+	return serveUntilDone(ctx, srv, ln, log, func() {
+		log.Info("listening", "url", base, "issuer", cfg.Issuer, "store", redactDSN(o.store), "kid", key.ID())
+		if o.ready != nil {
+			o.ready(base)
+		}
+	})
+}
+
+// serveUntilDone serves srv on ln until ctx is cancelled, then shuts it down,
+// giving requests in flight shutdownTimeout to finish. started runs once
+// the server is serving.
+func serveUntilDone(ctx context.Context, srv *http.Server, ln net.Listener, log *slog.Logger, started func()) error {
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	log.Info("listening", "url", base, "issuer", cfg.Issuer, "store", redactDSN(o.store), "kid", key.ID())
-	if o.ready != nil {
-		o.ready(base)
-	}
+	started()
 
 	select {
 	case err := <-served:
@@ -195,7 +209,7 @@ func serve(ctx context.Context, o options, stdout io.Writer) error {
 	log.Info("shutting down", "timeout", shutdownTimeout)
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
-	err = srv.Shutdown(sctx)
+	err := srv.Shutdown(sctx)
 	if err != nil {
 		// Requests still running after shutdownTimeout: cut them off.
 		log.Warn("shutdown timed out, closing the remaining connections", "error", err)

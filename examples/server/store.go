@@ -61,7 +61,7 @@ func openStore(ctx context.Context, spec string, cfg *Config) (mint.Store, func(
 		go every(ctx, pruneEvery, s.Prune)
 		return s, func() error { cancel(); return nil }, nil
 	}
-	return nil, nil, fmt.Errorf("-store %q: unsupported: want memory, sqlite:PATH or postgres://...", redactDSN(spec))
+	return nil, nil, fmt.Errorf("-store %q: unsupported: want memory, sqlite:PATH or a postgres:// DSN", redactDSN(spec))
 }
 
 // sqliteDSN is the modernc.org/sqlite DSN for a database file: a busy
