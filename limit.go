@@ -267,8 +267,7 @@ type limitKeys struct{ clientID, login string }
 type limitKind uint8
 
 const (
-	noLimitKey limitKind = iota
-	clientKey
+	clientKey limitKind = iota + 1
 	userKey
 )
 
