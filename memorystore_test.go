@@ -24,16 +24,24 @@ func engineToken(t testing.TB, user string, iat time.Time, ttl time.Duration) *m
 		Scope: []string{"read", "write"}, IssuedAt: iat, ExpiresAt: iat.Add(ttl)}
 }
 
+// rotatedFamily stores a root token at t0 and rotates it into a child
+// half an hour later; both live an hour.
+func rotatedFamily(t *testing.T, s *mint.MemoryStore, t0 time.Time) (root, child *mint.RefreshToken) {
+	t.Helper()
+	ctx := context.Background()
+	root = engineToken(t, "7", t0, time.Hour)
+	require.NoError(t, s.SaveRefreshToken(ctx, root))
+	child = engineToken(t, "7", t0.Add(30*time.Minute), time.Hour)
+	child.Family, child.Parent = root.Digest, root.Digest
+	require.NoError(t, s.RotateRefreshToken(ctx, root.Digest, child))
+	return root, child
+}
+
 func TestMemoryStorePrune(t *testing.T) {
 	ctx := context.Background()
 	t0 := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
 	s := mint.NewMemoryStore()
-
-	root := engineToken(t, "7", t0, time.Hour)
-	require.NoError(t, s.SaveRefreshToken(ctx, root))
-	child := engineToken(t, "7", t0.Add(30*time.Minute), time.Hour)
-	child.Family, child.Parent = root.Digest, root.Digest
-	require.NoError(t, s.RotateRefreshToken(ctx, root.Digest, child))
+	root, child := rotatedFamily(t, s, t0)
 	short := engineToken(t, "8", t0, 10*time.Minute)
 	require.NoError(t, s.SaveRefreshToken(ctx, short))
 	require.NoError(t, s.DenyAccessToken(ctx, "jti-1", t0.Add(10*time.Minute)))
@@ -71,11 +79,7 @@ func TestMemoryStorePruneKeepsFamilies(t *testing.T) {
 	ctx := context.Background()
 	t0 := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
 	s := mint.NewMemoryStore()
-	root := engineToken(t, "7", t0, time.Hour)
-	require.NoError(t, s.SaveRefreshToken(ctx, root))
-	child := engineToken(t, "7", t0.Add(30*time.Minute), time.Hour)
-	child.Family, child.Parent = root.Digest, root.Digest
-	require.NoError(t, s.RotateRefreshToken(ctx, root.Digest, child))
+	root, child := rotatedFamily(t, s, t0)
 
 	s.Prune(t0.Add(70 * time.Minute))
 	got, err := s.RefreshToken(ctx, child.Digest)

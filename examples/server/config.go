@@ -182,14 +182,10 @@ func (c *Config) validate() error {
 
 // validate checks one client; ids are the client ids seen so far.
 func (cl *ClientConfig) validate(where string, ids map[string]bool) error {
-	if cl.ID == "" {
-		return errors.New(where + ": id is required")
+	where, err := uniqueID(where, cl.ID, ids)
+	if err != nil {
+		return err
 	}
-	where += fmt.Sprintf(" (%q)", cl.ID)
-	if ids[cl.ID] {
-		return errors.New(where + ": duplicate id")
-	}
-	ids[cl.ID] = true
 	if err := oneOf(cl.Secret, cl.SecretHash, "secret", "secret_hash"); err != nil {
 		return fmt.Errorf("%s: %w", where, err)
 	}
@@ -214,14 +210,10 @@ func (cl *ClientConfig) validate(where string, ids map[string]bool) error {
 
 // validate checks one user; ids and logins are those seen so far.
 func (u *UserConfig) validate(where string, ids map[string]bool, logins map[string]string) error {
-	if u.ID == "" {
-		return errors.New(where + ": id is required")
+	where, err := uniqueID(where, u.ID, ids)
+	if err != nil {
+		return err
 	}
-	where += fmt.Sprintf(" (%q)", u.ID)
-	if ids[u.ID] {
-		return errors.New(where + ": duplicate id")
-	}
-	ids[u.ID] = true
 	if u.Username == "" && u.Email == "" {
 		return errors.New(where + ": give a username, an email or both")
 	}
@@ -241,6 +233,20 @@ func (u *UserConfig) validate(where string, ids map[string]bool, logins map[stri
 		return fmt.Errorf("%s: password_hash: %w", where, err)
 	}
 	return nil
+}
+
+// uniqueID checks that id is given and not seen before, records it, and
+// returns where with the id appended for the next messages.
+func uniqueID(where, id string, seen map[string]bool) (string, error) {
+	if id == "" {
+		return where, errors.New(where + ": id is required")
+	}
+	where += fmt.Sprintf(" (%q)", id)
+	if seen[id] {
+		return where, errors.New(where + ": duplicate id")
+	}
+	seen[id] = true
+	return where, nil
 }
 
 // oneOf checks that exactly one of a plaintext and its hash is given.
