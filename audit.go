@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 	"time"
 )
 
@@ -31,6 +32,11 @@ const (
 	EventRefreshReuse EventType = "refresh_token_reuse"
 	// EventTokenRevoked: a token was revoked on request (RFC 7009).
 	EventTokenRevoked EventType = "token_revoked"
+	// EventRefused: a request from an authenticated client was refused
+	// for another reason than a bad credential: the host's own refusal
+	// (KindRefused, with Event.Reason), a grant the client may not use, a
+	// scope or resource it may not have, an extension grant's refusal.
+	EventRefused EventType = "refused"
 )
 
 // Event is one audit record. It identifies who asked for what and how it
@@ -39,8 +45,14 @@ const (
 type Event struct {
 	Type EventType
 	Time time.Time
-	// ClientID is the client id the request named (perhaps unknown).
+	// ClientID is the client id the request named. Unless
+	// ClientAuthenticated, anyone may have sent it: use it as a metrics
+	// label only when ClientAuthenticated, or strangers can grow the
+	// label set without bound.
 	ClientID string
+	// ClientAuthenticated reports that the client proved its identity
+	// before the request succeeded or failed.
+	ClientAuthenticated bool
 	// UserID is the resource owner's id, when one was identified.
 	UserID string
 	// Grant is the grant_type of a token request.
@@ -57,6 +69,15 @@ type Event struct {
 	TokenID string
 	// RetryAfter is how long a throttled client must wait.
 	RetryAfter time.Duration
+	// Scope, Audience, Actor and ExpiresAt describe the access token
+	// issued: its scope, its aud, the client that acted for the user
+	// (silent_password), and its expiry.
+	Scope     []string
+	Audience  []string
+	Actor     string
+	ExpiresAt time.Time
+	// Reason is the client-safe description of a refusal (EventRefused).
+	Reason string
 }
 
 // LogValue implements slog.LogValuer: every non-empty field.
@@ -74,6 +95,16 @@ func (e Event) LogValue() slog.Value {
 	add("request_id", e.RequestID)
 	add("remote_addr", e.RemoteAddr)
 	add("jti", e.TokenID)
+	add("scope", strings.Join(e.Scope, " "))
+	add("aud", strings.Join(e.Audience, " "))
+	add("actor", e.Actor)
+	add("reason", e.Reason)
+	if e.ClientAuthenticated {
+		attrs = append(attrs, slog.Bool("client_authenticated", true))
+	}
+	if !e.ExpiresAt.IsZero() {
+		attrs = append(attrs, slog.Time("exp", e.ExpiresAt))
+	}
 	if e.RetryAfter > 0 {
 		attrs = append(attrs, slog.Duration("retry_after", e.RetryAfter))
 	}
@@ -151,34 +182,35 @@ func (iss *Issuer) Audit(ctx context.Context, e Event) {
 	iss.cfg.audit(ctx, e)
 }
 
-// auditKind reports whether a failure of this kind is an authentication
-// failure worth an event.
+// auditKind returns the event a failure of this kind is worth, if any.
 func auditKind(k Kind) (EventType, bool) {
 	switch k {
-	case KindClientNotFound, KindSecretMismatch, KindUserNotFound, KindPasswordMismatch,
+	case KindClientNotFound, KindSecretMismatch, KindUnsupportedAuthMethod, KindUserNotFound, KindPasswordMismatch,
 		KindInvalidRefreshToken, KindExpiredRefreshToken, KindRevokedRefreshToken:
 		return EventAuthFailed, true
 	case KindThrottled:
 		return EventThrottled, true
+	case KindRefused, KindGrantNotAllowed, KindInvalidScope, KindInvalidTarget, KindInvalidGrant:
+		return EventRefused, true
 	}
 	return "", false
 }
 
-// auditToken reports the outcome of a token request.
-func (iss *Issuer) auditToken(ctx context.Context, r *TokenRequest, tok *Token, err error) {
-	e := Event{ClientID: r.ClientID, Grant: r.GrantType, RequestID: r.RequestID, RemoteAddr: r.RemoteAddr}
+// auditToken reports the outcome of a token request; client is the
+// authenticated client, nil when authentication failed or never ran.
+func (iss *Issuer) auditToken(ctx context.Context, r *TokenRequest, client *Client, tok *Token, err error) {
+	e := Event{ClientID: r.ClientID, ClientAuthenticated: client != nil, Grant: r.GrantType,
+		RequestID: r.RequestID, RemoteAddr: r.RemoteAddr}
 	if err == nil {
 		e.Type, e.TokenID = EventTokenIssued, tok.ID
+		e.Scope, e.Audience, e.Actor, e.ExpiresAt = tok.Scope, tok.Audience, tok.Actor, tok.ExpiresAt
 		if tok.User != nil {
 			e.UserID = tok.User.ID
 		}
 		iss.Audit(ctx, e)
 		return
 	}
-	var me *Error
-	if !errors.As(err, &me) {
-		return
-	}
+	me := AsError(err)
 	typ, ok := auditKind(me.Kind)
 	if me.replay {
 		typ, ok = EventRefreshReuse, true
@@ -187,16 +219,16 @@ func (iss *Issuer) auditToken(ctx context.Context, r *TokenRequest, tok *Token, 
 		return
 	}
 	e.Type, e.Kind, e.UserID, e.RetryAfter = typ, me.Kind, me.userID, me.RetryAfter
+	if typ == EventRefused {
+		e.Reason = me.Message()
+	}
 	iss.Audit(ctx, e)
 }
 
 // auditClient reports a failed client authentication outside the token
 // endpoint (AuthenticateClient).
 func (iss *Issuer) auditClient(ctx context.Context, clientID string, err error) {
-	var me *Error
-	if !errors.As(err, &me) {
-		return
-	}
+	me := AsError(err)
 	if typ, ok := auditKind(me.Kind); ok {
 		iss.Audit(ctx, Event{Type: typ, ClientID: clientID, Kind: me.Kind, RetryAfter: me.RetryAfter})
 	}

@@ -55,6 +55,8 @@ func TestAuditEvents(t *testing.T) {
 	event := func(typ mint.EventType, grant, user, outcome string, kind mint.Kind) mint.Event {
 		e := base
 		e.Type, e.Grant, e.UserID, e.Outcome, e.Kind = typ, grant, user, outcome, kind
+		// Past the client secret, the client id is proven.
+		e.ClientAuthenticated = kind != mint.KindSecretMismatch && kind != mint.KindThrottled && kind != mint.KindClientNotFound
 		return e
 	}
 
@@ -81,8 +83,26 @@ func TestAuditEvents(t *testing.T) {
 		tok, err := f.issuer.Token(context.Background(), pw("john_doe", johnPass))
 		require.NoError(t, err)
 		want := event(mint.EventTokenIssued, "password", "7", "success", 0)
-		want.TokenID = tok.ID
+		want.TokenID, want.Scope, want.Audience, want.ExpiresAt = tok.ID, []string{"read", "write"}, []string{audienceID}, f.clock.now().Add(time.Hour)
 		assert.Equal(t, []mint.Event{want}, log.take())
+	})
+	t.Run("a refusal that is no credential failure", func(t *testing.T) {
+		_, err := f.issuer.Token(context.Background(), with(&mint.TokenRequest{GrantType: mint.GrantSilentPassword,
+			ClientID: "cc-only", ClientSecret: appSecret, Username: "john_doe"}))
+		require.ErrorIs(t, err, mint.KindGrantNotAllowed)
+		want := event(mint.EventRefused, "silent_password", "", "grant_not_allowed", mint.KindGrantNotAllowed)
+		want.ClientID, want.Reason = "cc-only", "the client may not use this grant type"
+		assert.Equal(t, []mint.Event{want}, log.take())
+	})
+	t.Run("a silent_password token names its actor", func(t *testing.T) {
+		tok, err := f.issuer.Token(context.Background(), with(&mint.TokenRequest{GrantType: mint.GrantSilentPassword,
+			ClientID: "app", ClientSecret: appSecret, Username: "john_doe"}))
+		require.NoError(t, err)
+		events := log.take()
+		require.Len(t, events, 1)
+		assert.Equal(t, "app", events[0].Actor)
+		assert.Equal(t, tok.ID, events[0].TokenID)
+		assert.True(t, events[0].ClientAuthenticated)
 	})
 	t.Run("not an authentication failure: no event", func(t *testing.T) {
 		_, err := f.issuer.Token(context.Background(), with(&mint.TokenRequest{GrantType: mint.GrantClientCredentials, ClientID: "app"}))
@@ -146,10 +166,11 @@ func TestAuditDefaultsToTheLogger(t *testing.T) {
 	assert.Equal(t, "WARN", failed["level"])
 	assert.Equal(t, "mint: audit", failed["msg"])
 	assert.Equal(t, map[string]any{"event": "auth_failed", "outcome": "password_mismatch", "client_id": "app",
-		"user_id": "7", "grant_type": "password", "request_id": "rid-9"}, failed["audit"])
+		"client_authenticated": true, "user_id": "7", "grant_type": "password", "request_id": "rid-9"}, failed["audit"])
 	assert.Equal(t, "DEBUG", issued["level"])
 	assert.Equal(t, map[string]any{"event": "token_issued", "outcome": "success", "client_id": "app",
-		"user_id": "7", "grant_type": "password", "jti": tok.ID}, issued["audit"])
+		"client_authenticated": true, "user_id": "7", "grant_type": "password", "jti": tok.ID,
+		"scope": "read write", "aud": audienceID, "exp": "2026-11-24T13:00:00Z"}, issued["audit"])
 	for _, secret := range []string{"hunter2-wrong", johnPass, appSecret, tok.AccessToken, tok.RefreshToken} {
 		assert.NotContains(t, buf.String(), secret)
 	}

@@ -315,6 +315,9 @@ func (d *EnvelopeDialect) WriteError(w http.ResponseWriter, r *http.Request, err
 	if !ok {
 		code = envelopeCode(e.Kind)
 	}
+	if e.Kind == KindRefused && e.Code != 0 {
+		code = e.Code
+	}
 	setRetryAfter(w, e)
 	if e.Kind == KindMethodNotAllowed {
 		w.Header().Set("Allow", http.MethodPost)
@@ -329,6 +332,9 @@ func (d *EnvelopeDialect) WriteError(w http.ResponseWriter, r *http.Request, err
 func (d *EnvelopeDialect) message(e *Error, code int) string {
 	if m, ok := d.Messages[code]; ok {
 		return m
+	}
+	if e.Kind == KindRefused && e.CodeMessage != "" {
+		return e.CodeMessage
 	}
 	if e.Kind == KindMissingField && e.Field != "" {
 		name := e.Field

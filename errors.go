@@ -31,6 +31,8 @@ const (
 	KindExpiredRefreshToken               // refresh token past its expiry
 	KindRevokedRefreshToken               // refresh token revoked or replayed (family revoked)
 	KindUnsupportedTokenType              // revocation of an access token without a deny list (RFC 7009)
+	KindInvalidTarget                     // a resource the client may not ask for, or malformed (RFC 8707 invalid_target)
+	KindRefused                           // the host refused (a locked account, a tenant over quota): Error.OAuthError, Code, CodeMessage
 	KindThrottled                         // too many failures; retry later
 	KindMethodNotAllowed                  // the endpoint answers POST only (HTTP 405)
 	kindCount
@@ -59,6 +61,8 @@ var kinds = [kindCount]struct {
 	KindExpiredRefreshToken:   {"expired_refresh_token", "invalid_grant", "the refresh token is invalid", 400},
 	KindRevokedRefreshToken:   {"revoked_refresh_token", "invalid_grant", "the refresh token is invalid", 400},
 	KindUnsupportedTokenType:  {"unsupported_token_type", "unsupported_token_type", "access tokens cannot be revoked here", 400},
+	KindInvalidTarget:         {"invalid_target", "invalid_target", "the requested resource is invalid", 400},
+	KindRefused:               {"refused", "invalid_grant", "the request was refused", 400},
 	KindThrottled:             {"throttled", "temporarily_unavailable", "too many requests, retry later", 429},
 	KindMethodNotAllowed:      {"method_not_allowed", "invalid_request", "the method is not allowed, use POST", 405},
 }
@@ -105,6 +109,15 @@ type Error struct {
 	// before trying again; dialects send it as a Retry-After header in
 	// whole seconds (RFC 9110 section 10.2.3).
 	RetryAfter time.Duration
+	// OAuthError, Code and CodeMessage are a host's own answer to a
+	// request it refuses (KindRefused), with Description as the reason:
+	// OAuthError is the OAuth 2.0 dialect's `error` (default
+	// "invalid_grant"; HTTP 401 for "invalid_client", else 400), Code and
+	// CodeMessage the envelope dialects' code (default CodeInvalidGrant;
+	// HTTP status Code / 1000) and message (default Description).
+	OAuthError  string
+	Code        int
+	CodeMessage string
 
 	// For audit events only, never serialized: the user the failure
 	// concerns, and whether it is a detected refresh-token replay.
@@ -183,7 +196,25 @@ func missing(field string) *Error { return &Error{Kind: KindMissingField, Field:
 
 func malformed(desc string) *Error { return &Error{Kind: KindMalformedRequest, Description: desc} }
 
-func serverError(err error) *Error { return &Error{Kind: KindServerError, Err: err} }
+// serverError wraps a failure of the host's store or signer; a refusal of
+// the host's own (KindRefused) passes through as it is.
+func serverError(err error) *Error {
+	if e, ok := errors.AsType[*Error](err); ok && e != nil && e.Kind == KindRefused {
+		return e
+	}
+	return &Error{Kind: KindServerError, Err: err}
+}
+
+// oauth returns the OAuth 2.0 `error` and HTTP status e answers with.
+func (e *Error) oauth() (string, int) {
+	if e.Kind != KindRefused || e.OAuthError == "" {
+		return e.Kind.OAuthError(), e.Kind.Status()
+	}
+	if e.OAuthError == "invalid_client" {
+		return e.OAuthError, 401
+	}
+	return e.OAuthError, 400
+}
 
 // Code is one row of the numeric error catalogue that the envelope
 // dialects (Horus, Eventhos) answer with: the HTTP status is always
@@ -212,6 +243,7 @@ const (
 	CodeInvalidScope     = 400006 // mint: scope not allowed
 	CodeInvalidGrant     = 400007 // mint: refresh token or grant invalid, expired or revoked
 	CodeInvalidPassword  = 400008 // mint: user password wrong (Horus)
+	CodeInvalidTarget    = 400009 // mint: resource not allowed (RFC 8707)
 	CodeGrantNotAllowed  = 400011 // Eventhos: client can not generate this token
 	CodeInvalidClient    = 401122 // Horus client credentials: clientId or clientSecret are invalid
 	CodeForbiddenClient  = 403051 // Horus silent password: clientId or clientSecret are invalid
@@ -236,8 +268,9 @@ var catalogue = []struct {
 	{Code{CodeNotFound, "Client or user not found", "invalid_client"}, []Kind{KindClientNotFound, KindUserNotFound}},
 	{Code{CodeUnsupportedGrant, "grant type is not supported", "unsupported_grant_type"}, []Kind{KindUnsupportedGrant, KindUnsupportedTokenType}},
 	{Code{CodeInvalidScope, "scope is not allowed", "invalid_scope"}, []Kind{KindInvalidScope}},
+	{Code{CodeInvalidTarget, "resource is not allowed", "invalid_target"}, []Kind{KindInvalidTarget}},
 	{Code{CodeInvalidGrant, "refresh token is invalid", "invalid_grant"},
-		[]Kind{KindInvalidGrant, KindInvalidRefreshToken, KindExpiredRefreshToken, KindRevokedRefreshToken}},
+		[]Kind{KindInvalidGrant, KindInvalidRefreshToken, KindExpiredRefreshToken, KindRevokedRefreshToken, KindRefused}},
 	{Code{CodeInvalidPassword, "username or password are invalid", "invalid_grant"}, nil},
 	{Code{CodeGrantNotAllowed, "Client can not generate short live token", "unauthorized_client"}, []Kind{KindGrantNotAllowed}},
 	{Code{CodeInvalidClient, "clientId or clientSecret are invalid", "invalid_client"}, nil},

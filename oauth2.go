@@ -122,7 +122,8 @@ func (d OAuth2Dialect) WriteToken(w http.ResponseWriter, _ *http.Request, t *Tok
 // WWW-Authenticate: Basic for invalid_client.
 func (d OAuth2Dialect) WriteError(w http.ResponseWriter, _ *http.Request, err error) {
 	e := AsError(err)
-	code, status, desc := e.Kind.OAuthError(), e.Kind.Status(), e.Message()
+	code, status := e.oauth()
+	desc := e.Message()
 	switch e.Kind {
 	case KindMissingField:
 		if e.Field == "client_id" || e.Field == "client_secret" {

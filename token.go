@@ -302,6 +302,10 @@ type Token struct {
 	User   *User
 	// GrantType is the grant that was run.
 	GrantType string
+	// Audience is the token's aud; Actor the client that acted for the
+	// user (silent_password), "" otherwise.
+	Audience []string
+	Actor    string
 }
 
 // String hides the tokens.
@@ -334,19 +338,24 @@ func (t *Token) ScopeString() string { return strings.Join(t.Scope, " ") }
 // access token and store the refresh token, in that order. Every failure
 // is an *Error, and the outcome is reported to the audit hook.
 func (iss *Issuer) Token(ctx context.Context, r *TokenRequest) (*Token, error) {
-	tok, err := iss.token(ctx, r)
-	iss.auditToken(ctx, r, tok, err)
-	return tok, err
-}
-
-func (iss *Issuer) token(ctx context.Context, r *TokenRequest) (*Token, error) {
 	grant, client, keys, err := iss.admit(ctx, r)
+	var tok *Token
+	switch {
+	case err != nil:
+	case r.GrantType == GrantRefreshToken:
+		tok, err = iss.refresh(ctx, r, client)
+	default:
+		tok, err = iss.grant(ctx, r, grant, client, keys)
+	}
+	iss.auditToken(ctx, r, client, tok, err)
 	if err != nil {
 		return nil, err
 	}
-	if r.GrantType == GrantRefreshToken {
-		return iss.refresh(ctx, r, client)
-	}
+	return tok, nil
+}
+
+// grant runs a grant other than refresh_token for an authenticated client.
+func (iss *Issuer) grant(ctx context.Context, r *TokenRequest, grant Grant, client *Client, keys limitKeys) (*Token, error) {
 	auth, err := grant.Authorize(withLimitKeys(ctx, keys), iss, r, client)
 	if err == nil && auth == nil { // a host's Grant that decided nothing
 		err = serverError(errors.New("mint: grant " + r.GrantType + " returned no Authorization and no error"))
@@ -401,7 +410,7 @@ func (iss *Issuer) admit(ctx context.Context, r *TokenRequest) (Grant, *Client, 
 		return nil, nil, keys, err
 	}
 	if !client.AllowsGrant(r.GrantType) {
-		return nil, nil, keys, &Error{Kind: KindGrantNotAllowed}
+		return nil, client, keys, &Error{Kind: KindGrantNotAllowed}
 	}
 	return grant, client, keys, nil
 }
@@ -442,6 +451,8 @@ func (iss *Issuer) mint(client *Client, auth *Authorization, scope []string, gra
 		Client:      client,
 		User:        auth.User,
 		GrantType:   grantType,
+		Audience:    c.Audience,
+		Actor:       c.Actor,
 	}, nil
 }
 
