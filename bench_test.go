@@ -14,7 +14,6 @@ package mint_test
 
 import (
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -26,7 +25,6 @@ import (
 	"runtime"
 	"runtime/debug"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -232,31 +230,6 @@ func BenchmarkIssuerClientCredentials(b *testing.B) {
 	}
 }
 
-// BenchmarkIssuerClientCredentialsParallel measures how the engine scales
-// with cores: compare its ns/op under -cpu 1 and -cpu 2 (issue 7 wants at
-// least 1.8x the throughput with two).
-func BenchmarkIssuerClientCredentialsParallel(b *testing.B) {
-	iss, _, secret := newBenchIssuer(b, mint.HS256)
-	issueParallel(b, iss, secret)
-}
-
-// issueParallel settles the heap and issues client_credentials tokens
-// through iss under b.RunParallel.
-func issueParallel(b *testing.B, iss *mint.Issuer, secret string) {
-	ctx := context.Background()
-	settleHeap(b)
-	b.ReportAllocs()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			r := mint.TokenRequest{GrantType: mint.GrantClientCredentials, ClientID: benchClientID, ClientSecret: secret}
-			if _, err := iss.Token(ctx, &r); err != nil {
-				b.Error(err)
-				return
-			}
-		}
-	})
-}
-
 // BenchmarkIssuerPassword is the password grant at the default argon2id
 // parameters; BenchmarkArgon2idVerify is one bare verification at the
 // same parameters, so that mint's own overhead is the difference.
@@ -404,193 +377,6 @@ func BenchmarkHandlerPassword(b *testing.B) {
 	driveForm(b, h, "http://auth.example.com/token", body, benchClientID, secret, http.StatusOK)
 }
 
-// BenchmarkHandlerClientCredentialsParallel is the OAuth 2.0 HS256 mount
-// under b.RunParallel: compare -cpu 1 and -cpu 2 (issue 7: at least 1.8x
-// the throughput with two).
-func BenchmarkHandlerClientCredentialsParallel(b *testing.B) {
-	iss, _, secret := newBenchIssuer(b, mint.HS256)
-	h := mint.TokenHandler{Issuer: iss}
-	serveParallel(b, h, secret)
-}
-
-// serveParallel settles the heap and sends h client_credentials requests
-// under b.RunParallel, each with a fresh http.NewRequest and
-// httptest.NewRecorder, as the sequential handler benchmarks do.
-func serveParallel(b *testing.B, h http.Handler, secret string) {
-	settleHeap(b)
-	b.ReportAllocs()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			req, err := http.NewRequest(http.MethodPost, "http://auth.example.com/token",
-				strings.NewReader("grant_type=client_credentials"))
-			if err != nil {
-				b.Error(err)
-				return
-			}
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			req.SetBasicAuth(benchClientID, secret)
-			rec := httptest.NewRecorder()
-			h.ServeHTTP(rec, req)
-			if rec.Code != http.StatusOK {
-				b.Errorf("status %d", rec.Code)
-				return
-			}
-		}
-	})
-}
-
-// BenchmarkHandlerClientCredentialsParallelReused is
-// BenchmarkHandlerClientCredentialsParallel without the harness's own
-// cost: each goroutine builds its request once and rewinds its body
-// (strings.Reader.Reset) before every ServeHTTP, and answers into a
-// minimal reusable http.ResponseWriter (reusedWriter) instead of a fresh
-// httptest.ResponseRecorder. The per-request http.NewRequest and recorder
-// cost 20 allocations and 2 KB, more than mint's own handler path, and
-// alone scale about 1.2x to two cores (BenchmarkHarnessParallel); this
-// variant measures how mint itself scales (issue 7: at least 1.8x the
-// throughput with two). BenchmarkHarnessParallelReused is its harness
-// alone.
-func BenchmarkHandlerClientCredentialsParallelReused(b *testing.B) {
-	iss, _, secret := newBenchIssuer(b, mint.HS256)
-	h := mint.TokenHandler{Issuer: iss}
-	settleHeap(b)
-	b.ReportAllocs()
-	b.RunParallel(func(pb *testing.PB) {
-		req, rewind := reusedRequest(b, "grant_type=client_credentials", secret)
-		w := newReusedWriter()
-		for pb.Next() {
-			rewind()
-			w.reset()
-			h.ServeHTTP(w, req)
-			if w.status != http.StatusOK {
-				b.Errorf("status %d: %s", w.status, w.body)
-				return
-			}
-		}
-		if w.status != 0 && !strings.HasPrefix(string(w.body), `{"access_token":"ey`) {
-			b.Errorf("answer %s", w.body)
-		}
-	})
-}
-
-// BenchmarkHarnessParallelReused is BenchmarkHarnessParallel with the
-// reused request and writer of
-// BenchmarkHandlerClientCredentialsParallelReused: the cost of that
-// harness alone, and a control for how far it lets a handler scale.
-func BenchmarkHarnessParallelReused(b *testing.B) {
-	h := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusOK)
-		_, _ = w.Write([]byte(`{"access_token":"x","expires_in":3600,"token_type":"Bearer"}`))
-	})
-	b.ReportAllocs()
-	b.RunParallel(func(pb *testing.PB) {
-		req, rewind := reusedRequest(b, "grant_type=client_credentials", "secret")
-		w := newReusedWriter()
-		for pb.Next() {
-			rewind()
-			w.reset()
-			h.ServeHTTP(w, req)
-		}
-	})
-}
-
-// reusedRequest builds, once, the client_credentials request the handler
-// benchmarks send (form body, HTTP Basic), and returns it with a function
-// that rewinds its body for the next ServeHTTP. The handler reads the
-// body and headers and changes nothing else in the request.
-func reusedRequest(b *testing.B, body, secret string) (*http.Request, func()) {
-	rd := strings.NewReader(body)
-	req, err := http.NewRequest(http.MethodPost, "http://auth.example.com/token", rd)
-	if err != nil {
-		b.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth(benchClientID, secret)
-	return req, func() { rd.Reset(body) }
-}
-
-// reusedWriter is a minimal http.ResponseWriter reused across requests:
-// it keeps the status, the header map (cleared, not reallocated, by reset)
-// and a copy of the last body in a buffer it reuses.
-type reusedWriter struct {
-	header http.Header
-	status int
-	body   []byte
-}
-
-func newReusedWriter() *reusedWriter {
-	return &reusedWriter{header: http.Header{}, body: make([]byte, 0, 4096)}
-}
-
-func (w *reusedWriter) Header() http.Header { return w.header }
-
-func (w *reusedWriter) WriteHeader(status int) {
-	if w.status == 0 {
-		w.status = status
-	}
-}
-
-func (w *reusedWriter) Write(p []byte) (int, error) {
-	w.WriteHeader(http.StatusOK)
-	w.body = append(w.body, p...)
-	return len(p), nil
-}
-
-func (w *reusedWriter) reset() {
-	clear(w.header)
-	w.status, w.body = 0, w.body[:0]
-}
-
-// BenchmarkParallelControl is a control for the -cpu 1,2 scaling figures:
-// pure HMAC-SHA256 work sharing nothing. Its own ratio is the most this
-// machine gives two goroutines at the time of the run (other processes
-// share the cores); mint's ratios are read against it.
-func BenchmarkParallelControl(b *testing.B) {
-	msg := make([]byte, 512)
-	b.RunParallel(func(pb *testing.PB) {
-		h := hmac.New(sha256.New, msg[:32])
-		var sum [32]byte
-		for pb.Next() {
-			h.Reset()
-			h.Write(msg)
-			h.Sum(sum[:0])
-		}
-	})
-}
-
-// BenchmarkParallelControlAllocating is BenchmarkParallelControl doing
-// about the engine's work per operation (three HMACs, ~1.4 us on one
-// core) and allocating what BenchmarkIssuerClientCredentialsParallel
-// allocates per token: a 410-byte string (the token and its jti), 416
-// bytes in one allocation. It shares nothing and takes no lock, so its
-// -cpu 1 / -cpu 2 ratio is the most that the runtime's allocator and
-// collector let any code that allocates this much scale on this machine;
-// the engine's ratio is read against it (BENCHMARKS.md, "Scaling across
-// cores").
-func BenchmarkParallelControlAllocating(b *testing.B) {
-	msg := make([]byte, 512)
-	b.ReportAllocs()
-	b.RunParallel(func(pb *testing.PB) {
-		h := hmac.New(sha256.New, msg[:32])
-		var sum [32]byte
-		var keep string
-		ran := false
-		for pb.Next() {
-			ran = true
-			for range 3 {
-				h.Reset()
-				h.Write(msg)
-				h.Sum(sum[:0])
-			}
-			keep = string(msg[:410])
-		}
-		if ran && len(keep) != 410 {
-			b.Error("control lost its allocation")
-		}
-	})
-}
-
 // BenchmarkPasswordOverhead measures mint's own cost on top of the
 // password's argon2id verification (issue 7: at most 1%) in pairs taken
 // back to back, so that the load of the moment weighs on both halves
@@ -694,76 +480,6 @@ func BenchmarkHandlerPasswordWithoutKDF(b *testing.B) {
 	driveForm(b, h, "http://auth.example.com/token", body, benchClientID, secret, http.StatusOK)
 }
 
-// BenchmarkHarness drives a handler that only writes a fixed 200 answer
-// with the same request and recorder as the handler benchmarks: the cost
-// of the measuring harness itself, included in every handler figure and
-// in BenchmarkBaselineClientCredentials alike.
-func BenchmarkHarness(b *testing.B) {
-	h := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		w.WriteHeader(http.StatusOK)
-	})
-	driveClientCredentials(b, h, "http://auth.example.com/token", benchClientID, "secret", http.StatusOK)
-}
-
-// BenchmarkHarnessParallel is BenchmarkHarness under b.RunParallel: how
-// far the request and recorder alone scale across cores, next to
-// BenchmarkHandlerClientCredentialsParallel.
-func BenchmarkHarnessParallel(b *testing.B) {
-	h := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusOK)
-		_, _ = w.Write([]byte(`{"access_token":"x","expires_in":3600,"token_type":"Bearer"}`))
-	})
-	b.ReportAllocs()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			req, err := http.NewRequest(http.MethodPost, "http://auth.example.com/token",
-				strings.NewReader("grant_type=client_credentials"))
-			if err != nil {
-				b.Error(err)
-				return
-			}
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			req.SetBasicAuth(benchClientID, "secret")
-			rec := httptest.NewRecorder()
-			h.ServeHTTP(rec, req)
-		}
-	})
-}
-
-// BenchmarkHandlerClientCredentialsParallelLiveHeap is
-// BenchmarkHandlerClientCredentialsParallel in a server that holds some
-// state, as a real one does: 200,000 live refresh tokens in the memory
-// store (about 40 MB). On the benchmarks' otherwise near-empty heap the
-// collector runs every few thousand requests and its cycles, not mint,
-// bound the -cpu 2 figure (BENCHMARKS.md, "Scaling").
-func BenchmarkHandlerClientCredentialsParallelLiveHeap(b *testing.B) {
-	iss, store, secret := newBenchIssuer(b, mint.HS256)
-	fillLiveHeap(b, store)
-	h := mint.TokenHandler{Issuer: iss}
-	serveParallel(b, h, secret)
-}
-
-// fillLiveHeap stores 200,000 live refresh tokens (about 40 MB).
-func fillLiveHeap(b *testing.B, store *mint.MemoryStore) {
-	ctx := context.Background()
-	now := time.Now()
-	for i := range 200_000 {
-		if err := store.SaveRefreshToken(ctx, engineToken(b, "user-"+strconv.Itoa(i%10_000), now, 24*time.Hour)); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-// BenchmarkIssuerClientCredentialsParallelLiveHeap is
-// BenchmarkIssuerClientCredentialsParallel with 200,000 live refresh
-// tokens in the store, as in BenchmarkHandlerClientCredentialsParallelLiveHeap.
-func BenchmarkIssuerClientCredentialsParallelLiveHeap(b *testing.B) {
-	iss, store, secret := newBenchIssuer(b, mint.HS256)
-	fillLiveHeap(b, store)
-	issueParallel(b, iss, secret)
-}
-
 // BenchmarkHandlerRefresh rotates a refresh token through the OAuth 2.0
 // handler and the memory store once per iteration (RFC 6749 section 6):
 // client authentication, look-up by digest, rotation, a new access token
@@ -803,16 +519,4 @@ func BenchmarkHandlerRefresh(b *testing.B) {
 		rest := body[i+len(field):]
 		refresh = rest[:strings.IndexByte(rest, '"')]
 	}
-}
-
-// settleHeap ends a parallel benchmark's setup: it collects the setup's
-// garbage (mint.New hashes a dummy secret with argon2id at the default
-// parameters, a 19 MiB block), returns the freed memory to the OS now
-// rather than by the background scavenger during the measured loop, and
-// resets the timer and allocation counts so that the setup is not in the
-// figures.
-func settleHeap(b *testing.B) {
-	runtime.GC()
-	debug.FreeOSMemory()
-	b.ResetTimer()
 }
