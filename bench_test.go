@@ -20,9 +20,12 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"runtime"
 	"runtime/debug"
 	"slices"
@@ -44,13 +47,17 @@ const (
 	benchTTL      = time.Hour
 )
 
-// baselineHandler is the minimal client_credentials token endpoint of
+// baselineHandler is the naive client_credentials token endpoint of
 // issue 7: parse the form and Basic auth, compare a SHA-256 secret digest
 // in constant time, draw 16 random bytes for the jti, sign the eight
-// RFC 9068 claims with golang-jwt HS256 and answer with encoding/json.
-func baselineHandler(clientID string, secretDigest [32]byte, key []byte) http.Handler {
+// RFC 9068 claims with golang-jwt (jwt.MapClaims) and k's algorithm, and
+// answer with encoding/json and the headers RFC 6749 section 5.1 asks for.
+func baselineHandler(clientID string, secretDigest [32]byte, k *mint.Key) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
+		h := w.Header()
+		h.Set("Content-Type", "application/json")
+		h.Set("Cache-Control", "no-store")
+		h.Set("Pragma", "no-cache")
 		if err := r.ParseForm(); err != nil || r.PostForm.Get("grant_type") != "client_credentials" {
 			w.WriteHeader(http.StatusBadRequest)
 			_ = json.NewEncoder(w).Encode(map[string]string{"error": "invalid_request"})
@@ -66,7 +73,7 @@ func baselineHandler(clientID string, secretDigest [32]byte, key []byte) http.Ha
 		var raw [16]byte
 		_, _ = rand.Read(raw[:])
 		now := time.Now()
-		tok := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
+		tok := jwt.NewWithClaims(k.Method(), jwt.MapClaims{
 			"iss":       benchIssuer,
 			"sub":       id,
 			"aud":       benchAudience,
@@ -76,8 +83,8 @@ func baselineHandler(clientID string, secretDigest [32]byte, key []byte) http.Ha
 			"client_id": id,
 			"scope":     benchScope,
 		})
-		tok.Header["typ"] = "at+jwt"
-		signed, err := tok.SignedString(key)
+		tok.Header["typ"], tok.Header["kid"] = "at+jwt", k.ID()
+		signed, err := tok.SignedString(k.Private())
 		if err != nil {
 			w.WriteHeader(http.StatusInternalServerError)
 			return
@@ -125,15 +132,19 @@ func serveForm(b *testing.B, h http.Handler, url, body, clientID, secret string,
 	}
 }
 
+// BenchmarkBaselineClientCredentials is baselineHandler in process,
+// driven as BenchmarkHandlerClientCredentials drives mint.
 func BenchmarkBaselineClientCredentials(b *testing.B) {
-	secret, _, err := mint.GenerateSecret()
-	if err != nil {
-		b.Fatal(err)
+	for _, alg := range []string{mint.HS256, mint.EdDSA} {
+		b.Run(alg, func(b *testing.B) {
+			secret, _, err := mint.GenerateSecret()
+			if err != nil {
+				b.Fatal(err)
+			}
+			h := baselineHandler(benchClientID, sha256.Sum256([]byte(secret)), benchKey(b, alg))
+			driveClientCredentials(b, h, "http://auth.example.com/token", benchClientID, secret, http.StatusOK)
+		})
 	}
-	key := make([]byte, 32)
-	_, _ = rand.Read(key)
-	h := baselineHandler(benchClientID, sha256.Sum256([]byte(secret)), key)
-	driveClientCredentials(b, h, "http://auth.example.com/token", benchClientID, secret, http.StatusOK)
 }
 
 // benchKey returns a fresh key for alg.
@@ -548,4 +559,147 @@ func BenchmarkHandlerRefresh(b *testing.B) {
 		rest := body[i+len(field):]
 		refresh = rest[:strings.IndexByte(rest, '"')]
 	}
+}
+
+// BenchmarkWire measures the token endpoint where its users feel it: one
+// request over loopback HTTP with keep-alive, from one http.Client to an
+// httptest.Server, the answer read to its end. Its sub-benchmarks run side
+// by side in one process, so that each is read as a ratio to the first
+// (BENCHMARKS.md):
+//
+//   - floor: a net/http handler answering a precomputed body as long as
+//     mint's client_credentials answer, with the same headers; what
+//     net/http and the loopback cost on this machine;
+//   - naive: baselineHandler (golang-jwt with jwt.MapClaims,
+//     encoding/json), the same EdDSA signing as mint's;
+//   - client_credentials: mint.TokenHandler, OAuth 2.0 dialect, EdDSA key,
+//     a generated client secret;
+//   - password: the same with the user's password hashed by argon2id at
+//     mint's default parameters;
+//   - refresh: each request presents the refresh token the previous
+//     answer carried, so that every one rotates it.
+//
+// Every request sends the client in HTTP Basic and a form body.
+func BenchmarkWire(b *testing.B) {
+	const password = "correct horse battery staple"
+	iss, store, secret := newBenchIssuer(b, mint.EdDSA, mint.WithHasher(mint.Argon2id{}))
+	hash, err := mint.HashPassword(password)
+	if err != nil {
+		b.Fatal(err)
+	}
+	store.PutUser(&mint.User{ID: "7", Username: "john_doe", PasswordHash: hash, Roles: []int{3}})
+
+	c := wireClient(b)
+	mintURL := wireServer(b, mint.TokenHandler{Issuer: iss})
+	naiveURL := wireServer(b, baselineHandler(benchClientID, sha256.Sum256([]byte(secret)), benchKey(b, mint.EdDSA)))
+
+	// The floor answers what mint answers to client_credentials: one real
+	// answer, its body and its headers, replayed.
+	const ccBody = "grant_type=client_credentials"
+	resp := wirePost(b, c, mintURL, ccBody, secret)
+	answer, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		b.Fatal(err)
+	}
+	headers := resp.Header.Clone()
+	for _, k := range []string{"Date", "Content-Length"} { // net/http sets both
+		headers.Del(k)
+	}
+	floorURL := wireServer(b, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		maps.Copy(w.Header(), headers)
+		_, _ = w.Write(answer)
+	}))
+
+	b.Run("floor", func(b *testing.B) {
+		for b.Loop() {
+			wireDrain(b, wirePost(b, c, floorURL, ccBody, secret))
+		}
+	})
+	b.Run("naive", func(b *testing.B) {
+		for b.Loop() {
+			wireDrain(b, wirePost(b, c, naiveURL, ccBody, secret))
+		}
+	})
+	b.Run("client_credentials", func(b *testing.B) {
+		for b.Loop() {
+			wireDrain(b, wirePost(b, c, mintURL, ccBody, secret))
+		}
+	})
+	const passwordBody = "grant_type=password&username=john_doe&password=correct+horse+battery+staple"
+	b.Run("password", func(b *testing.B) {
+		for b.Loop() {
+			wireDrain(b, wirePost(b, c, mintURL, passwordBody, secret))
+		}
+	})
+	b.Run("refresh", func(b *testing.B) {
+		refresh := wireRefreshToken(b, wirePost(b, c, mintURL, passwordBody, secret))
+		for b.Loop() {
+			refresh = wireRefreshToken(b, wirePost(b, c, mintURL,
+				"grant_type=refresh_token&refresh_token="+url.QueryEscape(refresh), secret))
+		}
+	})
+}
+
+// wireClient returns an http.Client that keeps its connections alive and
+// may keep more idle ones per host than net/http's default of two.
+func wireClient(b *testing.B) *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 64
+	b.Cleanup(t.CloseIdleConnections)
+	return &http.Client{Transport: t}
+}
+
+// wireServer serves h on a loopback httptest.Server for the rest of the
+// benchmark and returns its token endpoint's URL.
+func wireServer(b *testing.B, h http.Handler) string {
+	srv := httptest.NewServer(h)
+	b.Cleanup(srv.Close)
+	return srv.URL + "/token"
+}
+
+// wirePost POSTs a form body with the bench client in HTTP Basic and
+// fails unless the answer is 200; the caller reads and closes the body.
+func wirePost(b *testing.B, c *http.Client, url, body, secret string) *http.Response {
+	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+	if err != nil {
+		b.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(benchClientID, secret)
+	resp, err := c.Do(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		msg, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		b.Fatalf("status %d: %s", resp.StatusCode, msg)
+	}
+	return resp
+}
+
+// wireDrain reads an answer to its end and closes it, so that its
+// connection goes back to the client's pool.
+func wireDrain(b *testing.B, resp *http.Response) {
+	_, err := io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		b.Fatal(err)
+	}
+}
+
+// wireRefreshToken reads the refresh token out of a JSON token answer and
+// drains it.
+func wireRefreshToken(b *testing.B, resp *http.Response) string {
+	var answer struct {
+		RefreshToken string `json:"refresh_token"`
+	}
+	err := json.NewDecoder(resp.Body).Decode(&answer)
+	wireDrain(b, resp)
+	if err != nil || answer.RefreshToken == "" {
+		b.Fatalf("no refresh token in the answer (%v)", err)
+	}
+	return answer.RefreshToken
 }
