@@ -1,32 +1,34 @@
 package mint_test
 
-// Benchmarks of the token endpoint and the engine, next to the baselines
-// they are measured against, so that every figure is a ratio taken in one
-// run (see BENCHMARKS.md):
+// Benchmarks of the token endpoint. BenchmarkWire measures it where its
+// users feel it, over loopback HTTP with keep-alive, next to a net/http
+// floor and a naive golang-jwt handler in the same run; its figures are
+// read as ratios to that floor (BENCHMARKS.md):
 //
-//	go test -run '^$' -bench . -benchmem -count 5 -cpu 1
+//	go test -run '^$' -bench 'Wire|Baseline|HandlerClientCredentials' -count 6 -cpu 1 .
 //
-// BenchmarkBaselineClientCredentials is the naive floor of issue 7: a
-// hand-written handler doing only the irreducible work of a
-// client_credentials request with golang-jwt and encoding/json.
-// BenchmarkBaselineEngine is the floor of issue 2 without HTTP: one digest
-// compare, one random jti, one golang-jwt sign.
+// BenchmarkBaselineClientCredentials and BenchmarkHandlerClientCredentials
+// run the naive handler and mint's in process, driven alike, for the
+// in-process comparison; BenchmarkArgon2idVerify and
+// BenchmarkPasswordOverhead set the password grant against the argon2id
+// verification it is made of.
 
 import (
-	"context"
-	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
+	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"runtime"
 	"runtime/debug"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -45,13 +47,167 @@ const (
 	benchTTL      = time.Hour
 )
 
-// baselineHandler is the minimal client_credentials token endpoint of
+// BenchmarkWire measures the token endpoint where its users feel it: one
+// request over loopback HTTP with keep-alive, from one http.Client to an
+// httptest.Server, the answer read to its end. Its sub-benchmarks run side
+// by side in one process, so that each is read as a ratio to the first
+// (BENCHMARKS.md):
+//
+//   - floor: a net/http handler answering a precomputed body as long as
+//     mint's client_credentials answer, with the same headers; what
+//     net/http and the loopback cost on this machine;
+//   - naive: baselineHandler (golang-jwt with jwt.MapClaims,
+//     encoding/json), the same EdDSA signing as mint's;
+//   - client_credentials: mint.TokenHandler, OAuth 2.0 dialect, EdDSA key,
+//     a generated client secret;
+//   - password: the same with the user's password hashed by argon2id at
+//     mint's default parameters;
+//   - refresh: each request presents the refresh token the previous
+//     answer carried, so that every one rotates it (a fresh Issuer and
+//     store per run, on a server of its own).
+//
+// Every request sends the client in HTTP Basic and a form body.
+func BenchmarkWire(b *testing.B) {
+	const password = "correct horse battery staple"
+	iss, store, secret := newBenchIssuer(b, mint.EdDSA, mint.WithHasher(mint.Argon2id{}))
+	hash, err := mint.HashPassword(password)
+	if err != nil {
+		b.Fatal(err)
+	}
+	store.PutUser(&mint.User{ID: "7", Username: "john_doe", PasswordHash: hash, Roles: []int{3}})
+
+	c := wireClient(b)
+	mintURL := wireServer(b, mint.TokenHandler{Issuer: iss})
+	naiveURL := wireServer(b, baselineHandler(benchClientID, sha256.Sum256([]byte(secret)), benchKey(b, mint.EdDSA)))
+
+	// The floor answers what mint answers to client_credentials: one real
+	// answer, its body and its headers, replayed.
+	const ccBody = "grant_type=client_credentials"
+	resp := wirePost(b, c, mintURL, ccBody, secret)
+	answer, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		b.Fatal(err)
+	}
+	headers := resp.Header.Clone()
+	for _, k := range []string{"Date", "Content-Length"} { // net/http sets both
+		headers.Del(k)
+	}
+	floorURL := wireServer(b, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		maps.Copy(w.Header(), headers)
+		_, _ = w.Write(answer)
+	}))
+
+	b.Run("floor", func(b *testing.B) {
+		for b.Loop() {
+			wireDrain(b, wirePost(b, c, floorURL, ccBody, secret))
+		}
+	})
+	b.Run("naive", func(b *testing.B) {
+		for b.Loop() {
+			wireDrain(b, wirePost(b, c, naiveURL, ccBody, secret))
+		}
+	})
+	b.Run("client_credentials", func(b *testing.B) {
+		for b.Loop() {
+			wireDrain(b, wirePost(b, c, mintURL, ccBody, secret))
+		}
+	})
+	const passwordBody = "grant_type=password&username=john_doe&password=correct+horse+battery+staple"
+	b.Run("password", func(b *testing.B) {
+		for b.Loop() {
+			wireDrain(b, wirePost(b, c, mintURL, passwordBody, secret))
+		}
+	})
+	b.Run("refresh", func(b *testing.B) {
+		// Each run gets an empty store: the memory store keeps every
+		// rotated token, and a store that grew in the runs before would
+		// make the runs of one -count differ.
+		iss, store, secret := newBenchIssuer(b, mint.EdDSA, mint.WithHasher(mint.Argon2id{}))
+		store.PutUser(&mint.User{ID: "7", Username: "john_doe", PasswordHash: hash, Roles: []int{3}})
+		mintURL := wireServer(b, mint.TokenHandler{Issuer: iss})
+		refresh := wireRefreshToken(b, wirePost(b, c, mintURL, passwordBody, secret))
+		for b.Loop() {
+			refresh = wireRefreshToken(b, wirePost(b, c, mintURL,
+				"grant_type=refresh_token&refresh_token="+url.QueryEscape(refresh), secret))
+		}
+	})
+}
+
+// wireClient returns an http.Client that keeps its connections alive and
+// may keep more idle ones per host than net/http's default of two.
+func wireClient(b *testing.B) *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 64
+	b.Cleanup(t.CloseIdleConnections)
+	return &http.Client{Transport: t}
+}
+
+// wireServer serves h on a loopback httptest.Server for the rest of the
+// benchmark and returns its token endpoint's URL.
+func wireServer(b *testing.B, h http.Handler) string {
+	srv := httptest.NewServer(h)
+	b.Cleanup(srv.Close)
+	return srv.URL + "/token"
+}
+
+// wirePost POSTs a form body with the bench client in HTTP Basic and
+// fails unless the answer is 200; the caller reads and closes the body.
+func wirePost(b *testing.B, c *http.Client, url, body, secret string) *http.Response {
+	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+	if err != nil {
+		b.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(benchClientID, secret)
+	resp, err := c.Do(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		msg, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		b.Fatalf("status %d: %s", resp.StatusCode, msg)
+	}
+	return resp
+}
+
+// wireDrain reads an answer to its end and closes it, so that its
+// connection goes back to the client's pool.
+func wireDrain(b *testing.B, resp *http.Response) {
+	_, err := io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		b.Fatal(err)
+	}
+}
+
+// wireRefreshToken reads the refresh token out of a JSON token answer and
+// drains it.
+func wireRefreshToken(b *testing.B, resp *http.Response) string {
+	var answer struct {
+		RefreshToken string `json:"refresh_token"`
+	}
+	err := json.NewDecoder(resp.Body).Decode(&answer)
+	wireDrain(b, resp)
+	if err != nil || answer.RefreshToken == "" {
+		b.Fatalf("no refresh token in the answer (%v)", err)
+	}
+	return answer.RefreshToken
+}
+
+// baselineHandler is the naive client_credentials token endpoint of
 // issue 7: parse the form and Basic auth, compare a SHA-256 secret digest
 // in constant time, draw 16 random bytes for the jti, sign the eight
-// RFC 9068 claims with golang-jwt HS256 and answer with encoding/json.
-func baselineHandler(clientID string, secretDigest [32]byte, key []byte) http.Handler {
+// RFC 9068 claims with golang-jwt (jwt.MapClaims) and k's algorithm, and
+// answer with encoding/json and the headers RFC 6749 section 5.1 asks for.
+func baselineHandler(clientID string, secretDigest [32]byte, k *mint.Key) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
+		h := w.Header()
+		h.Set("Content-Type", "application/json")
+		h.Set("Cache-Control", "no-store")
+		h.Set("Pragma", "no-cache")
 		if err := r.ParseForm(); err != nil || r.PostForm.Get("grant_type") != "client_credentials" {
 			w.WriteHeader(http.StatusBadRequest)
 			_ = json.NewEncoder(w).Encode(map[string]string{"error": "invalid_request"})
@@ -67,7 +223,7 @@ func baselineHandler(clientID string, secretDigest [32]byte, key []byte) http.Ha
 		var raw [16]byte
 		_, _ = rand.Read(raw[:])
 		now := time.Now()
-		tok := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
+		tok := jwt.NewWithClaims(k.Method(), jwt.MapClaims{
 			"iss":       benchIssuer,
 			"sub":       id,
 			"aud":       benchAudience,
@@ -77,8 +233,8 @@ func baselineHandler(clientID string, secretDigest [32]byte, key []byte) http.Ha
 			"client_id": id,
 			"scope":     benchScope,
 		})
-		tok.Header["typ"] = "at+jwt"
-		signed, err := tok.SignedString(key)
+		tok.Header["typ"], tok.Header["kid"] = "at+jwt", k.ID()
+		signed, err := tok.SignedString(k.Private())
 		if err != nil {
 			w.WriteHeader(http.StatusInternalServerError)
 			return
@@ -92,19 +248,40 @@ func baselineHandler(clientID string, secretDigest [32]byte, key []byte) http.Ha
 	})
 }
 
-// driveClientCredentials runs driveForm with a client_credentials body.
-func driveClientCredentials(b *testing.B, h http.Handler, url, clientID, secret string, want int) {
-	b.Helper()
-	driveForm(b, h, url, "grant_type=client_credentials", clientID, secret, want)
+// BenchmarkBaselineClientCredentials is baselineHandler in process,
+// driven as BenchmarkHandlerClientCredentials drives mint.
+func BenchmarkBaselineClientCredentials(b *testing.B) {
+	for _, alg := range []string{mint.HS256, mint.EdDSA} {
+		b.Run(alg, func(b *testing.B) {
+			secret, _, err := mint.GenerateSecret()
+			if err != nil {
+				b.Fatal(err)
+			}
+			h := baselineHandler(benchClientID, sha256.Sum256([]byte(secret)), benchKey(b, alg))
+			driveClientCredentials(b, h, "http://auth.example.com/token", benchClientID, secret, http.StatusOK)
+		})
+	}
 }
 
-// driveForm runs serveForm once per iteration, reporting allocations.
-func driveForm(b *testing.B, h http.Handler, url, body, clientID, secret string, want int) {
+// BenchmarkHandlerClientCredentials is mint.TokenHandler (OAuth 2.0
+// dialect) in process, driven as BenchmarkBaselineClientCredentials drives
+// the naive handler: same request, same recorder, same algorithm.
+func BenchmarkHandlerClientCredentials(b *testing.B) {
+	for _, alg := range []string{mint.HS256, mint.EdDSA} {
+		b.Run(alg, func(b *testing.B) {
+			iss, _, secret := newBenchIssuer(b, alg)
+			h := mint.TokenHandler{Issuer: iss}
+			driveClientCredentials(b, h, "http://auth.example.com/token", benchClientID, secret, http.StatusOK)
+		})
+	}
+}
+
+// driveClientCredentials runs serveForm with a client_credentials body
+// once per iteration.
+func driveClientCredentials(b *testing.B, h http.Handler, url, clientID, secret string, want int) {
 	b.Helper()
-	b.ReportAllocs()
-	b.ResetTimer()
 	for b.Loop() {
-		serveForm(b, h, url, body, clientID, secret, want)
+		serveForm(b, h, url, "grant_type=client_credentials", clientID, secret, want)
 	}
 }
 
@@ -126,66 +303,10 @@ func serveForm(b *testing.B, h http.Handler, url, body, clientID, secret string,
 	}
 }
 
-func BenchmarkBaselineClientCredentials(b *testing.B) {
-	secret, _, err := mint.GenerateSecret()
-	if err != nil {
-		b.Fatal(err)
-	}
-	key := make([]byte, 32)
-	_, _ = rand.Read(key)
-	h := baselineHandler(benchClientID, sha256.Sum256([]byte(secret)), key)
-	driveClientCredentials(b, h, "http://auth.example.com/token", benchClientID, secret, http.StatusOK)
-}
-
-// benchKey returns a fresh key for alg.
-func benchKey(b testing.TB, alg string) *mint.Key {
-	b.Helper()
-	k, err := mint.GenerateKey(alg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return k
-}
-
-// BenchmarkBaselineEngine is issue 2's floor for the engine benchmarks:
-// one constant-time digest compare, one random jti, one golang-jwt sign of
-// the RFC 9068 claims with the same key, no store, no policy, no HTTP.
-func BenchmarkBaselineEngine(b *testing.B) {
-	for _, alg := range []string{mint.HS256, mint.EdDSA} {
-		b.Run(alg, func(b *testing.B) {
-			k := benchKey(b, alg)
-			secret, _, _ := mint.GenerateSecret()
-			want := sha256.Sum256([]byte(secret))
-			b.ReportAllocs()
-			for b.Loop() {
-				sum := sha256.Sum256([]byte(secret))
-				if subtle.ConstantTimeCompare(sum[:], want[:]) != 1 {
-					b.Fatal("digest mismatch")
-				}
-				var raw [16]byte
-				_, _ = rand.Read(raw[:])
-				now := time.Now()
-				tok := jwt.NewWithClaims(k.Method(), jwt.MapClaims{
-					"iss":       benchIssuer,
-					"sub":       benchClientID,
-					"aud":       benchAudience,
-					"exp":       now.Add(benchTTL).Unix(),
-					"iat":       now.Unix(),
-					"jti":       base64.RawURLEncoding.EncodeToString(raw[:]),
-					"client_id": benchClientID,
-					"scope":     benchScope,
-				})
-				tok.Header["typ"], tok.Header["kid"] = "at+jwt", k.ID()
-				if _, err := tok.SignedString(k.Private()); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-	}
-}
-
-// newBenchIssuer returns an Issuer over a memory store holding one
-// client_credentials client with a generated secret, and that secret.
+// newBenchIssuer returns an Issuer signing with a fresh alg key, over a
+// memory store holding one client with a generated secret (allowed
+// client_credentials, password and refresh_token), the store and that
+// secret.
 func newBenchIssuer(b testing.TB, alg string, opts ...mint.Option) (*mint.Issuer, *mint.MemoryStore, string) {
 	b.Helper()
 	secret, hash, err := mint.GenerateSecret()
@@ -202,7 +323,7 @@ func newBenchIssuer(b testing.TB, alg string, opts ...mint.Option) (*mint.Issuer
 	}
 	// The default audit hook logs every issued token at Info to the
 	// Issuer's logger; a discard logger keeps the host's log sink out of
-	// the figures (BenchmarkAuditLog measures it).
+	// the figures.
 	opts = append([]mint.Option{mint.WithIssuer(benchIssuer), mint.WithAudience(benchAudience),
 		mint.WithAccessTokenTTL(benchTTL), mint.WithUnknownClientHash(mint.HashGeneratedSecret("x")),
 		mint.WithLogger(slog.New(slog.DiscardHandler))}, opts...)
@@ -213,382 +334,64 @@ func newBenchIssuer(b testing.TB, alg string, opts ...mint.Option) (*mint.Issuer
 	return iss, store, secret
 }
 
-// BenchmarkIssuerClientCredentials is issue 2's engine benchmark: a
-// client_credentials token through (*Issuer).Token, memory store,
-// generated client secret.
-func BenchmarkIssuerClientCredentials(b *testing.B) {
-	for _, alg := range []string{mint.HS256, mint.EdDSA} {
-		b.Run(alg, func(b *testing.B) {
-			iss, _, secret := newBenchIssuer(b, alg)
-			ctx := context.Background()
-			b.ReportAllocs()
-			for b.Loop() {
-				r := mint.TokenRequest{GrantType: mint.GrantClientCredentials, ClientID: benchClientID, ClientSecret: secret}
-				if _, err := iss.Token(ctx, &r); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-	}
-}
-
-// BenchmarkIssuerClientCredentialsParallel measures how the engine scales
-// with cores: compare its ns/op under -cpu 1 and -cpu 2 (issue 7 wants at
-// least 1.8x the throughput with two).
-func BenchmarkIssuerClientCredentialsParallel(b *testing.B) {
-	iss, _, secret := newBenchIssuer(b, mint.HS256)
-	issueParallel(b, iss, secret)
-}
-
-// issueParallel settles the heap and issues client_credentials tokens
-// through iss under b.RunParallel.
-func issueParallel(b *testing.B, iss *mint.Issuer, secret string) {
-	ctx := context.Background()
-	settleHeap(b)
-	b.ReportAllocs()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			r := mint.TokenRequest{GrantType: mint.GrantClientCredentials, ClientID: benchClientID, ClientSecret: secret}
-			if _, err := iss.Token(ctx, &r); err != nil {
-				b.Error(err)
-				return
-			}
-		}
-	})
-}
-
-// BenchmarkIssuerPassword is the password grant at the default argon2id
-// parameters; BenchmarkArgon2idVerify is one bare verification at the
-// same parameters, so that mint's own overhead is the difference.
-func BenchmarkIssuerPassword(b *testing.B) {
-	iss, store, secret := newBenchIssuer(b, mint.HS256)
-	hash, err := mint.HashPassword("correct horse battery staple")
+// benchKey returns a fresh key for alg.
+func benchKey(b testing.TB, alg string) *mint.Key {
+	b.Helper()
+	k, err := mint.GenerateKey(alg)
 	if err != nil {
 		b.Fatal(err)
 	}
-	store.PutUser(&mint.User{ID: "7", Username: "john_doe", PasswordHash: hash, Roles: []int{3}})
-	ctx := context.Background()
-	b.ReportAllocs()
-	for b.Loop() {
-		r := mint.TokenRequest{GrantType: mint.GrantPassword, ClientID: benchClientID, ClientSecret: secret,
-			Username: "john_doe", Password: "correct horse battery staple", NoRefreshToken: true}
-		if _, err := iss.Token(ctx, &r); err != nil {
-			b.Fatal(err)
-		}
-	}
+	return k
 }
 
 func BenchmarkArgon2idVerify(b *testing.B) {
-	p := mint.Argon2id{}
-	salt := make([]byte, p.SaltLen)
-	_, _ = rand.Read(salt)
 	password := []byte("correct horse battery staple")
-	want := argon2.IDKey(password, salt, p.Time, p.Memory, p.Threads, p.KeyLen)
-	b.ReportAllocs()
+	p := newArgon2idHash(b, string(password))
 	for b.Loop() {
-		got := argon2.IDKey(password, salt, p.Time, p.Memory, p.Threads, p.KeyLen)
-		if subtle.ConstantTimeCompare(got, want) != 1 {
+		if !p.verify(password) {
 			b.Fatal("mismatch")
 		}
 	}
 }
 
-// BenchmarkIssuerRefresh rotates a refresh token through the memory store
-// once per iteration: look-up, rotation, a new access token.
-func BenchmarkIssuerRefresh(b *testing.B) {
-	iss, store, secret := newBenchIssuer(b, mint.HS256,
-		mint.WithHasher(mint.Argon2id{Memory: 64, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}))
-	hash, err := mint.Argon2id{Memory: 64, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}.Hash("pw")
+// argon2idHash is a password hash made by mint.HashPassword (argon2id at
+// mint's default parameters), read back from its PHC string so that a
+// bare argon2.IDKey can verify it outside mint.
+type argon2idHash struct {
+	encoded        string
+	memory, passes uint32
+	threads        uint8
+	salt, key      []byte
+}
+
+func newArgon2idHash(b testing.TB, password string) argon2idHash {
+	b.Helper()
+	encoded, err := mint.HashPassword(password)
 	if err != nil {
 		b.Fatal(err)
 	}
-	store.PutUser(&mint.User{ID: "7", Username: "john_doe", PasswordHash: hash})
-	ctx := context.Background()
-	tok, err := iss.Token(ctx, &mint.TokenRequest{GrantType: mint.GrantPassword, ClientID: benchClientID,
-		ClientSecret: secret, Username: "john_doe", Password: "pw"})
-	if err != nil {
+	h := argon2idHash{encoded: encoded}
+	parts := strings.Split(encoded, "$") // "", argon2id, v=19, m=..,t=..,p=.., salt, key
+	if len(parts) != 6 || parts[1] != "argon2id" {
+		b.Fatalf("not an argon2id hash: %s", encoded)
+	}
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &h.memory, &h.passes, &h.threads); err != nil {
 		b.Fatal(err)
 	}
-	refresh := tok.RefreshToken
-	b.ReportAllocs()
-	for b.Loop() {
-		r := mint.TokenRequest{GrantType: mint.GrantRefreshToken, ClientID: benchClientID, ClientSecret: secret,
-			RefreshToken: refresh}
-		tok, err := iss.Token(ctx, &r)
-		if err != nil {
-			b.Fatal(err)
-		}
-		refresh = tok.RefreshToken
-	}
-}
-
-// handlerCase is one mount of the token endpoint driven by the handler
-// benchmarks, with the client_credentials request its seed shows.
-type handlerCase struct {
-	name        string
-	dialect     mint.Dialect
-	contentType string
-	body        func(secret string) string
-	basic       bool   // client credentials by HTTP Basic
-	header      string // request-id header to send
-	want        int
-}
-
-func handlerCases() []handlerCase {
-	horus := func(secret string) string {
-		return `{"grantType":"client_credentials","clientId":"` + benchClientID + `","clientSecret":"` + secret + `"}`
-	}
-	return []handlerCase{
-		{name: "OAuth2", dialect: mint.OAuth2Dialect{}, contentType: "application/x-www-form-urlencoded",
-			body: func(string) string { return "grant_type=client_credentials" }, basic: true, want: http.StatusOK},
-		{name: "Horus000", dialect: mint.NewHorusSilentPasswordDialect(), contentType: "application/json",
-			body: horus, header: "x-usil-request-id", want: http.StatusOK},
-		{name: "Horus001", dialect: mint.NewHorusClientCredentialsDialect(), contentType: "application/json",
-			body: horus, header: "x-horus-request-id", want: http.StatusOK},
-		{name: "Eventhos002", dialect: mint.NewEventhosDialect(), contentType: "application/x-www-form-urlencoded",
-			body: func(secret string) string {
-				return "grant_type=client_credentials&client_id=" + benchClientID + "&client_secret=" + secret
-			}, want: http.StatusCreated},
-	}
-}
-
-// BenchmarkHandlerClientCredentials drives the real token http.Handler
-// (TokenHandler) in-process for client_credentials, through the OAuth 2.0
-// dialect and each envelope dialect, with each signing algorithm. Issue 7's
-// targets compare OAuth2/HS256 with BenchmarkBaselineClientCredentials.
-// The envelope mounts serve every grant here so that all four dialects
-// run the same grant.
-func BenchmarkHandlerClientCredentials(b *testing.B) {
-	for _, hc := range handlerCases() {
-		for _, alg := range []string{mint.HS256, mint.EdDSA, mint.ES256, mint.RS256} {
-			b.Run(hc.name+"/"+alg, func(b *testing.B) {
-				iss, _, secret := newBenchIssuer(b, alg)
-				h := mint.TokenHandler{Issuer: iss, Dialect: hc.dialect}
-				body := hc.body(secret)
-				b.ReportAllocs()
-				for b.Loop() {
-					req, err := http.NewRequest(http.MethodPost, "http://auth.example.com/token", strings.NewReader(body))
-					if err != nil {
-						b.Fatal(err)
-					}
-					req.Header.Set("Content-Type", hc.contentType)
-					if hc.basic {
-						req.SetBasicAuth(benchClientID, secret)
-					}
-					if hc.header != "" {
-						req.Header.Set(hc.header, "req-1")
-					}
-					rec := httptest.NewRecorder()
-					h.ServeHTTP(rec, req)
-					if rec.Code != hc.want {
-						b.Fatalf("status %d: %s", rec.Code, rec.Body)
-					}
-				}
-			})
-		}
-	}
-}
-
-// BenchmarkHandlerPassword is the password grant through the OAuth 2.0
-// dialect at the default argon2id parameters; compare with
-// BenchmarkArgon2idVerify for mint's own overhead (issue 7: at most 1%).
-func BenchmarkHandlerPassword(b *testing.B) {
-	iss, store, secret := newBenchIssuer(b, mint.HS256)
-	hash, err := mint.HashPassword("correct horse battery staple")
-	if err != nil {
+	if h.salt, err = base64.RawStdEncoding.DecodeString(parts[4]); err != nil {
 		b.Fatal(err)
 	}
-	store.PutUser(&mint.User{ID: "7", Username: "john_doe", PasswordHash: hash, Roles: []int{3}})
-	h := mint.TokenHandler{Issuer: iss, Dialect: mint.OAuth2Dialect{NoRefreshToken: true}}
-	const body = "grant_type=password&username=john_doe&password=correct+horse+battery+staple"
-	driveForm(b, h, "http://auth.example.com/token", body, benchClientID, secret, http.StatusOK)
-}
-
-// BenchmarkHandlerClientCredentialsParallel is the OAuth 2.0 HS256 mount
-// under b.RunParallel: compare -cpu 1 and -cpu 2 (issue 7: at least 1.8x
-// the throughput with two).
-func BenchmarkHandlerClientCredentialsParallel(b *testing.B) {
-	iss, _, secret := newBenchIssuer(b, mint.HS256)
-	h := mint.TokenHandler{Issuer: iss}
-	serveParallel(b, h, secret)
-}
-
-// serveParallel settles the heap and sends h client_credentials requests
-// under b.RunParallel, each with a fresh http.NewRequest and
-// httptest.NewRecorder, as the sequential handler benchmarks do.
-func serveParallel(b *testing.B, h http.Handler, secret string) {
-	settleHeap(b)
-	b.ReportAllocs()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			req, err := http.NewRequest(http.MethodPost, "http://auth.example.com/token",
-				strings.NewReader("grant_type=client_credentials"))
-			if err != nil {
-				b.Error(err)
-				return
-			}
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			req.SetBasicAuth(benchClientID, secret)
-			rec := httptest.NewRecorder()
-			h.ServeHTTP(rec, req)
-			if rec.Code != http.StatusOK {
-				b.Errorf("status %d", rec.Code)
-				return
-			}
-		}
-	})
-}
-
-// BenchmarkHandlerClientCredentialsParallelReused is
-// BenchmarkHandlerClientCredentialsParallel without the harness's own
-// cost: each goroutine builds its request once and rewinds its body
-// (strings.Reader.Reset) before every ServeHTTP, and answers into a
-// minimal reusable http.ResponseWriter (reusedWriter) instead of a fresh
-// httptest.ResponseRecorder. The per-request http.NewRequest and recorder
-// cost 20 allocations and 2 KB, more than mint's own handler path, and
-// alone scale about 1.2x to two cores (BenchmarkHarnessParallel); this
-// variant measures how mint itself scales (issue 7: at least 1.8x the
-// throughput with two). BenchmarkHarnessParallelReused is its harness
-// alone.
-func BenchmarkHandlerClientCredentialsParallelReused(b *testing.B) {
-	iss, _, secret := newBenchIssuer(b, mint.HS256)
-	h := mint.TokenHandler{Issuer: iss}
-	settleHeap(b)
-	b.ReportAllocs()
-	b.RunParallel(func(pb *testing.PB) {
-		req, rewind := reusedRequest(b, "grant_type=client_credentials", secret)
-		w := newReusedWriter()
-		for pb.Next() {
-			rewind()
-			w.reset()
-			h.ServeHTTP(w, req)
-			if w.status != http.StatusOK {
-				b.Errorf("status %d: %s", w.status, w.body)
-				return
-			}
-		}
-		if w.status != 0 && !strings.HasPrefix(string(w.body), `{"access_token":"ey`) {
-			b.Errorf("answer %s", w.body)
-		}
-	})
-}
-
-// BenchmarkHarnessParallelReused is BenchmarkHarnessParallel with the
-// reused request and writer of
-// BenchmarkHandlerClientCredentialsParallelReused: the cost of that
-// harness alone, and a control for how far it lets a handler scale.
-func BenchmarkHarnessParallelReused(b *testing.B) {
-	h := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusOK)
-		_, _ = w.Write([]byte(`{"access_token":"x","expires_in":3600,"token_type":"Bearer"}`))
-	})
-	b.ReportAllocs()
-	b.RunParallel(func(pb *testing.PB) {
-		req, rewind := reusedRequest(b, "grant_type=client_credentials", "secret")
-		w := newReusedWriter()
-		for pb.Next() {
-			rewind()
-			w.reset()
-			h.ServeHTTP(w, req)
-		}
-	})
-}
-
-// reusedRequest builds, once, the client_credentials request the handler
-// benchmarks send (form body, HTTP Basic), and returns it with a function
-// that rewinds its body for the next ServeHTTP. The handler reads the
-// body and headers and changes nothing else in the request.
-func reusedRequest(b *testing.B, body, secret string) (*http.Request, func()) {
-	rd := strings.NewReader(body)
-	req, err := http.NewRequest(http.MethodPost, "http://auth.example.com/token", rd)
-	if err != nil {
+	if h.key, err = base64.RawStdEncoding.DecodeString(parts[5]); err != nil {
 		b.Fatal(err)
 	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth(benchClientID, secret)
-	return req, func() { rd.Reset(body) }
+	return h
 }
 
-// reusedWriter is a minimal http.ResponseWriter reused across requests:
-// it keeps the status, the header map (cleared, not reallocated, by reset)
-// and a copy of the last body in a buffer it reuses.
-type reusedWriter struct {
-	header http.Header
-	status int
-	body   []byte
-}
-
-func newReusedWriter() *reusedWriter {
-	return &reusedWriter{header: http.Header{}, body: make([]byte, 0, 4096)}
-}
-
-func (w *reusedWriter) Header() http.Header { return w.header }
-
-func (w *reusedWriter) WriteHeader(status int) {
-	if w.status == 0 {
-		w.status = status
-	}
-}
-
-func (w *reusedWriter) Write(p []byte) (int, error) {
-	w.WriteHeader(http.StatusOK)
-	w.body = append(w.body, p...)
-	return len(p), nil
-}
-
-func (w *reusedWriter) reset() {
-	clear(w.header)
-	w.status, w.body = 0, w.body[:0]
-}
-
-// BenchmarkParallelControl is a control for the -cpu 1,2 scaling figures:
-// pure HMAC-SHA256 work sharing nothing. Its own ratio is the most this
-// machine gives two goroutines at the time of the run (other processes
-// share the cores); mint's ratios are read against it.
-func BenchmarkParallelControl(b *testing.B) {
-	msg := make([]byte, 512)
-	b.RunParallel(func(pb *testing.PB) {
-		h := hmac.New(sha256.New, msg[:32])
-		var sum [32]byte
-		for pb.Next() {
-			h.Reset()
-			h.Write(msg)
-			h.Sum(sum[:0])
-		}
-	})
-}
-
-// BenchmarkParallelControlAllocating is BenchmarkParallelControl doing
-// about the engine's work per operation (three HMACs, ~1.4 us on one
-// core) and allocating what BenchmarkIssuerClientCredentialsParallel
-// allocates per token: a 410-byte string (the token and its jti), 416
-// bytes in one allocation. It shares nothing and takes no lock, so its
-// -cpu 1 / -cpu 2 ratio is the most that the runtime's allocator and
-// collector let any code that allocates this much scale on this machine;
-// the engine's ratio is read against it (BENCHMARKS.md, "Scaling across
-// cores").
-func BenchmarkParallelControlAllocating(b *testing.B) {
-	msg := make([]byte, 512)
-	b.ReportAllocs()
-	b.RunParallel(func(pb *testing.PB) {
-		h := hmac.New(sha256.New, msg[:32])
-		var sum [32]byte
-		var keep string
-		ran := false
-		for pb.Next() {
-			ran = true
-			for range 3 {
-				h.Reset()
-				h.Write(msg)
-				h.Sum(sum[:0])
-			}
-			keep = string(msg[:410])
-		}
-		if ran && len(keep) != 410 {
-			b.Error("control lost its allocation")
-		}
-	})
+// verify derives the key of password with argon2id and compares it with
+// the hash's in constant time.
+func (h argon2idHash) verify(password []byte) bool {
+	got := argon2.IDKey(password, h.salt, h.passes, h.memory, h.threads, uint32(len(h.key)))
+	return subtle.ConstantTimeCompare(got, h.key) == 1
 }
 
 // BenchmarkPasswordOverhead measures mint's own cost on top of the
@@ -602,18 +405,11 @@ func BenchmarkParallelControlAllocating(b *testing.B) {
 // its ns/op includes the untimed collections and means nothing.
 func BenchmarkPasswordOverhead(b *testing.B) {
 	iss, store, secret := newBenchIssuer(b, mint.HS256)
-	hash, err := mint.HashPassword("correct horse battery staple")
-	if err != nil {
-		b.Fatal(err)
-	}
-	store.PutUser(&mint.User{ID: "7", Username: "john_doe", PasswordHash: hash, Roles: []int{3}})
+	password := []byte("correct horse battery staple")
+	p := newArgon2idHash(b, string(password))
+	store.PutUser(&mint.User{ID: "7", Username: "john_doe", PasswordHash: p.encoded, Roles: []int{3}})
 	h := mint.TokenHandler{Issuer: iss, Dialect: mint.OAuth2Dialect{NoRefreshToken: true}}
 	const body = "grant_type=password&username=john_doe&password=correct+horse+battery+staple"
-	p := mint.Argon2id{}
-	salt := make([]byte, p.SaltLen)
-	_, _ = rand.Read(salt)
-	password := []byte("correct horse battery staple")
-	want := argon2.IDKey(password, salt, p.Time, p.Memory, p.Threads, p.KeyLen)
 
 	// Keep the collector out of both halves: collect before each, untimed,
 	// with a heap target above argon2id's 19 MiB.
@@ -621,7 +417,7 @@ func BenchmarkPasswordOverhead(b *testing.B) {
 	verifyBare := func() time.Duration {
 		runtime.GC()
 		t0 := time.Now()
-		if subtle.ConstantTimeCompare(argon2.IDKey(password, salt, p.Time, p.Memory, p.Threads, p.KeyLen), want) != 1 {
+		if !p.verify(password) {
 			b.Fatal("mismatch")
 		}
 		return time.Since(t0)
@@ -660,159 +456,4 @@ func median(xs []float64) float64 {
 		return 0
 	}
 	return s[len(s)/2]
-}
-
-// kdfFreeHasher verifies one password hash without running argon2id, so
-// that BenchmarkHandlerPasswordWithoutKDF times everything mint does in a
-// password grant except the key derivation itself.
-type kdfFreeHasher struct {
-	mint.Hasher
-	hash, password string
-}
-
-func (h kdfFreeHasher) Verify(encoded, plain string) (bool, bool, error) {
-	if encoded == h.hash {
-		return subtle.ConstantTimeCompare([]byte(plain), []byte(h.password)) == 1, false, nil
-	}
-	return h.Hasher.Verify(encoded, plain)
-}
-
-// BenchmarkHandlerPasswordWithoutKDF is BenchmarkHandlerPassword with the
-// argon2id derivation taken out: mint's own work in a password grant
-// (decoding, client authentication, user look-up, limiter, signing,
-// encoding), to set against BenchmarkArgon2idVerify.
-func BenchmarkHandlerPasswordWithoutKDF(b *testing.B) {
-	const pw = "correct horse battery staple"
-	hash, err := mint.HashPassword(pw)
-	if err != nil {
-		b.Fatal(err)
-	}
-	iss, store, secret := newBenchIssuer(b, mint.HS256, mint.WithHasher(kdfFreeHasher{mint.Argon2id{}, hash, pw}))
-	store.PutUser(&mint.User{ID: "7", Username: "john_doe", PasswordHash: hash, Roles: []int{3}})
-	h := mint.TokenHandler{Issuer: iss, Dialect: mint.OAuth2Dialect{NoRefreshToken: true}}
-	const body = "grant_type=password&username=john_doe&password=correct+horse+battery+staple"
-	driveForm(b, h, "http://auth.example.com/token", body, benchClientID, secret, http.StatusOK)
-}
-
-// BenchmarkHarness drives a handler that only writes a fixed 200 answer
-// with the same request and recorder as the handler benchmarks: the cost
-// of the measuring harness itself, included in every handler figure and
-// in BenchmarkBaselineClientCredentials alike.
-func BenchmarkHarness(b *testing.B) {
-	h := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		w.WriteHeader(http.StatusOK)
-	})
-	driveClientCredentials(b, h, "http://auth.example.com/token", benchClientID, "secret", http.StatusOK)
-}
-
-// BenchmarkHarnessParallel is BenchmarkHarness under b.RunParallel: how
-// far the request and recorder alone scale across cores, next to
-// BenchmarkHandlerClientCredentialsParallel.
-func BenchmarkHarnessParallel(b *testing.B) {
-	h := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusOK)
-		_, _ = w.Write([]byte(`{"access_token":"x","expires_in":3600,"token_type":"Bearer"}`))
-	})
-	b.ReportAllocs()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			req, err := http.NewRequest(http.MethodPost, "http://auth.example.com/token",
-				strings.NewReader("grant_type=client_credentials"))
-			if err != nil {
-				b.Error(err)
-				return
-			}
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			req.SetBasicAuth(benchClientID, "secret")
-			rec := httptest.NewRecorder()
-			h.ServeHTTP(rec, req)
-		}
-	})
-}
-
-// BenchmarkHandlerClientCredentialsParallelLiveHeap is
-// BenchmarkHandlerClientCredentialsParallel in a server that holds some
-// state, as a real one does: 200,000 live refresh tokens in the memory
-// store (about 40 MB). On the benchmarks' otherwise near-empty heap the
-// collector runs every few thousand requests and its cycles, not mint,
-// bound the -cpu 2 figure (BENCHMARKS.md, "Scaling").
-func BenchmarkHandlerClientCredentialsParallelLiveHeap(b *testing.B) {
-	iss, store, secret := newBenchIssuer(b, mint.HS256)
-	fillLiveHeap(b, store)
-	h := mint.TokenHandler{Issuer: iss}
-	serveParallel(b, h, secret)
-}
-
-// fillLiveHeap stores 200,000 live refresh tokens (about 40 MB).
-func fillLiveHeap(b *testing.B, store *mint.MemoryStore) {
-	ctx := context.Background()
-	now := time.Now()
-	for i := range 200_000 {
-		if err := store.SaveRefreshToken(ctx, engineToken(b, "user-"+strconv.Itoa(i%10_000), now, 24*time.Hour)); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-// BenchmarkIssuerClientCredentialsParallelLiveHeap is
-// BenchmarkIssuerClientCredentialsParallel with 200,000 live refresh
-// tokens in the store, as in BenchmarkHandlerClientCredentialsParallelLiveHeap.
-func BenchmarkIssuerClientCredentialsParallelLiveHeap(b *testing.B) {
-	iss, store, secret := newBenchIssuer(b, mint.HS256)
-	fillLiveHeap(b, store)
-	issueParallel(b, iss, secret)
-}
-
-// BenchmarkHandlerRefresh rotates a refresh token through the OAuth 2.0
-// handler and the memory store once per iteration (RFC 6749 section 6):
-// client authentication, look-up by digest, rotation, a new access token
-// and a new refresh token on the wire.
-func BenchmarkHandlerRefresh(b *testing.B) {
-	cheap := mint.Argon2id{Memory: 64, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}
-	iss, store, secret := newBenchIssuer(b, mint.HS256, mint.WithHasher(cheap))
-	hash, err := cheap.Hash("pw")
-	if err != nil {
-		b.Fatal(err)
-	}
-	store.PutUser(&mint.User{ID: "7", Username: "john_doe", PasswordHash: hash})
-	tok, err := iss.Token(context.Background(), &mint.TokenRequest{GrantType: mint.GrantPassword,
-		ClientID: benchClientID, ClientSecret: secret, Username: "john_doe", Password: "pw"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	refresh := tok.RefreshToken
-	h := mint.TokenHandler{Issuer: iss}
-	const field = `"refresh_token":"`
-	b.ReportAllocs()
-	for b.Loop() {
-		req, err := http.NewRequest(http.MethodPost, "http://auth.example.com/token",
-			strings.NewReader("grant_type=refresh_token&refresh_token="+refresh))
-		if err != nil {
-			b.Fatal(err)
-		}
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.SetBasicAuth(benchClientID, secret)
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		body := rec.Body.String()
-		i := strings.Index(body, field)
-		if rec.Code != http.StatusOK || i < 0 {
-			b.Fatalf("status %d: %s", rec.Code, body)
-		}
-		rest := body[i+len(field):]
-		refresh = rest[:strings.IndexByte(rest, '"')]
-	}
-}
-
-// settleHeap ends a parallel benchmark's setup: it collects the setup's
-// garbage (mint.New hashes a dummy secret with argon2id at the default
-// parameters, a 19 MiB block), returns the freed memory to the OS now
-// rather than by the background scavenger during the measured loop, and
-// resets the timer and allocation counts so that the setup is not in the
-// figures.
-func settleHeap(b *testing.B) {
-	runtime.GC()
-	debug.FreeOSMemory()
-	b.ResetTimer()
 }
