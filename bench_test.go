@@ -53,37 +53,88 @@ const (
 // by side in one process, so that each is read as a ratio to the first
 // (BENCHMARKS.md):
 //
-//   - floor: a net/http handler answering a precomputed body as long as
-//     mint's client_credentials answer, with the same headers; what
-//     net/http and the loopback cost on this machine;
-//   - naive: baselineHandler (golang-jwt with jwt.MapClaims,
-//     encoding/json), the same EdDSA signing as mint's;
-//   - client_credentials: mint.TokenHandler, OAuth 2.0 dialect, EdDSA key,
-//     a generated client secret;
-//   - password: the same with the user's password hashed by argon2id at
-//     mint's default parameters;
-//   - refresh: each request presents the refresh token the previous
+//   - floor/client_credentials and floor/refresh: a net/http handler
+//     answering mint's own answer to that grant, replayed, with the same
+//     headers, to a client doing the same work; what net/http and the
+//     loopback cost on this machine;
+//   - ALG/naive: baselineHandler (golang-jwt with jwt.MapClaims,
+//     encoding/json), signing with ALG as mint does;
+//   - ALG/client_credentials: mint.TokenHandler, OAuth 2.0 dialect, a key
+//     of ALG, a generated client secret;
+//   - ALG/refresh: each request presents the refresh token the previous
 //     answer carried, so that every one rotates it (a fresh Issuer and
-//     store per run, on a server of its own).
+//     store per run, on a server of its own);
+//   - password: client_credentials' HS256 server with the user's
+//     password hashed by argon2id at mint's default parameters.
 //
 // Every request sends the client in HTTP Basic and a form body.
 func BenchmarkWire(b *testing.B) {
 	const password = "correct horse battery staple"
-	iss, store, secret := newBenchIssuer(b, mint.EdDSA, mint.WithHasher(mint.Argon2id{}))
 	hash, err := mint.HashPassword(password)
 	if err != nil {
 		b.Fatal(err)
 	}
-	store.PutUser(&mint.User{ID: "7", Username: "john_doe", PasswordHash: hash, Roles: []int{3}})
-
 	c := wireClient(b)
-	mintURL := wireServer(b, mint.TokenHandler{Issuer: iss})
-	naiveURL := wireServer(b, baselineHandler(benchClientID, sha256.Sum256([]byte(secret)), benchKey(b, mint.EdDSA)))
-
-	// The floor answers what mint answers to client_credentials: one real
-	// answer, its body and its headers, replayed.
 	const ccBody = "grant_type=client_credentials"
-	resp := wirePost(b, c, mintURL, ccBody, secret)
+	const passwordBody = "grant_type=password&username=john_doe&password=correct+horse+battery+staple"
+	newServer := func(alg string) (url, secret string) {
+		iss, store, secret := newBenchIssuer(b, alg, mint.WithHasher(mint.Argon2id{}))
+		store.PutUser(&mint.User{ID: "7", Username: "john_doe", PasswordHash: hash, Roles: []int{3}})
+		return wireServer(b, mint.TokenHandler{Issuer: iss}), secret
+	}
+	hsURL, hsSecret := newServer(mint.HS256)
+	b.Run("floor/client_credentials", func(b *testing.B) {
+		floorURL := wireFloor(b, c, hsURL, ccBody, hsSecret)
+		for b.Loop() {
+			wireDrain(b, wirePost(b, c, floorURL, ccBody, hsSecret))
+		}
+	})
+	b.Run("floor/refresh", func(b *testing.B) {
+		// A refresh answer, replayed; the client reads its refresh token
+		// and presents it, as it does to mint.
+		refresh := wireRefreshToken(b, wirePost(b, c, hsURL, passwordBody, hsSecret))
+		floorURL := wireFloor(b, c, hsURL, "grant_type=refresh_token&refresh_token="+refresh, hsSecret)
+		for b.Loop() {
+			refresh = wireRefreshToken(b, wirePost(b, c, floorURL,
+				"grant_type=refresh_token&refresh_token="+url.QueryEscape(refresh), hsSecret))
+		}
+	})
+	for _, alg := range []string{mint.HS256, mint.EdDSA} {
+		mintURL, secret := newServer(alg)
+		naiveURL := wireServer(b, baselineHandler(benchClientID, sha256.Sum256([]byte(secret)), benchKey(b, alg)))
+		b.Run(alg+"/naive", func(b *testing.B) {
+			for b.Loop() {
+				wireDrain(b, wirePost(b, c, naiveURL, ccBody, secret))
+			}
+		})
+		b.Run(alg+"/client_credentials", func(b *testing.B) {
+			for b.Loop() {
+				wireDrain(b, wirePost(b, c, mintURL, ccBody, secret))
+			}
+		})
+		b.Run(alg+"/refresh", func(b *testing.B) {
+			// Each run gets an empty store: the memory store keeps every
+			// rotated token until Prune, and a store that grew in the runs
+			// before would make the runs of one -count differ.
+			mintURL, secret := newServer(alg)
+			refresh := wireRefreshToken(b, wirePost(b, c, mintURL, passwordBody, secret))
+			for b.Loop() {
+				refresh = wireRefreshToken(b, wirePost(b, c, mintURL,
+					"grant_type=refresh_token&refresh_token="+url.QueryEscape(refresh), secret))
+			}
+		})
+	}
+	b.Run("password", func(b *testing.B) {
+		for b.Loop() {
+			wireDrain(b, wirePost(b, c, hsURL, passwordBody, hsSecret))
+		}
+	})
+}
+
+// wireFloor serves, on a server of its own, what mintURL answers to body:
+// one real answer, its body and its headers, replayed.
+func wireFloor(b *testing.B, c *http.Client, mintURL, body, secret string) string {
+	resp := wirePost(b, c, mintURL, body, secret)
 	answer, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if err != nil {
@@ -93,46 +144,11 @@ func BenchmarkWire(b *testing.B) {
 	for _, k := range []string{"Date", "Content-Length"} { // net/http sets both
 		headers.Del(k)
 	}
-	floorURL := wireServer(b, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return wireServer(b, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
 		maps.Copy(w.Header(), headers)
 		_, _ = w.Write(answer)
 	}))
-
-	b.Run("floor", func(b *testing.B) {
-		for b.Loop() {
-			wireDrain(b, wirePost(b, c, floorURL, ccBody, secret))
-		}
-	})
-	b.Run("naive", func(b *testing.B) {
-		for b.Loop() {
-			wireDrain(b, wirePost(b, c, naiveURL, ccBody, secret))
-		}
-	})
-	b.Run("client_credentials", func(b *testing.B) {
-		for b.Loop() {
-			wireDrain(b, wirePost(b, c, mintURL, ccBody, secret))
-		}
-	})
-	const passwordBody = "grant_type=password&username=john_doe&password=correct+horse+battery+staple"
-	b.Run("password", func(b *testing.B) {
-		for b.Loop() {
-			wireDrain(b, wirePost(b, c, mintURL, passwordBody, secret))
-		}
-	})
-	b.Run("refresh", func(b *testing.B) {
-		// Each run gets an empty store: the memory store keeps every
-		// rotated token, and a store that grew in the runs before would
-		// make the runs of one -count differ.
-		iss, store, secret := newBenchIssuer(b, mint.EdDSA, mint.WithHasher(mint.Argon2id{}))
-		store.PutUser(&mint.User{ID: "7", Username: "john_doe", PasswordHash: hash, Roles: []int{3}})
-		mintURL := wireServer(b, mint.TokenHandler{Issuer: iss})
-		refresh := wireRefreshToken(b, wirePost(b, c, mintURL, passwordBody, secret))
-		for b.Loop() {
-			refresh = wireRefreshToken(b, wirePost(b, c, mintURL,
-				"grant_type=refresh_token&refresh_token="+url.QueryEscape(refresh), secret))
-		}
-	})
 }
 
 // wireClient returns an http.Client that keeps its connections alive and

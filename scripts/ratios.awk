@@ -21,7 +21,11 @@ END {
 		n = order[i]; split(n, p, " ")
 		printf "%-50s %14.0f ns/op", p[2], med[n]
 		if (p[2] ~ /^BenchmarkWire\//) {
-			f = p[1] " BenchmarkWire/floor"; nv = p[1] " BenchmarkWire/naive"
+			# ALG/GRANT is read against floor/GRANT (else floor/client_credentials) and ALG/naive.
+			q = p[2]; sub(/^BenchmarkWire\//, "", q); split(q, part, "/")
+			f = p[1] " BenchmarkWire/floor/" part[2]
+			if (!(f in med)) f = p[1] " BenchmarkWire/floor/client_credentials"
+			nv = p[1] " BenchmarkWire/" part[1] "/naive"
 			if (f in med) printf "  %7.2fx floor", med[n] / med[f]
 			if (nv in med) printf "  %7.2fx naive", med[n] / med[nv]
 		}
