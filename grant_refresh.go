@@ -67,7 +67,7 @@ func (iss *Issuer) refresh(ctx context.Context, r *TokenRequest, client *Client)
 	if rec.Grant == GrantSilentPassword {
 		auth.Actor = client.ID
 	}
-	tok, err := iss.mint(client, auth, scope, GrantRefreshToken)
+	tok, err := iss.mint(ctx, r, client, auth, scope)
 	if err != nil {
 		return nil, err
 	}

@@ -50,7 +50,19 @@ type Authorization struct {
 	// Actor, when set, is put in the token's "act" claim: the token was
 	// minted on the user's behalf without the user's credentials.
 	Actor string
+	// Answer holds fields to add to the standard token answer (RFC 6749
+	// section 5.1), such as RFC 8693's issued_token_type. A standard field
+	// (access_token, token_type, expires_in, refresh_token, scope) cannot
+	// be among them: that fails the request as a server error. Envelope
+	// dialects do not print them.
+	Answer map[string]any
 }
+
+// standardAnswer are the RFC 6749 section 5.1 fields an Authorization's
+// Answer cannot replace.
+var standardAnswer = []string{"access_token", "token_type", "expires_in", "refresh_token", "scope"}
+
+func standardAnswerField(name string) bool { return contains(standardAnswer, name) }
 
 // builtinGrants returns the grants every Issuer knows. The refresh_token
 // grant is run by the Issuer itself (grant_refresh.go): it has no

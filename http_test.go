@@ -44,9 +44,9 @@ type seedServer struct {
 
 const oddID, oddSecret = "my-client id%", "s-e c%ret+x"
 
-func newSeedServer(t testing.TB) *seedServer {
+func newSeedServer(t testing.TB, opts ...mint.Option) *seedServer {
 	t.Helper()
-	f := newFixture(t)
+	f := newFixture(t, opts...)
 	f.store.PutClient(&mint.Client{ID: "1", SecretHash: hash(t, appSecret), Name: "Subject name",
 		Description: "Subject description", Identifier: "clientIdentifier",
 		Grants: []string{mint.GrantClientCredentials}, Roles: []int{1, 2}})

@@ -1,6 +1,7 @@
 package mint
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -115,7 +116,19 @@ func (d OAuth2Dialect) WriteToken(w http.ResponseWriter, _ *http.Request, t *Tok
 	if !d.OmitScope {
 		body.Scope = t.ScopeString()
 	}
-	wire.WriteJSON(w, http.StatusOK, body)
+	if len(t.Answer) == 0 {
+		wire.WriteJSON(w, http.StatusOK, body)
+		return
+	}
+	b, err := json.Marshal(body)
+	if err == nil {
+		b, err = appendMembers(b, t.Answer, standardAnswerField)
+	}
+	if err != nil {
+		d.WriteError(w, nil, serverError(err))
+		return
+	}
+	wire.WriteJSON(w, http.StatusOK, json.RawMessage(b))
 }
 
 // WriteError implements Dialect: the RFC 6749 section 5.2 body, 401 and

@@ -76,6 +76,7 @@ type config struct {
 	limiter     Limiter
 	hashSlots   int
 	audit       AuditFunc
+	claims      ClaimsFunc
 }
 
 // Option configures an Issuer. Options validate their arguments and New
@@ -306,6 +307,8 @@ type Token struct {
 	// user (silent_password), "" otherwise.
 	Audience []string
 	Actor    string
+	// Answer are the grant's extra answer fields (Authorization.Answer).
+	Answer map[string]any
 }
 
 // String hides the tokens.
@@ -366,11 +369,16 @@ func (iss *Issuer) grant(ctx context.Context, r *TokenRequest, grant Grant, clie
 	if auth.User != nil {
 		iss.limitSucceeded(ctx, keys.key(userKey))
 	}
+	for name := range auth.Answer {
+		if standardAnswerField(name) {
+			return nil, serverError(errors.New("mint: grant " + r.GrantType + " set the standard answer field " + name))
+		}
+	}
 	scope, err := grantScope(r.Scope, client.Scopes)
 	if err != nil {
 		return nil, err
 	}
-	tok, err := iss.mint(client, auth, scope, r.GrantType)
+	tok, err := iss.mint(ctx, r, client, auth, scope)
 	if err != nil {
 		return nil, err
 	}
@@ -415,27 +423,34 @@ func (iss *Issuer) admit(ctx context.Context, r *TokenRequest) (Grant, *Client, 
 	return grant, client, keys, nil
 }
 
-// mint signs the access token (RFC 9068).
-func (iss *Issuer) mint(client *Client, auth *Authorization, scope []string, grantType string) (*Token, error) {
+// mint signs the access token (RFC 9068) of request r.
+func (iss *Issuer) mint(ctx context.Context, r *TokenRequest, client *Client, auth *Authorization, scope []string) (*Token, error) {
+	extra, err := iss.extraClaims(ctx, &ClaimsRequest{Client: client, User: auth.User, GrantType: r.GrantType,
+		Scope: scope, Audience: iss.cfg.audience, Extra: r.Extra})
+	if err != nil {
+		return nil, err
+	}
 	now := iss.cfg.now()
 	ttl := iss.cfg.accessTTL
 	if client.AccessTokenTTL > 0 {
 		ttl = client.AccessTokenTTL
 	}
 	c := &Claims{
-		Issuer:    iss.cfg.issuer,
-		Subject:   client.ID,
-		Audience:  iss.cfg.audience,
-		IssuedAt:  now,
-		ExpiresAt: now.Add(ttl),
-		ID:        randomString(16),
-		ClientID:  client.ID,
-		Scope:     strings.Join(scope, " "),
-		Roles:     client.Roles,
-		Actor:     auth.Actor,
+		Issuer:      iss.cfg.issuer,
+		Subject:     client.ID,
+		Audience:    iss.cfg.audience,
+		IssuedAt:    now,
+		ExpiresAt:   now.Add(ttl),
+		ID:          randomString(16),
+		ClientID:    client.ID,
+		Scope:       strings.Join(scope, " "),
+		Roles:       client.Roles,
+		Actor:       auth.Actor,
+		Extra:       extra,
+		SubjectType: SubjectClient,
 	}
 	if auth.User != nil {
-		c.Subject, c.Roles = auth.User.ID, auth.User.Roles
+		c.Subject, c.Roles, c.SubjectType = auth.User.ID, auth.User.Roles, SubjectUser
 	}
 	at, err := iss.signer.Sign(c)
 	if err != nil {
@@ -450,9 +465,10 @@ func (iss *Issuer) mint(client *Client, auth *Authorization, scope []string, gra
 		ID:          c.ID,
 		Client:      client,
 		User:        auth.User,
-		GrantType:   grantType,
+		GrantType:   r.GrantType,
 		Audience:    c.Audience,
 		Actor:       c.Actor,
+		Answer:      auth.Answer,
 	}, nil
 }
 
