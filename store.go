@@ -116,6 +116,13 @@ type Client struct {
 	// AccessTokenTTL overrides the Issuer's access-token lifetime for this
 	// client when non-zero.
 	AccessTokenTTL time.Duration
+	// Audience is the `aud` of the client's tokens when it asks for no
+	// resource. Default (nil): the Issuer's audience (WithAudience).
+	Audience []string
+	// Resources are the RFC 8707 resource indicators (absolute URIs) the
+	// client may ask for with `resource`; the ones granted become the
+	// token's `aud`. Default (nil): none.
+	Resources []string
 }
 
 // AllowsGrant reports whether the client may use the grant type.
@@ -144,8 +151,10 @@ func (c Client) MarshalJSON() ([]byte, error) {
 		Grants      []string `json:"grants,omitempty"`
 		Scopes      []string `json:"scopes,omitempty"`
 		Roles       []int    `json:"roles,omitempty"`
+		Audience    []string `json:"audience,omitempty"`
+		Resources   []string `json:"resources,omitempty"`
 	}
-	return json.Marshal(public{c.ID, c.Name, c.Description, c.Identifier, c.Grants, c.Scopes, c.Roles})
+	return json.Marshal(public{c.ID, c.Name, c.Description, c.Identifier, c.Grants, c.Scopes, c.Roles, c.Audience, c.Resources})
 }
 
 // User is a resource owner.
