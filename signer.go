@@ -207,9 +207,8 @@ func (k *Key) appendSignature(buf []byte, from int) ([]byte, error) {
 // hmacState is a keyed HMAC-SHA256 and room for its sum, reused through
 // Key.hmacs.
 type hmacState struct {
-	h       hash.Hash
-	sum     [sha256.Size]byte
-	scratch []byte // the signing input of a token to verify (verify_fast.go)
+	h   hash.Hash
+	sum [sha256.Size]byte
 }
 
 // thumbprint is the RFC 7638 JWK thumbprint, or a random id for HMAC.

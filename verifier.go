@@ -245,8 +245,6 @@ type Verifier struct {
 	remote  *remoteKeys // nil for local keys
 	cfg     verifierConfig
 	issuer  string
-	// audience is what the parser expects in aud, for fastVerify.
-	audience []string
 }
 
 // NewVerifier returns a Verifier over a local key set (usually the
@@ -337,7 +335,7 @@ func newVerifier(keys VerificationKeys, rk *remoteKeys, issuer string, audience 
 	if len(audience) == 0 || audience[0] == "" {
 		return nil, errors.New("mint: a Verifier needs the audience")
 	}
-	v := &Verifier{keys: keys, remote: rk, cfg: cfg, issuer: issuer, audience: audience}
+	v := &Verifier{keys: keys, remote: rk, cfg: cfg, issuer: issuer}
 	v.parser = jwt.NewParser(
 		jwt.WithValidMethods(cfg.algs),
 		jwt.WithIssuer(issuer),
@@ -398,11 +396,7 @@ func (v *Verifier) verify(ctx context.Context, token string, p *parsedClaims) er
 			return err
 		}
 	}
-	var err error
-	if !v.fastVerify(token, &p.raw) { // verify_fast.go: the common token without reflection, or golang-jwt decides
-		p.raw = tokenClaims{}
-		_, err = v.parser.ParseWithClaims(token, &p.raw, v.keyfunc)
-	}
+	_, err := v.parser.ParseWithClaims(token, &p.raw, v.keyfunc)
 	if err != nil && v.remote != nil && errors.Is(err, errUnknownKey) {
 		// RFC 7517 key rotation: the issuer may have published a new key.
 		v.remote.refetch(ctx, before, true)
