@@ -15,7 +15,6 @@ import (
 	"log/slog"
 	"math/big"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -23,6 +22,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/mintauth/mint/internal/wire"
 )
 
 // VerificationKeys finds the key that verifies a token, as a jwt.Keyfunc.
@@ -267,8 +268,8 @@ func NewVerifier(keys VerificationKeys, issuer, audience string, opts ...Verifie
 // WithJWKSRefetchInterval. Only public RSA (2048 bits or more), EC P-256
 // and Ed25519 signing keys are used.
 func NewRemoteVerifier(jwksURL, issuer, audience string, opts ...VerifierOption) (*Verifier, error) {
-	if err := checkAbsoluteURL(jwksURL); err != nil {
-		return nil, fmt.Errorf("mint: JWKS URL: %w", err)
+	if err := wire.CheckAbsoluteURL(jwksURL); err != nil {
+		return nil, fmt.Errorf("mint: JWKS URL %q: %w", jwksURL, err)
 	}
 	cfg, err := newVerifierConfig(opts)
 	if err != nil {
@@ -769,16 +770,4 @@ func fetchJSON(ctx context.Context, hc *http.Client, url string, v any) error {
 		return fmt.Errorf("GET %s: document over 1 MiB", url)
 	}
 	return json.Unmarshal(body, v)
-}
-
-// checkAbsoluteURL accepts an absolute http or https URL without fragment.
-func checkAbsoluteURL(s string) error {
-	u, err := url.Parse(s)
-	if err != nil {
-		return err
-	}
-	if (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Fragment != "" {
-		return fmt.Errorf("%q is not an absolute http(s) URL", s)
-	}
-	return nil
 }
