@@ -165,7 +165,7 @@ func BenchmarkBaselineEngine(b *testing.B) {
 				var raw [16]byte
 				_, _ = rand.Read(raw[:])
 				now := time.Now()
-				tok := jwt.NewWithClaims(k.Method(), jwt.MapClaims{
+				tok := jwt.NewWithClaims(jwt.GetSigningMethod(k.Algorithm()), jwt.MapClaims{
 					"iss":       benchIssuer,
 					"sub":       benchClientID,
 					"aud":       benchAudience,

@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mintauth/mint"
+	"github.com/mintauth/mint/internal/jwtcheck"
 )
 
 func TestEngineTokensVerifyWithStockJWT(t *testing.T) {
@@ -48,7 +49,7 @@ func TestEngineTokensVerifyWithStockJWT(t *testing.T) {
 				tok, err := iss.Token(context.Background(), tc.req)
 				require.NoError(t, err)
 
-				parsed, err := jwt.Parse(tok.AccessToken, func(*jwt.Token) (any, error) { return key.VerifyKey(), nil },
+				parsed, err := jwt.Parse(tok.AccessToken, jwtcheck.Keyfunc(keys),
 					jwt.WithValidMethods([]string{alg}), jwt.WithTimeFunc(f.clock.now))
 				require.NoError(t, err)
 				assert.Equal(t, "at+jwt", parsed.Header["typ"], "RFC 9068 section 2.1")
@@ -125,7 +126,7 @@ func TestHS256SignatureIsGolangJWTs(t *testing.T) {
 	secret[0] = 'X'
 	raw, err := key.Sign(sampleClaims())
 	require.NoError(t, err)
-	_, err = jwt.Parse(raw, func(*jwt.Token) (any, error) { return key.VerifyKey(), nil })
+	_, err = jwt.Parse(raw, func(*jwt.Token) (any, error) { return key.Private(), nil })
 	require.NoError(t, err)
 }
 

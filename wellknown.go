@@ -51,7 +51,7 @@ func JWKSHandler(keys PublicKeys) http.Handler {
 
 // Metadata is an RFC 8414 authorization-server metadata document. Hosts
 // fill in the absolute URLs of the endpoints they mounted and pass it to
-// MetadataHandler, which completes the rest; DiscoverVerifier reads it.
+// MetadataHandler, which completes the rest; verify.Discover reads it.
 type Metadata struct {
 	// Issuer is the issuer identifier, byte-identical to every token's iss.
 	// Zero value: the Issuer's IssuerURL.

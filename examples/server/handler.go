@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/mintauth/mint"
+	"github.com/mintauth/mint/verify"
 )
 
 // The mounted paths: each seed's token endpoint at the seed's own path,
@@ -126,16 +127,18 @@ func newHandler(issuer *mint.Issuer, keys *mint.KeySet, scopes []string, log *sl
 	m.handle(http.MethodGet, u.Path, "RFC 8414 authorization-server metadata", metadata, false)
 	m.handle(http.MethodGet, pathJWKS, "public signing keys (RFC 7517)", mint.JWKSHandler(keys), false)
 
-	var opts []mint.VerifierOption
-	if deny, ok := issuer.Store().(mint.AccessTokenDenyList); ok {
-		opts = append(opts, mint.WithDenyList(deny)) // revoked access tokens are refused
+	// The demo resource verifies as a resource server in this process
+	// would: the issuer's own key set, its URL and audience, its clock.
+	opts := []verify.Option{verify.WithClock(issuer.Now)}
+	if deny, ok := issuer.Store().(verify.DenyList); ok {
+		opts = append(opts, verify.WithDenyList(deny)) // revoked access tokens are refused
 	}
-	verifier, err := issuer.Verifier(opts...)
+	verifier, err := verify.New(keys, issuer.IssuerURL(), issuer.Audience()[0], opts...)
 	if err != nil {
 		return nil, nil, err
 	}
 	m.handle(http.MethodGet, pathMe, "demo resource behind the bearer middleware (RFC 6750)",
-		mint.Bearer(verifier, "mint")(http.HandlerFunc(me)), false)
+		verify.Bearer(verifier, "mint")(http.HandlerFunc(me)), false)
 	return underIssuerPath(m, issuer.IssuerURL()), m.routes, nil
 }
 
@@ -162,7 +165,7 @@ func underIssuerPath(h http.Handler, issuer string) http.Handler {
 // me is the demo protected resource: it answers who the access token is
 // for. The Bearer middleware in front has verified the token.
 func me(w http.ResponseWriter, r *http.Request) {
-	c, ok := mint.ClaimsFromContext(r.Context())
+	c, ok := verify.FromContext(r.Context())
 	if !ok { // unreachable behind Bearer
 		http.Error(w, `{"error":"server_error"}`, http.StatusInternalServerError)
 		return

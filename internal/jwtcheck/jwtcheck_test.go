@@ -107,9 +107,9 @@ func TestKeyfuncHeader(t *testing.T) {
 	}
 }
 
-// TestKeyfuncRefusesConfusion: each key verifies only its own algorithm
-// (RFC 8725 section 2.1), and alg none never verifies.
-func TestKeyfuncRefusesConfusion(t *testing.T) {
+// TestKeyfuncAlgIsTheKeys: each key verifies only its own algorithm (RFC
+// 8725 section 2.1), and alg none never verifies.
+func TestKeyfuncAlgIsTheKeys(t *testing.T) {
 	f := newFixture(t)
 	// An attacker signs HS256 with the public key bytes as the secret.
 	forged := sign(t, jwt.SigningMethodHS256, []byte(f.keys.pub), `{"alg":"HS256","kid":"ed-1","typ":"at+jwt"}`, f.payload(""))
