@@ -18,7 +18,12 @@ import (
 	"github.com/mintauth/mint/internal/jwtcheck"
 	"github.com/mintauth/mint/sqlstore"
 	"github.com/mintauth/mint/storetest"
+	"github.com/mintauth/mint/verify"
 )
+
+// A resource server in another process refuses revoked tokens by reading
+// the issuer's database: the Store is a verify.DenyList.
+var _ verify.DenyList = (*sqlstore.Store)(nil)
 
 // suiteStore lets the conformance suite fill a sqlstore.Store.
 type suiteStore struct {
