@@ -239,7 +239,7 @@ func baselineHandler(clientID string, secretDigest [32]byte, k *mint.Key) http.H
 		var raw [16]byte
 		_, _ = rand.Read(raw[:])
 		now := time.Now()
-		tok := jwt.NewWithClaims(k.Method(), jwt.MapClaims{
+		tok := jwt.NewWithClaims(jwt.GetSigningMethod(k.Algorithm()), jwt.MapClaims{
 			"iss":       benchIssuer,
 			"sub":       id,
 			"aud":       benchAudience,

@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"log"
 
-	"github.com/golang-jwt/jwt/v5"
-
 	"github.com/mintauth/mint"
+	"github.com/mintauth/mint/verify"
 )
 
 // A client_credentials token from the engine alone: a store, a key set and
-// an Issuer. Services verify it with stock golang-jwt and the key set.
+// an Issuer. A service in the same process verifies it with the verify
+// package over the key set.
 func Example() {
 	secret, hash, err := mint.GenerateSecret() // 256 bits; give secret to the client once
 	if err != nil {
@@ -41,10 +41,12 @@ func Example() {
 	}
 	fmt.Println(tok.TokenType, tok.ExpiresIn, tok.ScopeString())
 
-	claims := jwt.MapClaims{}
-	_, err = jwt.ParseWithClaims(tok.AccessToken, claims, keys.Keyfunc,
-		jwt.WithValidMethods([]string{mint.EdDSA}), jwt.WithIssuer("https://auth.example.com"), jwt.WithAudience("reports-api"))
-	fmt.Println(err, claims["sub"], claims["client_id"])
+	verifier, err := verify.New(keys, "https://auth.example.com", "reports-api")
+	if err != nil {
+		log.Fatal(err)
+	}
+	claims, err := verifier.Verify(context.Background(), tok.AccessToken)
+	fmt.Println(err, claims.Subject, claims.ClientID)
 	// Output:
 	// Bearer 1h0m0s read
 	// <nil> reports reports

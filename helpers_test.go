@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mintauth/mint"
+	"github.com/mintauth/mint/internal/jwtcheck"
 )
 
 // fastHasher keeps argon2id cheap in tests; the format is the real one.
@@ -99,7 +100,7 @@ func (f *fixture) token(t testing.TB, r *mint.TokenRequest) (*mint.Token, error)
 func (f *fixture) parse(t testing.TB, token string) jwt.MapClaims {
 	t.Helper()
 	claims := jwt.MapClaims{}
-	tok, err := jwt.ParseWithClaims(token, claims, f.keys.Keyfunc,
+	tok, err := jwt.ParseWithClaims(token, claims, jwtcheck.Keyfunc(f.keys),
 		jwt.WithValidMethods([]string{"EdDSA", "HS256", "RS256", "ES256"}),
 		jwt.WithIssuer(issuerURL), jwt.WithAudience(audienceID),
 		jwt.WithTimeFunc(f.clock.now), jwt.WithExpirationRequired(), jwt.WithIssuedAt())

@@ -2,11 +2,13 @@ package mint_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -163,6 +165,48 @@ func TestIntrospectionHonoursIssuerLeeway(t *testing.T) {
 	f.clock.Advance(time.Minute)
 	a = postForm(t, srv.URL+"/oauth2/introspect", "app", f.secrets["app"], url.Values{"token": {tok.AccessToken}})
 	assert.Equal(t, `{"active":false}`, a.raw)
+}
+
+// TestIntrospectionReadsTokensAsVerifiersDo: introspection and
+// revocation read the issuer's own tokens by the rules of a resource
+// server's verifier: claim names compared exactly, none given twice (RFC
+// 7519 section 7.3), no crit header (RFC 7515 section 4.1.11), and a scope
+// of RFC 6749 section 3.3 scope tokens.
+func TestIntrospectionReadsTokensAsVerifiersDo(t *testing.T) {
+	f := newRSFixture(t)
+	srv := f.endpointServer(t)
+	exp := strconv.FormatInt(f.clock.Now().Add(time.Hour).Unix(), 10)
+	raw := func(headerExtra, claims string) string {
+		h := `{"alg":"EdDSA","kid":"` + f.ed.ID() + `","typ":"at+jwt"` + headerExtra + `}`
+		c := `{"iss":"` + rsIssuer + `","sub":"app","aud":"` + rsAudience + `","client_id":"app","jti":"j1"` + claims + `}`
+		signing := base64.RawURLEncoding.EncodeToString([]byte(h)) + "." + base64.RawURLEncoding.EncodeToString([]byte(c))
+		sig, err := jwt.SigningMethodEdDSA.Sign(signing, f.ed.Private())
+		require.NoError(t, err)
+		return signing + "." + base64.RawURLEncoding.EncodeToString(sig)
+	}
+	introspect := func(token string) formAnswer {
+		return postForm(t, srv.URL+"/oauth2/introspect", "app", f.secrets["app"], url.Values{"token": {token}})
+	}
+	a := introspect(raw("", `,"exp":`+exp+`,"scope":"read","SCOPE":"admin"`))
+	assert.Equal(t, true, a.body["active"], a.raw)
+	assert.Equal(t, "read", a.body["scope"], "SCOPE is another claim")
+	for name, token := range map[string]string{
+		"EXP without exp":          raw("", `,"EXP":`+exp),
+		"scope twice":              raw("", `,"exp":`+exp+`,"scope":"read","scope":"admin"`),
+		"sub twice":                raw("", `,"exp":`+exp+`,"sub":"admin"`),
+		"crit":                     raw(`,"crit":["x-tenant"],"x-tenant":"acme"`, `,"exp":`+exp),
+		"no-break space":           raw("", `,"exp":`+exp+`,"scope":"read\u00a0write"`),
+		"typ JWT after typ at+jwt": raw(`,"typ":"JWT"`, `,"exp":`+exp),
+	} {
+		t.Run(name, func(t *testing.T) {
+			assert.Equal(t, `{"active":false}`, introspect(token).raw)
+			a := postForm(t, srv.URL+"/oauth2/revoke", "app", f.secrets["app"], url.Values{"token": {token}})
+			assert.Equal(t, "{}", a.raw, "an invalid token is no error to revoke (RFC 7009 section 2.2)")
+			denied, err := f.store.AccessTokenDenied(context.Background(), "j1")
+			require.NoError(t, err)
+			assert.False(t, denied, "nothing revoked")
+		})
+	}
 }
 
 // TestClientEndpointsRequests covers what introspection and revocation

@@ -64,7 +64,7 @@ func TestStoredKeyRoundTrip(t *testing.T) {
 				IssuedAt: time.Now(), ExpiresAt: time.Now().Add(time.Minute)}
 			signed, err := back.Sign(claims)
 			require.NoError(t, err)
-			_, err = jwt.Parse(signed, func(*jwt.Token) (any, error) { return k.VerifyKey(), nil },
+			_, err = jwt.Parse(signed, func(*jwt.Token) (any, error) { return verifyKey(t, k), nil },
 				jwt.WithValidMethods([]string{alg}))
 			require.NoError(t, err, "a token signed by the decoded key verifies with the original")
 		})

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mintauth/mint"
+	"github.com/mintauth/mint/verify"
 )
 
 func TestRevokeRefreshTokenRevokesFamily(t *testing.T) {
@@ -64,9 +65,9 @@ func TestRevokeAccessToken(t *testing.T) {
 	srv := f.endpointServer(t)
 	ctx := context.Background()
 	tok := f.accessToken(t, "app")
-	plain, err := f.issuer.Verifier()
+	plain, err := verify.New(f.keys, rsIssuer, rsAudience, verify.WithClock(f.clock.Now))
 	require.NoError(t, err)
-	withDeny, err := f.issuer.Verifier(mint.WithDenyList(f.store))
+	withDeny, err := verify.New(f.keys, rsIssuer, rsAudience, verify.WithClock(f.clock.Now), verify.WithDenyList(f.store))
 	require.NoError(t, err)
 	_, err = withDeny.Verify(ctx, tok.AccessToken)
 	require.NoError(t, err)
@@ -80,7 +81,7 @@ func TestRevokeAccessToken(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, denied, "the jti is on the deny list")
 	_, err = withDeny.Verify(ctx, tok.AccessToken)
-	assert.ErrorIs(t, err, mint.ErrInvalidToken, "a verifier with the deny list refuses it")
+	assert.ErrorIs(t, err, verify.ErrInvalidToken, "a verifier with the deny list refuses it")
 	_, err = plain.Verify(ctx, tok.AccessToken)
 	assert.NoError(t, err, "a verifier without it cannot know")
 	a = postForm(t, srv.URL+"/oauth2/introspect", "app", f.secrets["app"], url.Values{"token": {tok.AccessToken}})

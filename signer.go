@@ -120,20 +120,8 @@ func (k *Key) ID() string { return k.id }
 // Algorithm returns the JWS "alg" of the key.
 func (k *Key) Algorithm() string { return k.method.Alg() }
 
-// Method returns the golang-jwt signing method of the key.
-func (k *Key) Method() jwt.SigningMethod { return k.method }
-
 // Public returns the public key, or nil for an HMAC key.
 func (k *Key) Public() crypto.PublicKey { return k.public }
-
-// VerifyKey returns what golang-jwt needs to verify this key's signatures:
-// the public key, or the secret for HMAC.
-func (k *Key) VerifyKey() any {
-	if k.public != nil {
-		return k.public
-	}
-	return k.sign
-}
 
 // Private returns the private key material (the secret for HMAC), for a
 // host that persists keys. Handle with care.
@@ -318,21 +306,6 @@ func (s *KeySet) JWKS() JWKS {
 	return set
 }
 
-// Keyfunc is a jwt.Keyfunc that finds the verification key by the token's
-// kid and refuses a token whose alg is not that key's: an HMAC secret is
-// never confused with a public key, and "none" never verifies.
-func (s *KeySet) Keyfunc(t *jwt.Token) (any, error) {
-	kid, _ := t.Header["kid"].(string)
-	k, ok := s.Key(kid)
-	if !ok {
-		return nil, fmt.Errorf("mint: unknown key id %q", kid)
-	}
-	if t.Method == nil || t.Method.Alg() != k.method.Alg() {
-		return nil, errors.New("mint: token alg does not match its key")
-	}
-	return k.VerifyKey(), nil
-}
-
 // VerificationKey returns the key with id kid and its JWS alg, as a
 // verifier needs them: the public key, or the secret of an HS256 key.
 func (s *KeySet) VerificationKey(kid string) (alg string, key any, ok bool) {
@@ -340,5 +313,8 @@ func (s *KeySet) VerificationKey(kid string) (alg string, key any, ok bool) {
 	if !ok {
 		return "", nil, false
 	}
-	return k.method.Alg(), k.VerifyKey(), true
+	if k.public == nil {
+		return k.method.Alg(), k.sign, true // the HS256 secret
+	}
+	return k.method.Alg(), k.public, true
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mintauth/mint"
+	"github.com/mintauth/mint/internal/jwtcheck"
 )
 
 func sampleClaims() *mint.Claims {
@@ -35,7 +36,7 @@ func TestKeysSignVerifiableTokens(t *testing.T) {
 			require.NoError(t, err)
 
 			// Stock golang-jwt, with the key alone, accepts the token.
-			tok, err := jwt.Parse(raw, func(*jwt.Token) (any, error) { return key.VerifyKey(), nil },
+			tok, err := jwt.Parse(raw, func(*jwt.Token) (any, error) { return verifyKey(t, key), nil },
 				jwt.WithValidMethods([]string{alg}), jwt.WithIssuer(issuerURL), jwt.WithAudience(audienceID),
 				jwt.WithExpirationRequired())
 			require.NoError(t, err)
@@ -82,7 +83,7 @@ func TestKeySetRotation(t *testing.T) {
 	require.NoError(t, err)
 
 	parse := func(raw string) error {
-		_, err := jwt.Parse(raw, keys.Keyfunc, jwt.WithValidMethods([]string{"EdDSA", "ES256"}))
+		_, err := jwt.Parse(raw, jwtcheck.Keyfunc(keys), jwt.WithValidMethods([]string{"EdDSA", "ES256"}))
 		return err
 	}
 	assert.NoError(t, parse(before), "tokens of the old key keep verifying after a rotation")
@@ -97,32 +98,36 @@ func TestKeySetRotation(t *testing.T) {
 	assert.Error(t, keys.Rotate(next), "a duplicate kid is refused")
 }
 
+// TestKeyfuncRefusesConfusion: through KeySet.VerificationKey, each key
+// verifies only its own algorithm (RFC 8725 section 2.1). The tokens are
+// typed at+jwt, so that the alg is what the keyfunc refuses.
 func TestKeyfuncRefusesConfusion(t *testing.T) {
 	ed, err := mint.GenerateKey(mint.EdDSA)
 	require.NoError(t, err)
 	keys, err := mint.NewKeySet(ed)
 	require.NoError(t, err)
+	keyfunc := jwtcheck.Keyfunc(keys)
 	hs := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"sub": "x"})
-	hs.Header["kid"] = ed.ID()
+	hs.Header["kid"], hs.Header["typ"] = ed.ID(), "at+jwt"
 	// An attacker signs HS256 with the public key bytes as the secret.
 	forged, err := hs.SignedString([]byte(ed.Public().(ed25519.PublicKey)))
 	require.NoError(t, err)
-	_, err = jwt.Parse(forged, keys.Keyfunc)
-	assert.Error(t, err, "alg must match the key's")
+	_, err = jwt.Parse(forged, keyfunc)
+	assert.ErrorIs(t, err, jwtcheck.ErrKeyAlg, "alg must match the key's")
 
 	none := jwt.NewWithClaims(jwt.SigningMethodNone, jwt.MapClaims{"sub": "x"})
-	none.Header["kid"] = ed.ID()
+	none.Header["kid"], none.Header["typ"] = ed.ID(), "at+jwt"
 	unsigned, err := none.SignedString(jwt.UnsafeAllowNoneSignatureType)
 	require.NoError(t, err)
-	_, err = jwt.Parse(unsigned, keys.Keyfunc)
-	assert.Error(t, err, "alg none never verifies")
+	_, err = jwt.Parse(unsigned, keyfunc)
+	assert.ErrorIs(t, err, jwtcheck.ErrKeyAlg, "alg none never verifies")
 
 	other, err := mint.GenerateKey(mint.EdDSA)
 	require.NoError(t, err)
 	foreign, err := other.Sign(sampleClaims())
 	require.NoError(t, err)
-	_, err = jwt.Parse(foreign, keys.Keyfunc)
-	assert.Error(t, err, "unknown kid")
+	_, err = jwt.Parse(foreign, keyfunc)
+	assert.ErrorIs(t, err, jwtcheck.ErrUnknownKey, "unknown kid")
 }
 
 func TestJWKSPublishesPublicKeysOnly(t *testing.T) {

@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
-	"strings"
+
+	"github.com/mintauth/mint/internal/wire"
 )
 
 // PublicKeys publishes verification keys as an RFC 7517 key set. *KeySet
@@ -51,7 +51,7 @@ func JWKSHandler(keys PublicKeys) http.Handler {
 
 // Metadata is an RFC 8414 authorization-server metadata document. Hosts
 // fill in the absolute URLs of the endpoints they mounted and pass it to
-// MetadataHandler, which completes the rest; DiscoverVerifier reads it.
+// MetadataHandler, which completes the rest; verify.Discover reads it.
 type Metadata struct {
 	// Issuer is the issuer identifier, byte-identical to every token's iss.
 	// Zero value: the Issuer's IssuerURL.
@@ -102,8 +102,8 @@ func MetadataHandler(iss *Issuer, m Metadata) (http.Handler, error) {
 	if m.Issuer != iss.cfg.issuer {
 		return nil, fmt.Errorf("mint: metadata issuer %q differs from the Issuer's %q", m.Issuer, iss.cfg.issuer)
 	}
-	if err := checkIssuerURL(m.Issuer); err != nil {
-		return nil, err
+	if err := wire.CheckIssuerURL(m.Issuer); err != nil {
+		return nil, fmt.Errorf("mint: issuer %q: %w", m.Issuer, err)
 	}
 	if m.TokenEndpoint == "" {
 		return nil, errors.New("mint: metadata needs the token endpoint")
@@ -112,8 +112,8 @@ func MetadataHandler(iss *Issuer, m Metadata) (http.Handler, error) {
 		if u == "" {
 			continue
 		}
-		if err := checkAbsoluteURL(u); err != nil {
-			return nil, fmt.Errorf("mint: metadata endpoint: %w", err)
+		if err := wire.CheckAbsoluteURL(u); err != nil {
+			return nil, fmt.Errorf("mint: metadata endpoint %q: %w", u, err)
 		}
 	}
 	if m.ResponseTypesSupported == nil {
@@ -148,23 +148,11 @@ func MetadataHandler(iss *Issuer, m Metadata) (http.Handler, error) {
 // host and the path of the issuer URL, e.g. https://a.example/t1 gives
 // https://a.example/.well-known/oauth-authorization-server/t1.
 func MetadataURL(issuer string) (string, error) {
-	if err := checkIssuerURL(issuer); err != nil {
-		return "", err
+	u, err := wire.MetadataURL(issuer)
+	if err != nil {
+		return "", fmt.Errorf("mint: issuer %q: %w", issuer, err)
 	}
-	u, _ := url.Parse(issuer)
-	return u.Scheme + "://" + u.Host + "/.well-known/oauth-authorization-server" + strings.TrimSuffix(u.EscapedPath(), "/"), nil
-}
-
-// checkIssuerURL applies RFC 8414 section 2: an absolute URL with no
-// query or fragment (http is tolerated for local development).
-func checkIssuerURL(issuer string) error {
-	if err := checkAbsoluteURL(issuer); err != nil {
-		return fmt.Errorf("mint: issuer: %w", err)
-	}
-	if u, _ := url.Parse(issuer); u.RawQuery != "" || u.ForceQuery || strings.Contains(issuer, "#") {
-		return fmt.Errorf("mint: issuer %q has a query or fragment", issuer)
-	}
-	return nil
+	return u, nil
 }
 
 // wellKnownMethod lets GET and HEAD through and answers 405 otherwise.

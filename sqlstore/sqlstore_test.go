@@ -15,9 +15,15 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mintauth/mint"
+	"github.com/mintauth/mint/internal/jwtcheck"
 	"github.com/mintauth/mint/sqlstore"
 	"github.com/mintauth/mint/storetest"
+	"github.com/mintauth/mint/verify"
 )
+
+// A resource server in another process refuses revoked tokens by reading
+// the issuer's database: the Store is a verify.DenyList.
+var _ verify.DenyList = (*sqlstore.Store)(nil)
 
 // suiteStore lets the conformance suite fill a sqlstore.Store.
 type suiteStore struct {
@@ -278,7 +284,7 @@ func TestSigningKeysSharedByReplicas(t *testing.T) {
 				IssuedAt: time.Now(), ExpiresAt: time.Now().Add(time.Minute)}
 			signed, err := sets[0].Sign(claims)
 			require.NoError(t, err)
-			_, err = jwt.Parse(signed, sets[replicas-1].Keyfunc, jwt.WithValidMethods([]string{mint.EdDSA}))
+			_, err = jwt.Parse(signed, jwtcheck.Keyfunc(sets[replicas-1]), jwt.WithValidMethods([]string{mint.EdDSA}))
 			require.NoError(t, err)
 
 			// Rotation: version 2 becomes active, version 1 still verifies.
@@ -291,7 +297,7 @@ func TestSigningKeysSharedByReplicas(t *testing.T) {
 			rotated, err := mint.LoadKeySet(ctx, stores[3], mint.EdDSA)
 			require.NoError(t, err)
 			assert.Equal(t, mint.ES256, rotated.Active().Algorithm())
-			_, err = jwt.Parse(signed, rotated.Keyfunc, jwt.WithValidMethods([]string{mint.EdDSA}))
+			_, err = jwt.Parse(signed, jwtcheck.Keyfunc(rotated), jwt.WithValidMethods([]string{mint.EdDSA}))
 			require.NoError(t, err, "tokens of the previous key still verify")
 
 			require.NoError(t, stores[0].DeleteSigningKey(ctx, sets[0].Active().ID()))

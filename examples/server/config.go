@@ -335,6 +335,14 @@ func (c *Config) Scopes() []string {
 	return slices.Compact(all)
 }
 
+// audience returns the `aud` of the tokens: Audience, else the issuer.
+func (c *Config) audience() string {
+	if c.Audience != "" {
+		return c.Audience
+	}
+	return c.Issuer
+}
+
 // issuerOptions returns the mint.Options the configuration asks for.
 func (c *Config) issuerOptions() []mint.Option {
 	opts := []mint.Option{mint.WithIssuer(c.Issuer)}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/mintauth/mint"
+	"github.com/mintauth/mint/verify"
 )
 
 // The mounted paths: each seed's token endpoint at the seed's own path,
@@ -89,12 +90,14 @@ func (m *mux) handle(method, path, what string, h http.Handler, ownMethods bool)
 }
 
 // site is what the server's handler is built over: the issuer and its
-// store and keys, the issuer identifier, and the scopes to advertise.
+// store and keys, the issuer identifier and audience, and the scopes to
+// advertise.
 type site struct {
 	issuer    *mint.Issuer
 	store     mint.Store
 	keys      *mint.KeySet
 	issuerURL string
+	audience  string
 	scopes    []string
 }
 
@@ -137,16 +140,18 @@ func newHandler(s site, log *slog.Logger) (http.Handler, []route, error) {
 	m.handle(http.MethodGet, u.Path, "RFC 8414 authorization-server metadata", metadata, false)
 	m.handle(http.MethodGet, pathJWKS, "public signing keys (RFC 7517)", mint.JWKSHandler(keys), false)
 
-	var opts []mint.VerifierOption
-	if deny, ok := s.store.(mint.AccessTokenDenyList); ok {
-		opts = append(opts, mint.WithDenyList(deny)) // revoked access tokens are refused
+	// The demo resource verifies as a resource server in this process
+	// would: the issuer's own key set, its identifier and audience.
+	var opts []verify.Option
+	if deny, ok := s.store.(verify.DenyList); ok {
+		opts = append(opts, verify.WithDenyList(deny)) // revoked access tokens are refused
 	}
-	verifier, err := issuer.Verifier(opts...)
+	verifier, err := verify.New(keys, s.issuerURL, s.audience, opts...)
 	if err != nil {
 		return nil, nil, err
 	}
 	m.handle(http.MethodGet, pathMe, "demo resource behind the bearer middleware (RFC 6750)",
-		mint.Bearer(verifier, "mint")(http.HandlerFunc(me)), false)
+		verify.Bearer(verifier, "mint")(http.HandlerFunc(me)), false)
 	return underIssuerPath(m, s.issuerURL), m.routes, nil
 }
 
@@ -173,7 +178,7 @@ func underIssuerPath(h http.Handler, issuer string) http.Handler {
 // me is the demo protected resource: it answers who the access token is
 // for. The Bearer middleware in front has verified the token.
 func me(w http.ResponseWriter, r *http.Request) {
-	c, ok := mint.ClaimsFromContext(r.Context())
+	c, ok := verify.FromContext(r.Context())
 	if !ok { // unreachable behind Bearer
 		http.Error(w, `{"error":"server_error"}`, http.StatusInternalServerError)
 		return

@@ -31,7 +31,7 @@ func TestIssuerWithPathServesItsAdvertisedEndpoints(t *testing.T) {
 	require.NoError(t, err)
 	issuer, err := mint.New(store, keys, mint.WithIssuer("https://auth.example/t1"), mint.WithHasher(cheap))
 	require.NoError(t, err)
-	h, _, err := newHandler(site{issuer: issuer, store: store, keys: keys, issuerURL: "https://auth.example/t1"}, slog.New(slog.DiscardHandler))
+	h, _, err := newHandler(site{issuer: issuer, store: store, keys: keys, issuerURL: "https://auth.example/t1", audience: "https://auth.example/t1"}, slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
 
 	do := func(method, path, body string) *httptest.ResponseRecorder {

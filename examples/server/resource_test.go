@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mintauth/mint"
+	"github.com/mintauth/mint/verify"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/oauth2"
@@ -65,7 +65,7 @@ func TestMetadataAndJWKS(t *testing.T) {
 func TestSecondServiceVerifiesWithIssuerURLOnly(t *testing.T) {
 	ts := startServer(t, options{})
 	ctx := context.Background()
-	v, err := mint.DiscoverVerifier(ctx, ts.base, demoAudience)
+	v, err := verify.Discover(ctx, ts.base, demoAudience)
 	require.NoError(t, err)
 	claims, err := v.Verify(ctx, ts.accessToken(t))
 	require.NoError(t, err)

@@ -1,8 +1,9 @@
 // Package wire reads the requests and writes the JSON answers of mint's
 // endpoints with the standard library's codecs: http.MaxBytesReader,
 // url.ParseQuery, encoding/json, mime.ParseMediaType and
-// Request.BasicAuth. It knows no dialect and no engine type; its errors
-// are client-safe descriptions that quote nothing of the input.
+// Request.BasicAuth, and checks the URLs of RFC 8414 metadata. It knows
+// no dialect and no engine type; its errors are client-safe descriptions
+// that quote nothing of the input.
 package wire
 
 import (

@@ -1,4 +1,4 @@
-package mint_test
+package verify_test
 
 import (
 	"context"
@@ -6,8 +6,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -22,150 +20,18 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mintauth/mint"
+	"github.com/mintauth/mint/verify"
 )
-
-const (
-	rsIssuer   = "https://auth.example.com"
-	rsAudience = "api"
-)
-
-// rsClock is a settable clock shared by the Issuer and the Verifiers.
-type rsClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *rsClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-
-func (c *rsClock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
-
-// rsFixture is an Issuer signing with an EdDSA key, with an RS256 key kept
-// for verification, a memory store with two clients and one user.
-type rsFixture struct {
-	store   *mint.MemoryStore
-	keys    *mint.KeySet
-	ed, rsa *mint.Key
-	issuer  *mint.Issuer
-	clock   *rsClock
-	secrets map[string]string
-}
-
-var rsRSAKey = sync.OnceValue(func() *mint.Key {
-	k, err := mint.GenerateKey(mint.RS256)
-	if err != nil {
-		panic(err)
-	}
-	return k
-})
-
-func newRSFixture(t testing.TB, opts ...mint.Option) *rsFixture {
-	t.Helper()
-	ed, err := mint.GenerateKey(mint.EdDSA)
-	require.NoError(t, err)
-	keys, err := mint.NewKeySet(ed, rsRSAKey())
-	require.NoError(t, err)
-	f := &rsFixture{
-		store: mint.NewMemoryStore(), keys: keys, ed: ed, rsa: rsRSAKey(),
-		clock:   &rsClock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)},
-		secrets: map[string]string{},
-	}
-	hasher := mint.Argon2id{Memory: 64, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}
-	for _, id := range []string{"app", "other"} {
-		secret, hash, err := mint.GenerateSecret()
-		require.NoError(t, err)
-		f.secrets[id] = secret
-		f.store.PutClient(&mint.Client{ID: id, SecretHash: hash, Scopes: []string{"read", "write"},
-			Grants: []string{mint.GrantClientCredentials, mint.GrantPassword, mint.GrantRefreshToken}})
-	}
-	pw, err := hasher.Hash("pw")
-	require.NoError(t, err)
-	f.store.PutUser(&mint.User{ID: "u1", Username: "alice", PasswordHash: pw})
-	f.issuer, err = mint.New(f.store, keys, append([]mint.Option{mint.WithIssuer(rsIssuer), mint.WithAudience(rsAudience),
-		mint.WithClock(f.clock.Now), mint.WithHasher(hasher), mint.WithUnknownClientHash(mint.HashGeneratedSecret("x")),
-		mint.WithLogger(slog.New(slog.DiscardHandler))}, opts...)...)
-	require.NoError(t, err)
-	return f
-}
-
-// accessToken mints a client_credentials token for the client.
-func (f *rsFixture) accessToken(t testing.TB, client string, scope ...string) *mint.Token {
-	t.Helper()
-	tok, err := f.issuer.Token(context.Background(), &mint.TokenRequest{GrantType: mint.GrantClientCredentials,
-		ClientID: client, ClientSecret: f.secrets[client], Scope: scope})
-	require.NoError(t, err)
-	return tok
-}
-
-// userToken mints a password-grant token, with a refresh token.
-func (f *rsFixture) userToken(t testing.TB, client string) *mint.Token {
-	t.Helper()
-	tok, err := f.issuer.Token(context.Background(), &mint.TokenRequest{GrantType: mint.GrantPassword,
-		ClientID: client, ClientSecret: f.secrets[client], Username: "alice", Password: "pw"})
-	require.NoError(t, err)
-	require.NotEmpty(t, tok.RefreshToken)
-	return tok
-}
-
-// jwksServer serves the fixture's JWKS and counts the fetches.
-func (f *rsFixture) jwksServer(t testing.TB) (*httptest.Server, *atomic.Int32) {
-	var n atomic.Int32
-	h := mint.JWKSHandler(f.keys)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n.Add(1)
-		h.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	return srv, &n
-}
-
-// forge builds a compact JWS from a header and claims, signed by method
-// with key (no signature for "none").
-func forge(t testing.TB, header, claims map[string]any, method jwt.SigningMethod, key any) string {
-	t.Helper()
-	h, err := json.Marshal(header)
-	require.NoError(t, err)
-	c, err := json.Marshal(claims)
-	require.NoError(t, err)
-	signing := base64.RawURLEncoding.EncodeToString(h) + "." + base64.RawURLEncoding.EncodeToString(c)
-	if method == nil {
-		return signing + "."
-	}
-	sig, err := method.Sign(signing, key)
-	require.NoError(t, err)
-	return signing + "." + base64.RawURLEncoding.EncodeToString(sig)
-}
-
-// goodClaims are claims a mint token for rsIssuer/rsAudience would carry.
-func (f *rsFixture) goodClaims() map[string]any {
-	now := f.clock.Now()
-	return map[string]any{"iss": rsIssuer, "sub": "app", "aud": rsAudience, "client_id": "app",
-		"iat": now.Unix(), "exp": now.Add(time.Hour).Unix(), "jti": "j1", "scope": "read"}
-}
-
-func with(m map[string]any, kv ...any) map[string]any {
-	out := map[string]any{}
-	for k, v := range m {
-		out[k] = v
-	}
-	for i := 0; i < len(kv); i += 2 {
-		if kv[i+1] == nil {
-			delete(out, kv[i].(string))
-		} else {
-			out[kv[i].(string)] = kv[i+1]
-		}
-	}
-	return out
-}
 
 func TestVerifierAcceptsIssuedTokens(t *testing.T) {
 	f := newRSFixture(t)
 	srv, _ := f.jwksServer(t)
-	local, err := f.issuer.Verifier()
+	local, err := f.verifier()
 	require.NoError(t, err)
-	remote, err := mint.NewRemoteVerifier(srv.URL, rsIssuer, rsAudience, mint.WithVerifierClock(f.clock.Now))
+	remote, err := verify.NewRemote(srv.URL, rsIssuer, rsAudience, verify.WithClock(f.clock.Now))
 	require.NoError(t, err)
 	tok := f.userToken(t, "app")
-	for name, v := range map[string]*mint.Verifier{"local": local, "remote": remote} {
+	for name, v := range map[string]*verify.Verifier{"local": local, "remote": remote} {
 		t.Run(name, func(t *testing.T) {
 			c, err := v.Verify(context.Background(), tok.AccessToken)
 			require.NoError(t, err)
@@ -241,18 +107,18 @@ func TestVerifierRefuses(t *testing.T) {
 		{"garbage", "not-a-token", "malformed", jwt.ErrTokenMalformed},
 		{"empty", "", "malformed", jwt.ErrTokenMalformed},
 	}
-	local, err := f.issuer.Verifier()
+	local, err := f.verifier()
 	require.NoError(t, err)
-	remote, err := mint.NewRemoteVerifier(srv.URL, rsIssuer, rsAudience, mint.WithVerifierClock(f.clock.Now))
+	remote, err := verify.NewRemote(srv.URL, rsIssuer, rsAudience, verify.WithClock(f.clock.Now))
 	require.NoError(t, err)
-	for vname, v := range map[string]*mint.Verifier{"local": local, "remote": remote} {
+	for vname, v := range map[string]*verify.Verifier{"local": local, "remote": remote} {
 		for _, tc := range cases {
 			t.Run(vname+"/"+tc.name, func(t *testing.T) {
 				c, err := v.Verify(context.Background(), tc.token)
 				require.Error(t, err)
 				assert.Nil(t, c)
-				assert.ErrorIs(t, err, mint.ErrInvalidToken)
-				te, ok := err.(*mint.TokenError)
+				assert.ErrorIs(t, err, verify.ErrInvalidToken)
+				te, ok := err.(*verify.InvalidTokenError)
 				require.True(t, ok, "%T", err)
 				assert.Contains(t, te.Reason, tc.reason)
 				if tc.is != nil {
@@ -295,11 +161,11 @@ func TestVerifierTypAndLeeway(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			var opts []mint.VerifierOption
+			var opts []verify.Option
 			if tc.leeway >= 0 {
-				opts = append(opts, mint.WithVerifierLeeway(tc.leeway))
+				opts = append(opts, verify.WithLeeway(tc.leeway))
 			}
-			v, err := f.issuer.Verifier(opts...)
+			v, err := f.verifier(opts...)
 			require.NoError(t, err)
 			tok := forge(t, edHeader(tc.typ), with(f.goodClaims(), "exp", now.Add(tc.exp).Unix()), jwt.SigningMethodEdDSA, f.ed.Private())
 			_, err = v.Verify(context.Background(), tok)
@@ -314,40 +180,40 @@ func TestVerifierTypAndLeeway(t *testing.T) {
 
 func TestVerifierOptionsValidate(t *testing.T) {
 	f := newRSFixture(t)
-	cases := map[string]mint.VerifierOption{
-		"alg none":        mint.WithAllowedAlgorithms("none"),
-		"HS512":           mint.WithAllowedAlgorithms("HS512"),
-		"no algorithm":    mint.WithAllowedAlgorithms(),
-		"negative leeway": mint.WithVerifierLeeway(-time.Second),
-		"huge leeway":     mint.WithVerifierLeeway(time.Hour),
-		"nil client":      mint.WithJWKSClient(nil),
-		"zero interval":   mint.WithJWKSRefetchInterval(0),
-		"zero max age":    mint.WithJWKSMaxAge(0),
-		"nil clock":       mint.WithVerifierClock(nil),
-		"nil deny list":   mint.WithDenyList(nil),
-		"nil logger":      mint.WithVerifierLogger(nil),
+	cases := map[string]verify.Option{
+		"alg none":        verify.WithAlgorithms("none"),
+		"HS512":           verify.WithAlgorithms("HS512"),
+		"no algorithm":    verify.WithAlgorithms(),
+		"negative leeway": verify.WithLeeway(-time.Second),
+		"huge leeway":     verify.WithLeeway(time.Hour),
+		"nil client":      verify.WithJWKSClient(nil),
+		"zero interval":   verify.WithJWKSRefetchInterval(0),
+		"zero max age":    verify.WithJWKSMaxAge(0),
+		"nil clock":       verify.WithClock(nil),
+		"nil deny list":   verify.WithDenyList(nil),
+		"nil logger":      verify.WithLogger(nil),
 	}
 	for name, opt := range cases {
 		t.Run(name, func(t *testing.T) {
-			_, err := mint.NewVerifier(f.keys, rsIssuer, rsAudience, opt)
+			_, err := verify.New(f.keys, rsIssuer, rsAudience, opt)
 			assert.Error(t, err)
 		})
 	}
 	t.Run("constructor arguments", func(t *testing.T) {
-		_, err := mint.NewVerifier(nil, rsIssuer, rsAudience)
+		_, err := verify.New(nil, rsIssuer, rsAudience)
 		assert.Error(t, err)
-		_, err = mint.NewVerifier(f.keys, "", rsAudience)
+		_, err = verify.New(f.keys, "", rsAudience)
 		assert.Error(t, err)
-		_, err = mint.NewVerifier(f.keys, rsIssuer, "")
+		_, err = verify.New(f.keys, rsIssuer, "")
 		assert.Error(t, err)
-		_, err = mint.NewRemoteVerifier("/jwks.json", rsIssuer, rsAudience)
+		_, err = verify.NewRemote("/jwks.json", rsIssuer, rsAudience)
 		assert.Error(t, err)
 	})
 }
 
 func TestVerifierAllowList(t *testing.T) {
 	f := newRSFixture(t)
-	v, err := f.issuer.Verifier(mint.WithAllowedAlgorithms(mint.RS256))
+	v, err := f.verifier(verify.WithAlgorithms(mint.RS256))
 	require.NoError(t, err)
 	_, err = v.Verify(context.Background(), f.accessToken(t, "app").AccessToken)
 	assert.ErrorIs(t, err, jwt.ErrTokenSignatureInvalid, "EdDSA is not on the allow-list")
@@ -371,15 +237,15 @@ func TestHMACTokensVerifyOnlyLocally(t *testing.T) {
 	srv, _ := f.jwksServer(t)
 	tok := f.accessToken(t, "app").AccessToken
 
-	local, err := f.issuer.Verifier()
+	local, err := f.verifier()
 	require.NoError(t, err)
 	_, err = local.Verify(context.Background(), tok)
 	require.NoError(t, err, "the issuer's own key set verifies HS256")
 
-	remote, err := mint.NewRemoteVerifier(srv.URL, rsIssuer, rsAudience, mint.WithVerifierClock(f.clock.Now))
+	remote, err := verify.NewRemote(srv.URL, rsIssuer, rsAudience, verify.WithClock(f.clock.Now))
 	require.NoError(t, err)
 	_, err = remote.Verify(context.Background(), tok)
-	assert.ErrorIs(t, err, mint.ErrInvalidToken, "the JWKS never carries the HMAC key")
+	assert.ErrorIs(t, err, verify.ErrInvalidToken, "the JWKS never carries the HMAC key")
 }
 
 // TestRemoteVerifierFollowsRotation is RFC 7517 key rotation end to end: a
@@ -388,8 +254,8 @@ func TestHMACTokensVerifyOnlyLocally(t *testing.T) {
 func TestRemoteVerifierFollowsRotation(t *testing.T) {
 	f := newRSFixture(t)
 	srv, fetches := f.jwksServer(t)
-	v, err := mint.NewRemoteVerifier(srv.URL, rsIssuer, rsAudience,
-		mint.WithVerifierClock(f.clock.Now), mint.WithJWKSRefetchInterval(10*time.Second), mint.WithJWKSMaxAge(time.Hour))
+	v, err := verify.NewRemote(srv.URL, rsIssuer, rsAudience,
+		verify.WithClock(f.clock.Now), verify.WithJWKSRefetchInterval(10*time.Second), verify.WithJWKSMaxAge(time.Hour))
 	require.NoError(t, err)
 	ctx := context.Background()
 
@@ -406,7 +272,7 @@ func TestRemoteVerifierFollowsRotation(t *testing.T) {
 
 	// Within the refetch interval of the first fetch the new kid is unknown.
 	_, err = v.Verify(ctx, newTok)
-	assert.ErrorIs(t, err, mint.ErrInvalidToken)
+	assert.ErrorIs(t, err, verify.ErrInvalidToken)
 	assert.EqualValues(t, 1, fetches.Load(), "rate-limited")
 
 	f.clock.Advance(11 * time.Second)
@@ -417,15 +283,15 @@ func TestRemoteVerifierFollowsRotation(t *testing.T) {
 	require.NoError(t, err, "the old key still verifies until it is retired")
 
 	require.NoError(t, f.keys.Retire(f.ed.ID()))
-	local, err := f.issuer.Verifier()
+	local, err := f.verifier()
 	require.NoError(t, err)
 	_, err = local.Verify(ctx, oldTok)
-	assert.ErrorIs(t, err, mint.ErrInvalidToken, "retired locally at once")
+	assert.ErrorIs(t, err, verify.ErrInvalidToken, "retired locally at once")
 	_, err = v.Verify(ctx, oldTok)
 	assert.NoError(t, err, "the remote cache still has the key before its max age")
 	f.clock.Advance(time.Hour)
 	_, err = v.Verify(ctx, oldTok)
-	assert.ErrorIs(t, err, mint.ErrInvalidToken, "retired remotely after the max age")
+	assert.ErrorIs(t, err, verify.ErrInvalidToken, "retired remotely after the max age")
 	assert.EqualValues(t, 3, fetches.Load())
 	_, err = v.Verify(ctx, newTok)
 	assert.ErrorIs(t, err, jwt.ErrTokenExpired, "the clock moved on an hour")
@@ -440,7 +306,7 @@ func jwtKid(t testing.TB, tok string) string {
 func TestRemoteVerifierRateLimitsUnknownKids(t *testing.T) {
 	f := newRSFixture(t)
 	srv, fetches := f.jwksServer(t)
-	v, err := mint.NewRemoteVerifier(srv.URL, rsIssuer, rsAudience, mint.WithVerifierClock(f.clock.Now))
+	v, err := verify.NewRemote(srv.URL, rsIssuer, rsAudience, verify.WithClock(f.clock.Now))
 	require.NoError(t, err)
 	ctx := context.Background()
 	require.NoError(t, v.Refresh(ctx))
@@ -453,7 +319,7 @@ func TestRemoteVerifierRateLimitsUnknownKids(t *testing.T) {
 			tok := forge(t, map[string]any{"alg": "EdDSA", "kid": "unknown-" + jsonInt(int64(i)), "typ": "at+jwt"},
 				f.goodClaims(), jwt.SigningMethodEdDSA, f.ed.Private())
 			_, err := v.Verify(ctx, tok)
-			assert.ErrorIs(t, err, mint.ErrInvalidToken)
+			assert.ErrorIs(t, err, verify.ErrInvalidToken)
 		}()
 	}
 	wg.Wait()
@@ -470,14 +336,14 @@ func TestRemoteVerifierHonoursContext(t *testing.T) {
 		}
 	}))
 	t.Cleanup(func() { close(block); srv.Close() })
-	v, err := mint.NewRemoteVerifier(srv.URL, rsIssuer, rsAudience, mint.WithVerifierClock(f.clock.Now))
+	v, err := verify.NewRemote(srv.URL, rsIssuer, rsAudience, verify.WithClock(f.clock.Now))
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	start := time.Now()
 	_, err = v.Verify(ctx, f.accessToken(t, "app").AccessToken)
-	assert.ErrorIs(t, err, mint.ErrKeysUnavailable)
-	assert.NotErrorIs(t, err, mint.ErrInvalidToken, "the token may be fine: not a client error")
+	assert.ErrorIs(t, err, verify.ErrKeysUnavailable)
+	assert.NotErrorIs(t, err, verify.ErrInvalidToken, "the token may be fine: not a client error")
 	assert.Less(t, time.Since(start), 5*time.Second)
 }
 
@@ -510,13 +376,13 @@ func TestRemoteVerifierKeyFiltering(t *testing.T) {
 			doc, _ := json.Marshal(map[string]any{"keys": []any{"not an object", m}})
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write(doc) }))
 			defer srv.Close()
-			v, err := mint.NewRemoteVerifier(srv.URL, rsIssuer, rsAudience, mint.WithVerifierClock(f.clock.Now))
+			v, err := verify.NewRemote(srv.URL, rsIssuer, rsAudience, verify.WithClock(f.clock.Now))
 			require.NoError(t, err)
 			_, err = v.Verify(context.Background(), f.accessToken(t, "app").AccessToken)
 			if tc.ok {
 				assert.NoError(t, err)
 			} else {
-				assert.ErrorIs(t, err, mint.ErrInvalidToken)
+				assert.ErrorIs(t, err, verify.ErrInvalidToken)
 			}
 		})
 	}
@@ -544,19 +410,19 @@ func TestDiscoverVerifier(t *testing.T) {
 	tok, err := iss.Token(ctx, &mint.TokenRequest{GrantType: mint.GrantClientCredentials, ClientID: "app", ClientSecret: f.secrets["app"]})
 	require.NoError(t, err)
 
-	v, err := mint.DiscoverVerifier(ctx, srv.URL, rsAudience)
+	v, err := verify.Discover(ctx, srv.URL, rsAudience)
 	require.NoError(t, err)
 	c, err := v.Verify(ctx, tok.AccessToken)
 	require.NoError(t, err)
 	assert.Equal(t, "app", c.ClientID)
 
-	_, err = mint.DiscoverVerifier(ctx, srv.URL+"/", rsAudience)
+	_, err = verify.Discover(ctx, srv.URL+"/", rsAudience)
 	assert.Error(t, err, "metadata issuer must be byte-identical: no added slash")
-	_, err = mint.DiscoverVerifier(ctx, srv.URL+"/tenant", rsAudience)
+	_, err = verify.Discover(ctx, srv.URL+"/tenant", rsAudience)
 	assert.NoError(t, err, "path issuers use the RFC 8414 section 3.1 location")
-	_, err = mint.DiscoverVerifier(ctx, srv.URL+"/nowhere", rsAudience)
+	_, err = verify.Discover(ctx, srv.URL+"/nowhere", rsAudience)
 	assert.Error(t, err)
-	_, err = mint.DiscoverVerifier(ctx, "mint", rsAudience)
+	_, err = verify.Discover(ctx, "mint", rsAudience)
 	assert.Error(t, err)
 }
 
@@ -576,8 +442,8 @@ func TestRemoteVerifierStaleSetDoesNotBlock(t *testing.T) {
 		h.ServeHTTP(w, r)
 	}))
 	t.Cleanup(srv.Close)
-	v, err := mint.NewRemoteVerifier(srv.URL, rsIssuer, rsAudience, mint.WithVerifierClock(f.clock.Now),
-		mint.WithJWKSMaxAge(time.Minute))
+	v, err := verify.NewRemote(srv.URL, rsIssuer, rsAudience, verify.WithClock(f.clock.Now),
+		verify.WithJWKSMaxAge(time.Minute))
 	require.NoError(t, err)
 	ctx := context.Background()
 	require.NoError(t, v.Refresh(ctx))
@@ -597,91 +463,9 @@ func TestRemoteVerifierStaleSetDoesNotBlock(t *testing.T) {
 	assert.NoError(t, <-first)
 }
 
-// A second service verifies mint's tokens knowing only the issuer's URL:
-// DiscoverVerifier reads the RFC 8414 metadata, then the JWKS it names.
-func ExampleDiscoverVerifier() {
-	ctx := context.Background()
-
-	// The authorization server: an Issuer with an EdDSA key, its metadata
-	// and its JWKS.
-	mux := http.NewServeMux()
-	auth := httptest.NewServer(mux)
-	defer auth.Close()
-	key, _ := mint.GenerateKey(mint.EdDSA)
-	keys, _ := mint.NewKeySet(key)
-	store := mint.NewMemoryStore()
-	secret, hash, _ := mint.GenerateSecret()
-	store.PutClient(&mint.Client{ID: "billing", SecretHash: hash,
-		Grants: []string{mint.GrantClientCredentials}, Scopes: []string{"invoices:read"}})
-	issuer, _ := mint.New(store, keys, mint.WithIssuer(auth.URL), mint.WithAudience("invoices-api"),
-		mint.WithLogger(slog.New(slog.DiscardHandler)))
-	meta, _ := mint.MetadataHandler(issuer, mint.Metadata{
-		TokenEndpoint: auth.URL + "/oauth2/token",
-		JWKSURI:       auth.URL + "/.well-known/jwks.json",
-	})
-	mux.Handle("/.well-known/oauth-authorization-server", meta)
-	mux.Handle("/.well-known/jwks.json", mint.JWKSHandler(keys))
-	tok, _ := issuer.Token(ctx, &mint.TokenRequest{GrantType: mint.GrantClientCredentials,
-		ClientID: "billing", ClientSecret: secret})
-
-	// The resource server, in another process: the issuer's URL and its
-	// own audience are all it needs.
-	verifier, err := mint.DiscoverVerifier(ctx, auth.URL, "invoices-api")
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	invoices := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		claims, _ := mint.ClaimsFromContext(r.Context())
-		fmt.Fprintln(w, claims.ClientID, claims.Scope)
-	})
-	api := httptest.NewServer(mint.Bearer(verifier, "invoices")(mint.RequireScope("invoices:read")(invoices)))
-	defer api.Close()
-
-	req, _ := http.NewRequest(http.MethodGet, api.URL, nil)
-	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
-	resp, _ := http.DefaultClient.Do(req)
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	fmt.Print(resp.StatusCode, " ", string(body))
-
-	resp, _ = http.Get(api.URL)
-	resp.Body.Close()
-	fmt.Println(resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
-	// Output:
-	// 200 billing invoices:read
-	// 401 Bearer realm="invoices"
-}
-
-// FuzzVerify: whatever a client sends as a bearer token, Verify neither
-// panics nor accepts it, and refuses it as an invalid token.
-func FuzzVerify(f *testing.F) {
-	fx := newRSFixture(f)
-	good := fx.accessToken(f, "app").AccessToken
-	parts := strings.Split(good, ".")
-	for _, s := range []string{"", ".", "..", "a.b.c", good[:len(good)-2], parts[0] + ".." + parts[2],
-		"eyJhbGciOiJub25lIn0.e30.", parts[0] + ".e30." + parts[2], good + "."} {
-		f.Add(s)
-	}
-	v, err := fx.issuer.Verifier()
-	require.NoError(f, err)
-	f.Fuzz(func(t *testing.T, token string) {
-		if token == good {
-			return
-		}
-		c, err := v.Verify(context.Background(), token)
-		if err == nil {
-			t.Fatalf("accepted a token the issuer did not sign: %+v", c)
-		}
-		if !errors.Is(err, mint.ErrInvalidToken) {
-			t.Fatalf("not an invalid-token error: %v", err)
-		}
-	})
-}
-
 func TestVerifierRefusesNonCanonicalBase64(t *testing.T) {
 	f := newRSFixture(t)
-	v, err := f.issuer.Verifier()
+	v, err := f.verifier()
 	require.NoError(t, err)
 	good := f.accessToken(t, "app").AccessToken
 	// An Ed25519 signature is 64 bytes: 86 base64url characters whose last
@@ -712,18 +496,165 @@ func TestRemoteVerifierUnavailableKeys(t *testing.T) {
 			var n atomic.Int32
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { n.Add(1); h(w, r) }))
 			defer srv.Close()
-			v, err := mint.NewRemoteVerifier(srv.URL, rsIssuer, rsAudience, mint.WithVerifierClock(f.clock.Now),
-				mint.WithVerifierLogger(slog.New(slog.DiscardHandler)))
+			v, err := verify.NewRemote(srv.URL, rsIssuer, rsAudience, verify.WithClock(f.clock.Now),
+				verify.WithLogger(slog.New(slog.DiscardHandler)))
 			require.NoError(t, err)
 			assert.Error(t, v.Refresh(context.Background()))
 			before := n.Load()
 			_, err = v.Verify(context.Background(), tok)
-			assert.ErrorIs(t, err, mint.ErrKeysUnavailable)
-			assert.NotErrorIs(t, err, mint.ErrInvalidToken)
+			assert.ErrorIs(t, err, verify.ErrKeysUnavailable)
+			assert.NotErrorIs(t, err, verify.ErrInvalidToken)
 			assert.Equal(t, before, n.Load(), "no second fetch within the refetch interval")
 
 			a := bearerGet(t, bearerServer(t, v, "api").URL+"/me", "Bearer "+tok)
 			assert.Equal(t, http.StatusServiceUnavailable, a.status, "not the client's fault")
 		})
 	}
+}
+
+// forgeRaw builds a compact JWS over raw header and payload JSON, so that
+// a test controls every byte of the names: their case, their order, and
+// a name given twice, which a map cannot hold.
+func forgeRaw(t testing.TB, header, payload string, method jwt.SigningMethod, key any) string {
+	t.Helper()
+	signing := base64.RawURLEncoding.EncodeToString([]byte(header)) + "." + base64.RawURLEncoding.EncodeToString([]byte(payload))
+	sig, err := method.Sign(signing, key)
+	require.NoError(t, err)
+	return signing + "." + base64.RawURLEncoding.EncodeToString(sig)
+}
+
+// rawToken signs, with the fixture's EdDSA key, the header members extra
+// beside alg, kid and typ at+jwt, and a payload of the good claims
+// without exp followed by claims, written as given.
+func (f *rsFixture) rawToken(t testing.TB, headerExtra, claims string) string {
+	header := `{"alg":"EdDSA","kid":"` + f.ed.ID() + `","typ":"at+jwt"` + headerExtra + `}`
+	payload := `{"iss":"` + rsIssuer + `","sub":"app","aud":"` + rsAudience + `","client_id":"app","jti":"j1"` + claims + `}`
+	return forgeRaw(t, header, payload, jwt.SigningMethodEdDSA, f.ed.Private())
+}
+
+func (f *rsFixture) exp() string { return jsonInt(f.clock.Now().Add(time.Hour).Unix()) }
+
+// TestVerifierComparesClaimNamesExactly: RFC 7519 section 7.3 names are
+// case-sensitive; encoding/json's struct decoding folds case and would
+// read "EXP" as exp and a later "SCOPE" as scope.
+func TestVerifierComparesClaimNamesExactly(t *testing.T) {
+	f := newRSFixture(t)
+	srv, _ := f.jwksServer(t)
+	local, err := f.verifier()
+	require.NoError(t, err)
+	remote, err := verify.NewRemote(srv.URL, rsIssuer, rsAudience, verify.WithClock(f.clock.Now))
+	require.NoError(t, err)
+	for vname, v := range map[string]*verify.Verifier{"local": local, "remote": remote} {
+		t.Run(vname+"/EXP without exp is refused", func(t *testing.T) {
+			_, err := v.Verify(context.Background(), f.rawToken(t, "", `,"EXP":`+f.exp()))
+			assert.ErrorIs(t, err, verify.ErrInvalidToken)
+			assert.ErrorIs(t, err, jwt.ErrTokenRequiredClaimMissing)
+		})
+		t.Run(vname+"/SCOPE after scope is another claim", func(t *testing.T) {
+			c, err := v.Verify(context.Background(), f.rawToken(t, "", `,"exp":`+f.exp()+`,"scope":"read","SCOPE":"admin"`))
+			require.NoError(t, err)
+			assert.Equal(t, "read", c.Scope)
+			assert.False(t, c.HasScope("admin"))
+		})
+		t.Run(vname+"/CLIENT_ID is not client_id", func(t *testing.T) {
+			payload := `{"iss":"` + rsIssuer + `","sub":"app","aud":"api","exp":` + f.exp() + `,"CLIENT_ID":"admin"}`
+			c, err := v.Verify(context.Background(), forgeRaw(t, `{"alg":"EdDSA","kid":"`+f.ed.ID()+`","typ":"at+jwt"}`,
+				payload, jwt.SigningMethodEdDSA, f.ed.Private()))
+			require.NoError(t, err)
+			assert.Empty(t, c.ClientID)
+		})
+	}
+}
+
+// TestVerifierRefusesDuplicateClaims: a claim name given twice makes the
+// JWT invalid (RFC 7519 section 7.3), where encoding/json keeps the last.
+func TestVerifierRefusesDuplicateClaims(t *testing.T) {
+	f := newRSFixture(t)
+	v, err := f.verifier()
+	require.NoError(t, err)
+	for name, claims := range map[string]string{
+		"scope twice":       `,"exp":` + f.exp() + `,"scope":"read","scope":"admin"`,
+		"exp twice":         `,"exp":` + f.exp() + `,"exp":` + f.exp(),
+		"sub twice":         `,"exp":` + f.exp() + `,"sub":"admin"`,
+		"escaped sub again": `,"exp":` + f.exp() + `,"s\u0075b":"admin"`,
+		"act sub twice":     `,"exp":` + f.exp() + `,"act":{"sub":"svc","sub":"admin"}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			c, err := v.Verify(context.Background(), f.rawToken(t, "", claims))
+			assert.Nil(t, c)
+			assert.ErrorIs(t, err, verify.ErrInvalidToken)
+			te, ok := errors.AsType[*verify.InvalidTokenError](err)
+			require.True(t, ok, "%T", err)
+			assert.Equal(t, "the access token has a claim given twice", te.Reason)
+		})
+	}
+}
+
+// TestVerifierRefusesCriticalHeader: crit names extensions a recipient
+// must understand (RFC 7515 section 4.1.11); the verifier implements
+// none, so any crit is refused, whatever it names.
+func TestVerifierRefusesCriticalHeader(t *testing.T) {
+	f := newRSFixture(t)
+	v, err := f.verifier()
+	require.NoError(t, err)
+	for name, header := range map[string]string{
+		"an unknown extension":      `,"crit":["x-tenant"],"x-tenant":"acme"`,
+		"the b64 extension":         `,"crit":["b64"],"b64":true`,
+		"a registered header":       `,"crit":["exp"],"exp":1`,
+		"an empty list":             `,"crit":[]`,
+		"an extension it lacks too": `,"crit":["x-missing"]`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := v.Verify(context.Background(), f.rawToken(t, header, `,"exp":`+f.exp()))
+			assert.ErrorIs(t, err, verify.ErrInvalidToken)
+			te, ok := errors.AsType[*verify.InvalidTokenError](err)
+			require.True(t, ok, "%T", err)
+			assert.Equal(t, "the access token uses an unsupported critical extension", te.Reason)
+		})
+	}
+	_, err = v.Verify(context.Background(), f.rawToken(t, `,"CRIT":["x"]`, `,"exp":`+f.exp()))
+	assert.NoError(t, err, "CRIT is not crit: an unknown header, ignored")
+}
+
+// TestVerifierScopeIsSplitOnSpaceOnly: RFC 6749 section 3.3 separates
+// scope tokens by SP (%x20) alone and makes them of %x21 / %x23-5B /
+// %x5D-7E; "read\u00a0write" is neither read nor write but an invalid
+// scope, and the token carrying it is refused.
+func TestVerifierScopeIsSplitOnSpaceOnly(t *testing.T) {
+	f := newRSFixture(t)
+	v, err := f.verifier()
+	require.NoError(t, err)
+	cases := []struct {
+		name, scope string
+		has         []string
+	}{
+		{"space", `"read write"`, []string{"read", "write"}},
+		{"no scope", `""`, nil},
+		{"no-break space", `"read\u00a0write"`, nil},
+		{"tab", `"read\twrite"`, nil},
+		{"line feed", `"read\nwrite"`, nil},
+		{"two spaces", `"read  write"`, nil},
+		{"quote", `"read \"write\""`, nil},
+		{"non-ASCII", `"lire écrire"`, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := v.Verify(context.Background(), f.rawToken(t, "", `,"exp":`+f.exp()+`,"scope":`+tc.scope))
+			if tc.has == nil && tc.scope != `""` {
+				assert.ErrorIs(t, err, verify.ErrInvalidToken)
+				te, ok := errors.AsType[*verify.InvalidTokenError](err)
+				require.True(t, ok, "%T", err)
+				assert.Equal(t, "the access token scope is malformed", te.Reason)
+				return
+			}
+			require.NoError(t, err)
+			for _, s := range tc.has {
+				assert.True(t, c.HasScope(s), s)
+			}
+			assert.False(t, c.HasScope(""))
+		})
+	}
+	c := &verify.Claims{Scope: "read\u00a0write"}
+	assert.False(t, c.HasScope("read"), "HasScope splits on SP alone, whatever Claims it is given")
+	assert.True(t, c.HasScope("read\u00a0write"))
 }

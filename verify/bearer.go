@@ -1,30 +1,33 @@
-package mint
+package verify
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
-	"github.com/mintauth/mint/internal/wire"
+	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/mintauth/mint/internal/jwtcheck"
+	"github.com/mintauth/mint/internal/wire"
 )
 
 // bearerKey is the context key of the verified token; unexported so that
 // nothing but this package can set or read it.
 type bearerKey struct{}
 
-// bearerValue is what the middleware puts in the request context: the
-// verified claims and the realm, for RequireScope's challenge. It is also
-// the decoding target of the token, so a request costs one allocation.
+// bearerValue is what Bearer puts in the request context: the verified
+// claims, and the realm for RequireScope's challenge.
 type bearerValue struct {
-	parsedClaims
-	realm string
+	claims *Claims
+	realm  string
 }
 
 // Bearer returns middleware for a resource server (RFC 6750): it reads the
 // access token from the Authorization header (scheme "Bearer", matched
 // case-insensitively; tokens in the query or body are not accepted),
 // verifies it with v and passes the request on with the verified claims in
-// its context (see ClaimsFromContext). It answers otherwise:
+// its context (see FromContext). It answers otherwise:
 //
 //   - no token: 401 with `WWW-Authenticate: Bearer realm="..."` and no
 //     error attribute (RFC 6750 section 3.1);
@@ -34,10 +37,14 @@ type bearerValue struct {
 //   - a failure of the Verifier itself (keys unreachable, deny list
 //     failing): 503, with error="temporarily_unavailable" in the body.
 //
-// Every error body is JSON: {"error":..., "error_description":...}. An
-// empty realm is left out of the challenge. Revoked tokens are refused only
-// if the Verifier was built WithDenyList.
+// Every error body is JSON: {"error":..., "error_description":...}, with
+// Cache-Control: no-store. An empty realm is left out of the challenge.
+// Revoked tokens are refused only if v was built WithDenyList. Bearer
+// panics if v is nil.
 func Bearer(v *Verifier, realm string) func(http.Handler) http.Handler {
+	if v == nil {
+		panic("verify: Bearer needs a *Verifier, got nil")
+	}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			token, status := bearerToken(r)
@@ -49,24 +56,25 @@ func Bearer(v *Verifier, realm string) func(http.Handler) http.Handler {
 				bearerError(w, realm, http.StatusBadRequest, "invalid_request", "invalid_request", "give exactly one Authorization header", "")
 				return
 			}
-			val := &bearerValue{realm: realm}
-			if err := v.verify(r.Context(), token, &val.parsedClaims); err != nil {
-				if te, ok := errors.AsType[*TokenError](err); ok {
+			c, err := v.Verify(r.Context(), token)
+			if err != nil {
+				if te, ok := errors.AsType[*InvalidTokenError](err); ok {
 					bearerError(w, realm, http.StatusUnauthorized, "invalid_token", "invalid_token", te.Reason, "")
 					return
 				}
-				v.cfg.logger.ErrorContext(r.Context(), "mint: bearer verification failed", "error", err)
+				v.cfg.logger.ErrorContext(r.Context(), "verify: bearer verification failed", "error", err)
 				bearerError(w, realm, http.StatusServiceUnavailable, "", "temporarily_unavailable", "the token cannot be checked now", "")
 				return
 			}
+			val := &bearerValue{claims: c, realm: realm}
 			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), bearerKey{}, val)))
 		})
 	}
 }
 
-// bearerToken extracts the token of an `Authorization: Bearer` header.
-// The status is 0 with a token, 401 without one, 400 for a repeated
-// header.
+// bearerToken extracts the token of an `Authorization: Bearer` header
+// (RFC 6750 section 2.1). The status is 0 with a token, 401 without one,
+// 400 for a repeated header.
 func bearerToken(r *http.Request) (string, int) {
 	h := r.Header["Authorization"]
 	switch {
@@ -87,22 +95,31 @@ func bearerToken(r *http.Request) (string, int) {
 	return token, 0
 }
 
-// ClaimsFromContext returns the claims of the access token the Bearer
-// middleware verified for this request.
-func ClaimsFromContext(ctx context.Context) (*Claims, bool) {
+// FromContext returns the claims of the access token that Bearer verified
+// for this request, and false outside Bearer.
+func FromContext(ctx context.Context) (*Claims, bool) {
 	v, ok := ctx.Value(bearerKey{}).(*bearerValue)
 	if !ok {
 		return nil, false
 	}
-	return &v.claims, true
+	return v.claims, true
 }
 
 // RequireScope returns middleware, to put behind Bearer, that lets a
-// request through only if its token has every one of the scopes. Otherwise
-// it answers 403 with `WWW-Authenticate: Bearer error="insufficient_scope",
-// scope="..."` naming the scopes needed (RFC 6750 section 3.1); without
-// Bearer in front it answers 401.
+// request through only if its token has every one of the scopes.
+// Otherwise it answers 403 with `WWW-Authenticate: Bearer
+// error="insufficient_scope", scope="..."` naming the scopes needed (RFC
+// 6750 section 3.1); without Bearer in front it answers 401. It panics
+// if no scope is given, or one is not an RFC 6749 section 3.3 scope-token.
 func RequireScope(scopes ...string) func(http.Handler) http.Handler {
+	if len(scopes) == 0 {
+		panic("verify: RequireScope needs at least one scope")
+	}
+	for _, s := range scopes {
+		if !jwtcheck.ScopeToken(s) {
+			panic(fmt.Sprintf("verify: RequireScope: %q is not a scope-token (RFC 6749 section 3.3)", s))
+		}
+	}
 	need := strings.Join(scopes, " ")
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -123,60 +140,32 @@ func RequireScope(scopes ...string) func(http.Handler) http.Handler {
 	}
 }
 
-// HasScope reports whether the space-separated scope claim contains s
-// (RFC 6749 section 3.3).
-func (c *Claims) HasScope(s string) bool {
-	if s == "" {
-		return false
-	}
-	for tok := range strings.FieldsSeq(c.Scope) {
-		if tok == s {
-			return true
-		}
-	}
-	return false
-}
-
-// bearerError writes an RFC 6750 section 3 error: the challenge (with the
-// error attribute only when challengeErr is set) and a JSON body.
+// bearerError writes an RFC 6750 section 3 error: the challenge, whose
+// auth-params are quoted-strings (wire.Quote), with the error attribute
+// only when challengeErr is set, and a JSON body.
 func bearerError(w http.ResponseWriter, realm string, status int, challengeErr, bodyErr, desc, scope string) {
-	var b strings.Builder
-	b.WriteString("Bearer")
-	sep := " "
-	param := func(name, value string) {
-		b.WriteString(sep)
-		b.WriteString(name)
-		b.WriteString(`="`)
-		writeQuoted(&b, value)
-		b.WriteByte('"')
-		sep = ", "
-	}
+	var params []string
 	if realm != "" {
-		param("realm", realm)
+		params = append(params, "realm="+wire.Quote(realm))
 	}
 	if challengeErr != "" {
-		param("error", challengeErr)
-		param("error_description", desc)
+		params = append(params, "error="+wire.Quote(challengeErr), "error_description="+wire.Quote(desc))
 		if scope != "" {
-			param("scope", scope)
+			params = append(params, "scope="+wire.Quote(scope))
 		}
 	}
-	w.Header().Set("WWW-Authenticate", b.String())
-	wire.WriteJSON(w, status, oauthError{Error: bodyErr, Description: desc})
-}
-
-// writeQuoted writes s as the inside of an RFC 7230 quoted-string: `"` and
-// `\` are escaped, control characters and non-ASCII bytes are dropped, so
-// the header stays valid whatever a host passes as realm or scope.
-func writeQuoted(b *strings.Builder, s string) {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '"' || c == '\\':
-			b.WriteByte('\\')
-			b.WriteByte(c)
-		case c == '\t' || (c >= 0x20 && c < 0x7f):
-			b.WriteByte(c)
-		}
+	challenge := "Bearer"
+	if len(params) > 0 {
+		challenge += " " + strings.Join(params, ", ")
 	}
+	body, _ := json.Marshal(struct {
+		Error       string `json:"error"`
+		Description string `json:"error_description"`
+	}{bodyErr, desc})
+	h := w.Header()
+	h.Set("WWW-Authenticate", challenge)
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(body, '\n'))
 }

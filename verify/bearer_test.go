@@ -1,4 +1,4 @@
-package mint_test
+package verify_test
 
 import (
 	"context"
@@ -14,13 +14,13 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/mintauth/mint"
+	"github.com/mintauth/mint/verify"
 )
 
 // meHandler answers the verified claims, like the reference server's
 // /api/me.
 var meHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-	c, ok := mint.ClaimsFromContext(r.Context())
+	c, ok := verify.FromContext(r.Context())
 	if !ok {
 		http.Error(w, "no claims", http.StatusInternalServerError)
 		return
@@ -30,12 +30,12 @@ var meHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 
 // bearerServer mounts /me behind Bearer and /write behind
 // RequireScope("write").
-func bearerServer(t testing.TB, v *mint.Verifier, realm string) *httptest.Server {
-	mw := mint.Bearer(v, realm)
+func bearerServer(t testing.TB, v *verify.Verifier, realm string) *httptest.Server {
+	mw := verify.Bearer(v, realm)
 	mux := http.NewServeMux()
 	mux.Handle("/me", mw(meHandler))
-	mux.Handle("/write", mw(mint.RequireScope("write")(meHandler)))
-	mux.Handle("/unprotected-scope", mint.RequireScope("read")(meHandler))
+	mux.Handle("/write", mw(verify.RequireScope("write")(meHandler)))
+	mux.Handle("/unprotected-scope", verify.RequireScope("read")(meHandler))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return srv
@@ -72,7 +72,7 @@ func bearerGet(t testing.TB, url string, auth ...string) bearerAnswer {
 
 func TestBearerMiddleware(t *testing.T) {
 	f := newRSFixture(t)
-	v, err := f.issuer.Verifier()
+	v, err := f.verifier()
 	require.NoError(t, err)
 	srv := bearerServer(t, v, "api")
 	expired := f.accessToken(t, "other").AccessToken
@@ -127,7 +127,7 @@ func TestBearerMiddleware(t *testing.T) {
 
 func TestBearerChallengeQuoting(t *testing.T) {
 	f := newRSFixture(t)
-	v, err := f.issuer.Verifier()
+	v, err := f.verifier()
 	require.NoError(t, err)
 	srv := bearerServer(t, v, "my \"quoted\" \\realm\\\n")
 	a := bearerGet(t, srv.URL+"/me")
@@ -140,9 +140,9 @@ func TestBearerChallengeQuoting(t *testing.T) {
 
 func TestBearerDenyList(t *testing.T) {
 	f := newRSFixture(t)
-	plain, err := f.issuer.Verifier()
+	plain, err := f.verifier()
 	require.NoError(t, err)
-	withDeny, err := f.issuer.Verifier(mint.WithDenyList(f.store))
+	withDeny, err := f.verifier(verify.WithDenyList(f.store))
 	require.NoError(t, err)
 	tok := f.accessToken(t, "app")
 	require.NoError(t, f.store.DenyAccessToken(context.Background(), tok.ID, tok.ExpiresAt))
@@ -154,7 +154,7 @@ func TestBearerDenyList(t *testing.T) {
 	assert.Equal(t, 401, a.status)
 	assert.Equal(t, `Bearer realm="api", error="invalid_token", error_description="the access token was revoked"`, a.challenge)
 
-	failing, err := f.issuer.Verifier(mint.WithDenyList(failingDenyList{}), mint.WithVerifierLogger(slog.New(slog.DiscardHandler)))
+	failing, err := f.verifier(verify.WithDenyList(failingDenyList{}), verify.WithLogger(slog.New(slog.DiscardHandler)))
 	require.NoError(t, err)
 	a = bearerGet(t, bearerServer(t, failing, "api").URL+"/me", "Bearer "+tok.AccessToken)
 	assert.Equal(t, 503, a.status, "a broken deny list is not the client's fault, and never lets the token through")
@@ -172,7 +172,18 @@ func (failingDenyList) AccessTokenDenied(context.Context, string) (bool, error) 
 }
 
 func TestClaimsFromContextWithoutMiddleware(t *testing.T) {
-	c, ok := mint.ClaimsFromContext(context.Background())
+	c, ok := verify.FromContext(context.Background())
 	assert.False(t, ok)
 	assert.Nil(t, c)
+}
+
+// TestMiddlewareFailsAtConstruction: a programming error shows when the
+// middleware is built, at start-up, never on a request.
+func TestMiddlewareFailsAtConstruction(t *testing.T) {
+	assert.PanicsWithValue(t, "verify: Bearer needs a *Verifier, got nil", func() { verify.Bearer(nil, "api") })
+	assert.Panics(t, func() { verify.RequireScope() }, "no scope")
+	for _, bad := range []string{"", "read write", "read\u00a0", "a\"b", `a\b`, "é", "read\t"} {
+		assert.Panics(t, func() { verify.RequireScope("read", bad) }, "%q", bad)
+	}
+	assert.NotPanics(t, func() { verify.RequireScope("invoices:read", "a/b", "!#[]~") })
 }

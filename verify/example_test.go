@@ -1,0 +1,69 @@
+package verify_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+
+	"github.com/mintauth/mint"
+	"github.com/mintauth/mint/verify"
+)
+
+// A second service verifies mint's tokens knowing only the issuer's URL:
+// Discover reads the RFC 8414 metadata, then the JWKS it names.
+func ExampleDiscover() {
+	ctx := context.Background()
+
+	// The authorization server: an Issuer with an EdDSA key, its metadata
+	// and its JWKS.
+	mux := http.NewServeMux()
+	auth := httptest.NewServer(mux)
+	defer auth.Close()
+	key, _ := mint.GenerateKey(mint.EdDSA)
+	keys, _ := mint.NewKeySet(key)
+	store := mint.NewMemoryStore()
+	secret, hash, _ := mint.GenerateSecret()
+	store.PutClient(&mint.Client{ID: "billing", SecretHash: hash,
+		Grants: []string{mint.GrantClientCredentials}, Scopes: []string{"invoices:read"}})
+	issuer, _ := mint.New(store, keys, mint.WithIssuer(auth.URL), mint.WithAudience("invoices-api"),
+		mint.WithLogger(slog.New(slog.DiscardHandler)))
+	meta, _ := mint.MetadataHandler(issuer, mint.Metadata{
+		TokenEndpoint: auth.URL + "/oauth2/token",
+		JWKSURI:       auth.URL + "/.well-known/jwks.json",
+	})
+	mux.Handle("/.well-known/oauth-authorization-server", meta)
+	mux.Handle("/.well-known/jwks.json", mint.JWKSHandler(keys))
+	tok, _ := issuer.Token(ctx, &mint.TokenRequest{GrantType: mint.GrantClientCredentials,
+		ClientID: "billing", ClientSecret: secret})
+
+	// The resource server, in another process: the issuer's URL and its
+	// own audience are all it needs.
+	verifier, err := verify.Discover(ctx, auth.URL, "invoices-api")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	invoices := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		claims, _ := verify.FromContext(r.Context())
+		fmt.Fprintln(w, claims.ClientID, claims.Scope)
+	})
+	api := httptest.NewServer(verify.Bearer(verifier, "invoices")(verify.RequireScope("invoices:read")(invoices)))
+	defer api.Close()
+
+	req, _ := http.NewRequest(http.MethodGet, api.URL, nil)
+	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	resp, _ := http.DefaultClient.Do(req)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	fmt.Print(resp.StatusCode, " ", string(body))
+
+	resp, _ = http.Get(api.URL)
+	resp.Body.Close()
+	fmt.Println(resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
+	// Output:
+	// 200 billing invoices:read
+	// 401 Bearer realm="invoices"
+}

@@ -1,0 +1,180 @@
+package verify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/mintauth/mint/internal/jwtcheck"
+)
+
+// Defaults of the options.
+const (
+	// DefaultLeeway is the clock skew tolerated on exp and nbf unless
+	// WithLeeway says otherwise.
+	DefaultLeeway = 2 * time.Second
+	// DefaultJWKSRefetchInterval is the least time between two fetches of
+	// a remote key set triggered by unknown key ids.
+	DefaultJWKSRefetchInterval = 10 * time.Second
+	// DefaultJWKSMaxAge is how long a fetched key set is used before the
+	// next verification fetches it again.
+	DefaultJWKSMaxAge = 15 * time.Minute
+	// maxLeeway bounds WithLeeway. mint's revocation keeps a denied jti
+	// this long past the token's expiry (maxVerifierLeeway in the root
+	// package), so that no leeway lets a revoked token back in.
+	maxLeeway = 5 * time.Minute
+	// defaultHTTPTimeout bounds a key-set or metadata fetch.
+	defaultHTTPTimeout = 10 * time.Second
+)
+
+// DenyList tells whether an access token was revoked (RFC 7009), by its
+// jti. mint.MemoryStore and sqlstore.Store implement it.
+type DenyList interface {
+	AccessTokenDenied(ctx context.Context, jti string) (bool, error)
+}
+
+// Option configures a Verifier. Options validate their arguments and the
+// constructor reports the first error.
+type Option func(*config) error
+
+type config struct {
+	leeway   time.Duration
+	algs     []string
+	client   *http.Client
+	interval time.Duration
+	maxAge   time.Duration
+	now      func() time.Time
+	deny     DenyList
+	logger   *slog.Logger
+}
+
+// WithLeeway sets the clock skew tolerated on exp and nbf.
+// Default: DefaultLeeway (2 s); at most 5 minutes.
+func WithLeeway(d time.Duration) Option {
+	return func(c *config) error {
+		if d < 0 || d > maxLeeway {
+			return errors.New("verify: leeway must be between 0 and 5m")
+		}
+		c.leeway = d
+		return nil
+	}
+}
+
+// WithAlgorithms sets the JWS algorithms a token may use, among HS256,
+// RS256, ES256 and EdDSA (RFC 8725 section 3.1); "none" and anything else
+// is refused. Default: all four (a remote key set never carries an HMAC
+// key, so HS256 tokens only verify against local keys).
+func WithAlgorithms(algs ...string) Option {
+	return func(c *config) error {
+		if len(algs) == 0 {
+			return errors.New("verify: no algorithm allowed")
+		}
+		for _, a := range algs {
+			switch a {
+			case jwtcheck.HS256, jwtcheck.RS256, jwtcheck.ES256, jwtcheck.EdDSA:
+			default:
+				return fmt.Errorf("verify: algorithm %q not allowed", a)
+			}
+		}
+		c.algs = append([]string(nil), algs...)
+		return nil
+	}
+}
+
+// WithJWKSClient sets the HTTP client that fetches a remote key set and
+// the issuer's metadata. Default: a client with a 10 s timeout.
+func WithJWKSClient(hc *http.Client) Option {
+	return func(c *config) error {
+		if hc == nil {
+			return errors.New("verify: nil HTTP client")
+		}
+		c.client = hc
+		return nil
+	}
+}
+
+// WithJWKSRefetchInterval sets the least time between two fetches of a
+// remote key set, so that tokens naming unknown key ids cannot make the
+// Verifier hammer the issuer. Default: DefaultJWKSRefetchInterval (10 s).
+func WithJWKSRefetchInterval(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return errors.New("verify: JWKS refetch interval must be positive")
+		}
+		c.interval = d
+		return nil
+	}
+}
+
+// WithJWKSMaxAge sets how long a fetched key set is trusted before it is
+// fetched again (a retired key stops verifying at the latest this long
+// after the issuer dropped it). Default: DefaultJWKSMaxAge (15 min).
+func WithJWKSMaxAge(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return errors.New("verify: JWKS max age must be positive")
+		}
+		c.maxAge = d
+		return nil
+	}
+}
+
+// WithClock sets the time source of the exp and nbf checks and of the
+// key-set cache, for tests and for an issuer's clock in the same process.
+// Default: time.Now.
+func WithClock(now func() time.Time) Option {
+	return func(c *config) error {
+		if now == nil {
+			return errors.New("verify: nil clock")
+		}
+		c.now = now
+		return nil
+	}
+}
+
+// WithDenyList makes the Verifier refuse access tokens whose jti was
+// revoked (RFC 7009), at the cost of one deny-list lookup per
+// verification. A Verifier in another process than the issuer needs a
+// deny list shared with it (the same database). Default: off.
+func WithDenyList(d DenyList) Option {
+	return func(c *config) error {
+		if d == nil {
+			return errors.New("verify: nil deny list")
+		}
+		c.deny = d
+		return nil
+	}
+}
+
+// WithLogger sets the logger of key-set fetch failures and of Bearer's
+// failures to verify. Tokens never reach it. Default: slog.Default().
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) error {
+		if l == nil {
+			return errors.New("verify: nil logger")
+		}
+		c.logger = l
+		return nil
+	}
+}
+
+func newConfig(opts []Option) (config, error) {
+	cfg := config{
+		leeway:   DefaultLeeway,
+		algs:     jwtcheck.Algorithms(),
+		client:   &http.Client{Timeout: defaultHTTPTimeout},
+		interval: DefaultJWKSRefetchInterval,
+		maxAge:   DefaultJWKSMaxAge,
+		now:      time.Now,
+		logger:   slog.Default(),
+	}
+	for _, o := range opts {
+		if err := o(&cfg); err != nil {
+			return cfg, err
+		}
+	}
+	return cfg, nil
+}
