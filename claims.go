@@ -17,20 +17,20 @@ import (
 // plus sub_type, roles where the subject has them, act for impersonation
 // and the host's own claims. Their MarshalJSON gives the token's payload.
 type Claims struct {
-	Issuer    string    // iss
-	Subject   string    // sub: the user id, or the client id for client_credentials
+	Issuer  string // iss
+	Subject string // sub: the user id, or the client id for client_credentials
 	// SubjectType is the sub_type claim: SubjectUser when a user is behind
 	// the token, SubjectClient for a client's own token, so that a client
 	// whose id equals a user's id never passes for that user (RFC 9700
 	// section 4.15).
 	SubjectType string
-	Audience  []string  // aud
-	ExpiresAt time.Time // exp
-	IssuedAt  time.Time // iat
-	ID        string    // jti
-	ClientID  string    // client_id
-	Scope     string    // scope, space-separated (RFC 9068 section 2.2.3)
-	Roles     []int     // roles, omitted when empty
+	Audience    []string  // aud
+	ExpiresAt   time.Time // exp
+	IssuedAt    time.Time // iat
+	ID          string    // jti
+	ClientID    string    // client_id
+	Scope       string    // scope, space-separated (RFC 9068 section 2.2.3)
+	Roles       []int     // roles, omitted when empty
 	// Actor, when set, is the client that minted a user token without the
 	// user's password (silent_password): it becomes the RFC 8693 section 4.1
 	// "act" claim {"sub": Actor}, so resource servers can tell such tokens

@@ -99,28 +99,51 @@ func MetadataHandler(iss *Issuer, m Metadata) (http.Handler, error) {
 	if m.Issuer == "" {
 		m.Issuer = iss.cfg.issuer
 	}
-	if m.Issuer != iss.cfg.issuer {
-		return nil, fmt.Errorf("mint: metadata issuer %q differs from the Issuer's %q", m.Issuer, iss.cfg.issuer)
+	if err := m.check(iss.cfg.issuer); err != nil {
+		return nil, err
+	}
+	m.complete(iss.grantTypes())
+	body, err := json.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if wellKnownMethod(w, r) {
+			writeWellKnown(w, r, body)
+		}
+	}), nil
+}
+
+// check refuses metadata whose issuer is not issuer, byte for byte, or
+// not an RFC 8414 issuer URL, or whose endpoints are not absolute URLs.
+func (m *Metadata) check(issuer string) error {
+	if m.Issuer != issuer {
+		return fmt.Errorf("mint: metadata issuer %q differs from the Issuer's %q", m.Issuer, issuer)
 	}
 	if err := wire.CheckIssuerURL(m.Issuer); err != nil {
-		return nil, fmt.Errorf("mint: issuer %q: %w", m.Issuer, err)
+		return fmt.Errorf("mint: issuer %q: %w", m.Issuer, err)
 	}
 	if m.TokenEndpoint == "" {
-		return nil, errors.New("mint: metadata needs the token endpoint")
+		return errors.New("mint: metadata needs the token endpoint")
 	}
 	for _, u := range []string{m.TokenEndpoint, m.JWKSURI, m.IntrospectionEndpoint, m.RevocationEndpoint} {
 		if u == "" {
 			continue
 		}
 		if err := wire.CheckAbsoluteURL(u); err != nil {
-			return nil, fmt.Errorf("mint: metadata endpoint %q: %w", u, err)
+			return fmt.Errorf("mint: metadata endpoint %q: %w", u, err)
 		}
 	}
+	return nil
+}
+
+// complete fills in the zero fields as their docs say.
+func (m *Metadata) complete(grants []string) {
 	if m.ResponseTypesSupported == nil {
 		m.ResponseTypesSupported = []string{}
 	}
 	if m.GrantTypesSupported == nil {
-		m.GrantTypesSupported = iss.grantTypes()
+		m.GrantTypesSupported = grants
 		slices.Sort(m.GrantTypesSupported)
 	}
 	if m.TokenEndpointAuthMethodsSupported == nil {
@@ -132,15 +155,6 @@ func MetadataHandler(iss *Issuer, m Metadata) (http.Handler, error) {
 	if m.RevocationEndpoint != "" && m.RevocationEndpointAuthMethodsSupported == nil {
 		m.RevocationEndpointAuthMethodsSupported = clientAuthMethods
 	}
-	body, err := json.Marshal(m)
-	if err != nil {
-		return nil, err
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if wellKnownMethod(w, r) {
-			writeWellKnown(w, r, body)
-		}
-	}), nil
 }
 
 // MetadataURL returns where RFC 8414 section 3.1 puts the metadata of an
