@@ -15,7 +15,7 @@ import (
 	"github.com/mintauth/mint"
 )
 
-// Config is the server's configuration file (DESIGN.md, "The reference
+// Config is the server's configuration file (see the README, "Reference
 // server"). Plaintext secrets and passwords are replaced by their hashes
 // as the file is loaded: after LoadConfig no plaintext is left in it.
 type Config struct {

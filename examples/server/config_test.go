@@ -170,7 +170,7 @@ func TestLoadConfigNamesTheFile(t *testing.T) {
 	assert.ErrorIs(t, err, os.ErrNotExist)
 }
 
-func TestDemoConfigCoversEverySeed(t *testing.T) {
+func TestDemoConfigCoversEveryDialect(t *testing.T) {
 	cfg := demoConfig("http://127.0.0.1:8080")
 	require.NoError(t, cfg.prepare(cheap))
 	clients := map[string]*mint.Client{}
@@ -181,11 +181,11 @@ func TestDemoConfigCoversEverySeed(t *testing.T) {
 		name, id, secret string
 		grants           []string
 	}{
-		{"seed 000", "bb145d5f", "bb145d5fxyz", []string{"silent_password"}},
-		{"seed 001", "6f7503fc-2cc1-4cf1-b45c-e50f324bf8ca.library.apps", "b3209806-42da-402d-92dc-ab2f3ef8608b", []string{"client_credentials"}},
-		{"seed 002", "1", demoEventhosClientSecret, []string{"client_credentials", "password"}},
-		{"seed 003", demoDjangoClientID, demoDjangoClientSecret, []string{"password", "refresh_token"}},
-		{"seed 004", "138", "e8b9ca24f1b590af67e6271297d6e1f7226625d61c5b5daa1b2f215464e292cf", []string{"password"}},
+		{"Horus silent password", "bb145d5f", "bb145d5fxyz", []string{"silent_password"}},
+		{"Horus client credentials", "6f7503fc-2cc1-4cf1-b45c-e50f324bf8ca.library.apps", "b3209806-42da-402d-92dc-ab2f3ef8608b", []string{"client_credentials"}},
+		{"Eventhos", "1", demoEventhosClientSecret, []string{"client_credentials", "password"}},
+		{"Django OAuth Toolkit", demoDjangoClientID, demoDjangoClientSecret, []string{"password", "refresh_token"}},
+		{"SocialID", "138", "e8b9ca24f1b590af67e6271297d6e1f7226625d61c5b5daa1b2f215464e292cf", []string{"password"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -131,47 +131,47 @@ const (
 func examples(base string, routes []route) []example {
 	u := func(path string) string { return "'" + base + path + "'" }
 	all := []example{
-		{pathSilentPassword, "seed 000: silent password, a user token from a username alone -> 200, code 200000", `curl -i -X POST ` + u(pathSilentPassword) + ` \
+		{pathSilentPassword, "Horus silent password: silent password, a user token from a username alone -> 200, code 200000", `curl -i -X POST ` + u(pathSilentPassword) + ` \
   -H 'Content-Type: application/json' -H 'x-usil-request-id: 4512451' \
   -d '{"clientId":"` + demoSilentClientID + `","clientSecret":"` + demoSilentClientSecret + `","grantType":"silent_password","username":"` + demoSanviEmail + `"}'`, 200, nil},
-		{pathSilentPassword, "seed 000: unknown person -> 500, code 500030", `curl -i -X POST ` + u(pathSilentPassword) + ` \
+		{pathSilentPassword, "Horus silent password: unknown person -> 500, code 500030", `curl -i -X POST ` + u(pathSilentPassword) + ` \
   -H 'Content-Type: application/json' -H 'x-usil-request-id: 4512452' \
   -d '{"clientId":"` + demoSilentClientID + `","clientSecret":"` + demoSilentClientSecret + `","grantType":"silent_password","username":"nobody@828fligth.com"}'`, 500, nil},
 
-		{pathHorusServer, "seed 001: client credentials -> 200, code 200000, camelCase content", `curl -i -X POST ` + u(pathHorusServer) + ` \
+		{pathHorusServer, "Horus client credentials: client credentials -> 200, code 200000, camelCase content", `curl -i -X POST ` + u(pathHorusServer) + ` \
   -H 'Content-Type: application/json' \
   -d '{"grantType":"client_credentials","clientId":"` + demoHorusClientID + `","clientSecret":"` + demoHorusClientSecret + `"}'`, 200, nil},
-		{pathHorusServer, "seed 001: wrong secret -> 401, code 401122", `curl -i -X POST ` + u(pathHorusServer) + ` \
+		{pathHorusServer, "Horus client credentials: wrong secret -> 401, code 401122", `curl -i -X POST ` + u(pathHorusServer) + ` \
   -H 'Content-Type: application/json' \
   -d '{"grantType":"client_credentials","clientId":"` + demoHorusClientID + `","clientSecret":"wrong"}'`, 401, nil},
 
-		{pathEventhos, "seed 002: Eventhos client credentials (form) -> 201, code 200000", `curl -i -X POST ` + u(pathEventhos) + ` \
+		{pathEventhos, "Eventhos: client credentials (form) -> 201, code 200000", `curl -i -X POST ` + u(pathEventhos) + ` \
   -d 'client_id=` + demoEventhosClientID + `&client_secret=` + demoEventhosClientSecret + `&grant_type=client_credentials'`, 201, nil},
-		{pathEventhos, "seed 002: Eventhos password grant (JSON) -> 201, user_id and username", `curl -i -X POST ` + u(pathEventhos) + ` \
+		{pathEventhos, "Eventhos: password grant (JSON) -> 201, user_id and username", `curl -i -X POST ` + u(pathEventhos) + ` \
   -H 'Content-Type: application/json' \
   -d '{"client_id":"` + demoEventhosClientID + `","client_secret":"` + demoEventhosClientSecret + `","grant_type":"password","username":"` + demoJohnUsername + `","password":"` + demoJohnPassword + `"}'`, 201, nil},
-		{pathEventhos, "seed 002: wrong client secret -> 400, code 400001", `curl -i -X POST ` + u(pathEventhos) + ` \
+		{pathEventhos, "Eventhos: wrong client secret -> 400, code 400001", `curl -i -X POST ` + u(pathEventhos) + ` \
   -d 'client_id=` + demoEventhosClientID + `&client_secret=wrong&grant_type=client_credentials'`, 400, nil},
 
-		{pathDjango, "seed 003: password grant, client by HTTP Basic -> 200, access and refresh token", `curl -i -X POST -u ` + demoDjangoClientID + `:` + demoDjangoClientSecret + ` \
+		{pathDjango, "Django OAuth Toolkit: password grant, client by HTTP Basic -> 200, access and refresh token", `curl -i -X POST -u ` + demoDjangoClientID + `:` + demoDjangoClientSecret + ` \
   -d 'grant_type=password&username=` + demoJohnUsername + `&password=` + demoJohnPassword + `' ` + u(pathDjango), 200, nil},
-		{pathDjango, "seed 003: refresh (gets a refresh token first, then rotates it) -> 200", `RT=$(curl -s -X POST -u ` + demoDjangoClientID + `:` + demoDjangoClientSecret + ` \
+		{pathDjango, "Django OAuth Toolkit: refresh (gets a refresh token first, then rotates it) -> 200", `RT=$(curl -s -X POST -u ` + demoDjangoClientID + `:` + demoDjangoClientSecret + ` \
   -d 'grant_type=password&username=` + demoJohnUsername + `&password=` + demoJohnPassword + `' ` + u(pathDjango) + ` | ` + sedRefreshToken + `)
 curl -i -X POST -u ` + demoDjangoClientID + `:` + demoDjangoClientSecret + ` \
   -d "grant_type=refresh_token&refresh_token=$RT" ` + u(pathDjango), 200, nil},
-		{pathDjango, `seed 003: wrong password -> 400 invalid_grant "Invalid credentials given."`, `curl -i -X POST -u ` + demoDjangoClientID + `:` + demoDjangoClientSecret + ` \
+		{pathDjango, `Django OAuth Toolkit: wrong password -> 400 invalid_grant "Invalid credentials given."`, `curl -i -X POST -u ` + demoDjangoClientID + `:` + demoDjangoClientSecret + ` \
   -d 'grant_type=password&username=` + demoJohnUsername + `&password=wrong' ` + u(pathDjango), 400, nil},
 
-		{pathSocialID, "seed 004: password grant by username -> 200, expires_in 604800", `curl -iX POST ` + u(pathSocialID) + ` \
+		{pathSocialID, "SocialID: password grant by username -> 200, expires_in 604800", `curl -iX POST ` + u(pathSocialID) + ` \
   -d 'grant_type=password&username=` + demoJohnUsername + `&password=` + demoJohnPassword + `' \
   --user ` + demoSocialClientID + `:` + demoSocialClientSecret, 200, nil},
-		{pathSocialID, "seed 004: password grant by email_address -> 200", `curl -iX POST ` + u(pathSocialID) + ` \
+		{pathSocialID, "SocialID: password grant by email_address -> 200", `curl -iX POST ` + u(pathSocialID) + ` \
   -d 'grant_type=password&email_address=` + demoJohnEmail + `&password=` + demoJohnPassword + `' \
   --user ` + demoSocialClientID + `:` + demoSocialClientSecret, 200, nil},
-		{pathSocialID, "seed 004: both username and email_address -> 400 invalid_request", `curl -iX POST ` + u(pathSocialID) + ` \
+		{pathSocialID, "SocialID: both username and email_address -> 400 invalid_request", `curl -iX POST ` + u(pathSocialID) + ` \
   -d 'grant_type=password&username=` + demoJohnUsername + `&email_address=` + demoJohnEmail + `&password=` + demoJohnPassword + `' \
   --user ` + demoSocialClientID + `:` + demoSocialClientSecret, 400, nil},
-		{pathSocialID, "seed 004: wrong client secret -> 401 invalid_client", `curl -iX POST ` + u(pathSocialID) + ` \
+		{pathSocialID, "SocialID: wrong client secret -> 401 invalid_client", `curl -iX POST ` + u(pathSocialID) + ` \
   -d 'grant_type=password&username=` + demoJohnUsername + `&password=` + demoJohnPassword + `' \
   --user ` + demoSocialClientID + `:wrong`, 401, nil},
 

@@ -7,33 +7,33 @@ import (
 )
 
 // The demo credentials, printed at start when no -config is given. They
-// are the seeds' own example values where the seeds print one.
+// are the example values Horus, Eventhos, Django OAuth Toolkit and SocialID print.
 const (
-	// Seed 000: a privileged client that mints user tokens by username.
+	// Horus silent password: a privileged client that mints user tokens by username.
 	demoSilentClientID     = "bb145d5f"
 	demoSilentClientSecret = "bb145d5fxyz"
-	// Seed 001: a service acting for itself.
+	// Horus client credentials: a service acting for itself.
 	demoHorusClientID     = "6f7503fc-2cc1-4cf1-b45c-e50f324bf8ca.library.apps"
 	demoHorusClientSecret = "b3209806-42da-402d-92dc-ab2f3ef8608b"
-	// Seed 002: an Eventhos client, numeric id.
+	// Eventhos: an Eventhos client, numeric id.
 	demoEventhosClientID     = "1"
 	demoEventhosClientSecret = "eventhos-demo-secret"
-	// Seed 003: a Django OAuth Toolkit style client.
+	// Django OAuth Toolkit: a Django OAuth Toolkit style client.
 	demoDjangoClientID     = "django-demo"
 	demoDjangoClientSecret = "django-demo-secret"
-	// Seed 004: SocialID's Login App client.
+	// SocialID: SocialID's Login App client.
 	demoSocialClientID     = "138"
 	demoSocialClientSecret = "e8b9ca24f1b590af67e6271297d6e1f7226625d61c5b5daa1b2f215464e292cf"
 	// A general client for the standard endpoints (/oauth2/...).
 	demoClientID     = "demo-client"
 	demoClientSecret = "demo-client-secret"
 
-	// Seed 000's person, found by e-mail.
+	// Horus silent password's person, found by e-mail.
 	demoSanviID       = "1"
 	demoSanviUsername = "sanvi"
 	demoSanviEmail    = "sanvi@828fligth.com"
 	demoSanviPassword = "sanvi-demo-password"
-	// Seeds 002-004's user.
+	// Eventhos, Django OAuth Toolkit and SocialID's user.
 	demoJohnID       = "7"
 	demoJohnUsername = "john_doe"
 	demoJohnEmail    = "john_doe@domain.com"
@@ -43,7 +43,7 @@ const (
 )
 
 // demoConfig returns the built-in configuration, with plaintext secrets,
-// for the given issuer. It covers every seed.
+// for the given issuer. It covers every dialect.
 func demoConfig(issuer string) *Config {
 	return &Config{
 		Issuer:         issuer,
@@ -52,12 +52,12 @@ func demoConfig(issuer string) *Config {
 		Clients: []ClientConfig{
 			{
 				ID: demoSilentClientID, Secret: demoSilentClientSecret,
-				Name: "Horus silent-password client", Description: "Seed 000: mints user tokens by username",
+				Name: "Horus silent-password client", Description: "Horus silent password: mints user tokens by username",
 				Grants: []string{mint.GrantSilentPassword},
 			},
 			{
 				ID: demoHorusClientID, Secret: demoHorusClientSecret,
-				Name: "Library app", Description: "Seed 001: a service acting for itself",
+				Name: "Library app", Description: "Horus client credentials: a service acting for itself",
 				Grants: []string{mint.GrantClientCredentials},
 			},
 			{
@@ -68,13 +68,13 @@ func demoConfig(issuer string) *Config {
 			},
 			{
 				ID: demoDjangoClientID, Secret: demoDjangoClientSecret,
-				Name: "Django OAuth Toolkit app", Description: "Seed 003",
+				Name: "Django OAuth Toolkit app", Description: "Django OAuth Toolkit style",
 				Grants: []string{mint.GrantPassword, mint.GrantRefreshToken},
 				Scopes: []string{"read", "write"},
 			},
 			{
 				ID: demoSocialClientID, Secret: demoSocialClientSecret,
-				Name: "SocialID Login App", Description: "Seed 004",
+				Name: "SocialID Login App", Description: "SocialID",
 				Grants:         []string{mint.GrantPassword, mint.GrantRefreshToken},
 				AccessTokenTTL: Duration(604800 * time.Second),
 			},

@@ -1,5 +1,6 @@
-// Command server is mint's reference server: every seed's token endpoint
-// at the seed's own path, the standard OAuth 2.0 token endpoint,
+// Command server is mint's reference server: the token endpoints of Horus,
+// Eventhos, Django OAuth Toolkit and SocialID at their own paths, the
+// standard OAuth 2.0 token endpoint,
 // introspection (RFC 7662), revocation (RFC 7009), authorization-server
 // metadata (RFC 8414), the public signing keys (RFC 7517) and a demo
 // resource, GET /api/me, behind the bearer middleware (RFC 6750).
@@ -11,7 +12,7 @@
 //	go run ./examples/server -store postgres://postgres@127.0.0.1/mint
 //
 // Without -config the server runs a demo configuration that covers every
-// seed and prints its credentials and ready-to-paste curl commands for
+// dialect and prints its credentials and ready-to-paste curl commands for
 // every mounted endpoint. The configuration file is JSON:
 //
 //	{

@@ -92,7 +92,7 @@ func content(t *testing.T, a answer) map[string]any {
 	return c
 }
 
-func TestSeedEndpoints(t *testing.T) {
+func TestLegacyEndpoints(t *testing.T) {
 	ts := startServer(t, options{})
 	silent := func(secret, username string) string {
 		return `{"clientId":"` + demoSilentClientID + `","clientSecret":"` + secret + `","grantType":"silent_password","username":"` + username + `"}`
@@ -244,7 +244,7 @@ func TestTokenEndpointsOnlyPOST(t *testing.T) {
 			assert.Equal(t, "no-store", a.header.Get("Cache-Control"), "405 in the dialect's shape")
 		})
 	}
-	t.Run("seed 003's path matches itself only", func(t *testing.T) {
+	t.Run("Django OAuth Toolkit's path matches itself only", func(t *testing.T) {
 		a := ts.do(t, call{path: pathDjango + "extra", form: "grant_type=password"})
 		assert.Equal(t, http.StatusNotFound, a.status)
 	})

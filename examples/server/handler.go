@@ -11,14 +11,14 @@ import (
 	"github.com/mintauth/mint/verify"
 )
 
-// The mounted paths: each seed's token endpoint at the seed's own path,
+// The mounted paths: each legacy token endpoint at its system's own path,
 // then the standard surface.
 const (
-	pathSilentPassword = "/v1/nonspec/oauth2/token/silent-password" // seed 000
-	pathHorusServer    = "/v1/nonspec/oauth2/auth/server"           // seed 001
-	pathEventhos       = "/auth/token"                              // seed 002
-	pathDjango         = "/o/token/"                                // seed 003
-	pathSocialID       = "/v2/marketing/oauth/token"                // seed 004
+	pathSilentPassword = "/v1/nonspec/oauth2/token/silent-password" // Horus silent password
+	pathHorusServer    = "/v1/nonspec/oauth2/auth/server"           // Horus client credentials
+	pathEventhos       = "/auth/token"                              // Eventhos
+	pathDjango         = "/o/token/"                                // Django OAuth Toolkit
+	pathSocialID       = "/v2/marketing/oauth/token"                // SocialID
 	pathToken          = "/oauth2/token"                            // RFC 6749
 	pathIntrospect     = "/oauth2/introspect"                       // RFC 7662
 	pathRevoke         = "/oauth2/revoke"                           // RFC 7009
@@ -41,24 +41,24 @@ type tokenEndpoint struct {
 }
 
 // tokenEndpoints are the token-endpoint mounts, in banner order. Each
-// seed's dialect keeps the seed's literal values (token_type spelling,
-// seed 003's error description).
+// dialect keeps its system's literal values (token_type spelling, Django
+// OAuth Toolkit's error description).
 var tokenEndpoints = []tokenEndpoint{
-	{pathSilentPassword, "seed 000: Horus silent password (envelope, x-usil-request-id)",
+	{pathSilentPassword, "Horus silent password (envelope, x-usil-request-id)",
 		[]string{mint.GrantSilentPassword},
 		func() mint.Dialect { return mint.NewHorusSilentPasswordDialect() }},
-	{pathHorusServer, "seed 001: Horus client credentials (envelope, x-horus-request-id)",
+	{pathHorusServer, "Horus client credentials (envelope, x-horus-request-id)",
 		[]string{mint.GrantClientCredentials},
 		func() mint.Dialect { return mint.NewHorusClientCredentialsDialect() }},
-	{pathEventhos, "seed 002: Eventhos (envelope, HTTP 201, form or JSON)",
+	{pathEventhos, "Eventhos (envelope, HTTP 201, form or JSON)",
 		[]string{mint.GrantClientCredentials, mint.GrantPassword},
 		func() mint.Dialect { return mint.NewEventhosDialect() }},
-	{pathDjango, "seed 003: Django OAuth Toolkit (RFC 6749, token_type Bearer)",
+	{pathDjango, "Django OAuth Toolkit (RFC 6749, token_type Bearer)",
 		[]string{mint.GrantPassword, mint.GrantRefreshToken},
 		func() mint.Dialect {
 			return mint.OAuth2Dialect{TokenType: "Bearer", InvalidGrantDescription: "Invalid credentials given."}
 		}},
-	{pathSocialID, "seed 004: SocialID (RFC 6749, username or email_address)",
+	{pathSocialID, "SocialID (RFC 6749, username or email_address)",
 		[]string{mint.GrantPassword},
 		func() mint.Dialect { return mint.OAuth2Dialect{TokenType: "bearer", OmitScope: true} }},
 	{pathToken, "RFC 6749 token endpoint, every grant",

@@ -84,7 +84,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: go run ./examples/server [-addr HOST:PORT] [-config FILE] [-store SPEC]\n\n"+
-			"The mint reference server: every seed token endpoint, the standard OAuth 2.0 endpoints\n"+
+			"The mint reference server: the Horus, Eventhos, Django OAuth Toolkit and SocialID token endpoints, the standard OAuth 2.0 endpoints\n"+
 			"and a demo resource. Without -config it runs a built-in demo configuration and prints\n"+
 			"its credentials and ready-to-paste curl commands.\n\n")
 		fs.PrintDefaults()

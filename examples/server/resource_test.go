@@ -166,7 +166,7 @@ func TestGoOAuth2Client(t *testing.T) {
 		assert.Equal(t, "read", tok.Extra("scope"))
 	}
 
-	// Seed 003's endpoint speaks RFC 6749 too: password, then a refresh.
+	// Django OAuth Toolkit's endpoint speaks RFC 6749 too: password, then a refresh.
 	cfg := oauth2.Config{ClientID: demoDjangoClientID, ClientSecret: demoDjangoClientSecret,
 		Endpoint: oauth2.Endpoint{TokenURL: ts.base + pathDjango, AuthStyle: oauth2.AuthStyleInHeader}}
 	tok, err := cfg.PasswordCredentialsToken(ctx, demoJohnUsername, demoJohnPassword)
