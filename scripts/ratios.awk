@@ -25,6 +25,7 @@ END {
 			q = p[2]; sub(/^BenchmarkWire\//, "", q); split(q, part, "/")
 			f = p[1] " BenchmarkWire/floor/" part[2]
 			if (!(f in med)) f = p[1] " BenchmarkWire/floor/client_credentials"
+			if (!(f in med)) f = p[1] " BenchmarkWire/floor"
 			nv = p[1] " BenchmarkWire/" part[1] "/naive"
 			if (f in med) printf "  %7.2fx floor", med[n] / med[f]
 			if (nv in med) printf "  %7.2fx naive", med[n] / med[nv]
