@@ -5,7 +5,10 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
+
+	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/mintauth/mint"
 	"github.com/mintauth/mint/verify"
@@ -14,7 +17,8 @@ import (
 // BenchmarkWire measures a resource request where its users feel it: one
 // GET over loopback HTTP with keep-alive carrying `Authorization: Bearer`
 // with an EdDSA access token, through Bearer and Verify, beside a floor
-// that answers the same body without checking anything, in one process.
+// that answers the same body without checking anything and a naive
+// middleware of jwt.Parse with MapClaims, in one process.
 func BenchmarkWire(b *testing.B) {
 	secret, hash, err := mint.GenerateSecret()
 	if err != nil {
@@ -57,6 +61,7 @@ func BenchmarkWire(b *testing.B) {
 		h    http.Handler
 	}{
 		{"floor", answer},
+		{"naive", naiveBearer(key, iss, aud, answer)},
 		{"bearer", verify.Bearer(v, "api")(answer)},
 	} {
 		srv := httptest.NewServer(tc.h)
@@ -80,4 +85,22 @@ func BenchmarkWire(b *testing.B) {
 			}
 		})
 	}
+}
+
+// naiveBearer is the middleware a Go developer writes with golang-jwt alone.
+func naiveBearer(key *mint.Key, iss, aud string, next http.Handler) http.Handler {
+	parser := jwt.NewParser(jwt.WithValidMethods([]string{mint.EdDSA}), jwt.WithIssuer(iss), jwt.WithAudience(aud),
+		jwt.WithExpirationRequired())
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok {
+			http.Error(w, "no token", http.StatusUnauthorized)
+			return
+		}
+		if _, err := parser.ParseWithClaims(token, jwt.MapClaims{}, func(*jwt.Token) (any, error) { return key.Public(), nil }); err != nil {
+			http.Error(w, "bad token", http.StatusUnauthorized)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
