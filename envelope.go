@@ -204,7 +204,7 @@ func (d *EnvelopeDialect) DecodeTokenRequest(w http.ResponseWriter, r *http.Requ
 	if accept == 0 {
 		accept = JSONBodies
 	}
-	raw, err := readParams(w, r, accept)
+	raw, _, err := readParams(w, r, accept)
 	if err != nil {
 		return nil, err
 	}

@@ -56,6 +56,15 @@ func (iss *Issuer) refresh(ctx context.Context, r *TokenRequest, client *Client)
 		return nil, err
 	}
 	scope = intersect(scope, client.Scopes)
+	// RFC 8707 section 2.2: a refresh may narrow the resources, never
+	// widen them, and gets no more than the client may still ask for.
+	resources, err := grantResources(r.Resource, rec.Resources, rec.Resources)
+	if err != nil {
+		return nil, err
+	}
+	if resources = intersect(resources, client.Resources); len(resources) == 0 && len(rec.Resources) > 0 {
+		return nil, &Error{Kind: KindInvalidTarget}
+	}
 	user, err := found(iss.store.User(ctx, rec.UserID))
 	if errors.Is(err, ErrNotFound) {
 		return nil, &Error{Kind: KindInvalidRefreshToken}
@@ -67,12 +76,12 @@ func (iss *Issuer) refresh(ctx context.Context, r *TokenRequest, client *Client)
 	if rec.Grant == GrantSilentPassword {
 		auth.Actor = client.ID
 	}
-	tok, err := iss.mint(ctx, r, client, auth, scope)
+	tok, err := iss.mint(ctx, r, client, auth, scope, resources)
 	if err != nil {
 		return nil, err
 	}
 	secret, next := iss.newRefreshToken(client, user.ID, rec.Grant, rec.Scope)
-	next.Family, next.Parent = rec.Family, rec.Digest
+	next.Family, next.Parent, next.Resources = rec.Family, rec.Digest, rec.Resources
 	switch err := iss.store.RotateRefreshToken(ctx, spend.Digest, next); {
 	case errors.Is(err, ErrTokenUsed):
 		return nil, iss.replayed(ctx, rec)

@@ -134,13 +134,14 @@ func (h TokenHandler) fail(w http.ResponseWriter, r *http.Request, d Dialect, re
 	d.WriteError(w, r, e)
 }
 
-// readParams reads the body parameters of an endpoint (see wire.ReadParams).
-func readParams(w http.ResponseWriter, r *http.Request, accept Bodies) (map[string]string, *Error) {
-	p, err := wire.ReadParams(w, r, wire.Format(accept))
+// readParams reads the body parameters of an endpoint (see
+// wire.ReadParamLists): those named in repeatable come in lists.
+func readParams(w http.ResponseWriter, r *http.Request, accept Bodies, repeatable ...string) (map[string]string, map[string][]string, *Error) {
+	p, lists, err := wire.ReadParamLists(w, r, wire.Format(accept), repeatable...)
 	if err != nil {
-		return nil, malformed(err.Error())
+		return nil, nil, malformed(err.Error())
 	}
-	return p, nil
+	return p, lists, nil
 }
 
 // clientCredentials returns the client credentials of a request (RFC 6749

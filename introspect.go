@@ -156,7 +156,8 @@ func (iss *Issuer) readAccessToken(token string) *Claims {
 		return nil
 	}
 	var c jwtcheck.Claims
-	p := jwtcheck.NewParser(jwtcheck.Algorithms(), iss.cfg.issuer, iss.cfg.audience, iss.cfg.leeway, iss.cfg.now)
+	// Any audience: the issuer grants its tokens to several (RFC 8707).
+	p := jwtcheck.NewParser(jwtcheck.Algorithms(), iss.cfg.issuer, nil, iss.cfg.leeway, iss.cfg.now)
 	if _, err := p.ParseWithClaims(token, &c, jwtcheck.Keyfunc(keys)); err != nil {
 		return nil
 	}
@@ -238,7 +239,7 @@ func (ep clientEndpoint) authenticate(w http.ResponseWriter, r *http.Request) (*
 	if r.Method != http.MethodPost {
 		return nil, nil, nil, KindMethodNotAllowed
 	}
-	params, perr := readParams(w, r, FormBodies)
+	params, _, perr := readParams(w, r, FormBodies)
 	if perr != nil {
 		return nil, nil, nil, perr
 	}

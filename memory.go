@@ -57,6 +57,8 @@ func (s *MemoryStore) PutClient(c *Client) {
 	cp.Grants = slices.Clone(c.Grants)
 	cp.Scopes = slices.Clone(c.Scopes)
 	cp.Roles = slices.Clone(c.Roles)
+	cp.Audience = slices.Clone(c.Audience)
+	cp.Resources = slices.Clone(c.Resources)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.clients[cp.ID] = &cp
@@ -279,5 +281,6 @@ func cloneUser(u *User) *User {
 func cloneToken(t *RefreshToken) *RefreshToken {
 	cp := *t
 	cp.Scope = slices.Clone(t.Scope)
+	cp.Resources = slices.Clone(t.Resources)
 	return &cp
 }

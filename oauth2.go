@@ -18,8 +18,9 @@ import (
 // accepted too, unless Bodies says otherwise), the client authenticated by
 // HTTP Basic (RFC 6749 section 2.3.1, form-urlencoded or raw) or by
 // client_id and client_secret in the body, the user by username or
-// email_address (exactly one) and password. Parameters other than the
-// standard ones are passed to extension grants in TokenRequest.Extra.
+// email_address (exactly one) and password; `resource` may be repeated
+// (RFC 8707). Parameters other than the standard ones are passed to
+// extension grants in TokenRequest.Extra.
 //
 // A success is HTTP 200 {"access_token", "expires_in": <seconds>,
 // "refresh_token" (when issued), "scope": "a b", "token_type"} (section
@@ -68,7 +69,7 @@ func (d OAuth2Dialect) DecodeTokenRequest(w http.ResponseWriter, r *http.Request
 	if accept == 0 {
 		accept = FormBodies | JSONBodies
 	}
-	p, err := readParams(w, r, accept)
+	p, lists, err := readParams(w, r, accept, "resource")
 	if err != nil {
 		return nil, err
 	}
@@ -77,7 +78,7 @@ func (d OAuth2Dialect) DecodeTokenRequest(w http.ResponseWriter, r *http.Request
 		return nil, err
 	}
 	req := newTokenRequest(r, p, creds)
-	req.NoRefreshToken = d.NoRefreshToken
+	req.NoRefreshToken, req.Resource = d.NoRefreshToken, lists["resource"]
 	for k, v := range p {
 		if !contains(oauthParams, k) {
 			if req.Extra == nil {

@@ -217,6 +217,10 @@ type RefreshToken struct {
 	Grant string
 	// Scope is the scope granted to the family; a refresh may narrow it.
 	Scope []string
+	// Resources are the RFC 8707 resource indicators granted to the
+	// family (nil: the client's default audience); a refresh may narrow
+	// them, never widen them.
+	Resources []string
 	// IssuedAt and ExpiresAt bound the token's life.
 	IssuedAt, ExpiresAt time.Time
 	// UsedAt is when the token was rotated; zero while active.

@@ -235,6 +235,11 @@ type TokenRequest struct {
 	// Scope is the requested scope, one entry per scope token; nil asks
 	// for everything the client (or the refreshed token) may have.
 	Scope []string
+	// Resource are the RFC 8707 resource indicators asked for: absolute
+	// URIs the client lists in Client.Resources, granted as the token's
+	// `aud`. Nil asks for the client's default audience (or, on a
+	// refresh, what the refreshed token was granted).
+	Resource []string
 	// Extra holds the parameters of extension grants.
 	Extra url.Values
 	// NoRefreshToken says the dialect cannot deliver a refresh token, so
@@ -378,13 +383,17 @@ func (iss *Issuer) grant(ctx context.Context, r *TokenRequest, grant Grant, clie
 	if err != nil {
 		return nil, err
 	}
-	tok, err := iss.mint(ctx, r, client, auth, scope)
+	resources, err := grantResources(r.Resource, client.Resources, nil)
+	if err != nil {
+		return nil, err
+	}
+	tok, err := iss.mint(ctx, r, client, auth, scope, resources)
 	if err != nil {
 		return nil, err
 	}
 	if auth.User != nil && !r.NoRefreshToken && client.AllowsGrant(GrantRefreshToken) {
 		secret, rec := iss.newRefreshToken(client, auth.User.ID, r.GrantType, scope)
-		rec.Family = rec.Digest
+		rec.Family, rec.Resources = rec.Digest, resources
 		if err := iss.store.SaveRefreshToken(ctx, rec); err != nil {
 			return nil, serverError(err)
 		}
@@ -423,10 +432,18 @@ func (iss *Issuer) admit(ctx context.Context, r *TokenRequest) (Grant, *Client, 
 	return grant, client, keys, nil
 }
 
-// mint signs the access token (RFC 9068) of request r.
-func (iss *Issuer) mint(ctx context.Context, r *TokenRequest, client *Client, auth *Authorization, scope []string) (*Token, error) {
+// mint signs the access token (RFC 9068) of request r: its aud is the
+// granted resources, else the client's audience, else the Issuer's.
+func (iss *Issuer) mint(ctx context.Context, r *TokenRequest, client *Client, auth *Authorization, scope, resources []string) (*Token, error) {
+	aud := resources
+	if len(aud) == 0 {
+		aud = client.Audience
+	}
+	if len(aud) == 0 {
+		aud = iss.cfg.audience
+	}
 	extra, err := iss.extraClaims(ctx, &ClaimsRequest{Client: client, User: auth.User, GrantType: r.GrantType,
-		Scope: scope, Audience: iss.cfg.audience, Extra: r.Extra})
+		Scope: scope, Audience: aud, Extra: r.Extra})
 	if err != nil {
 		return nil, err
 	}
@@ -438,7 +455,7 @@ func (iss *Issuer) mint(ctx context.Context, r *TokenRequest, client *Client, au
 	c := &Claims{
 		Issuer:      iss.cfg.issuer,
 		Subject:     client.ID,
-		Audience:    iss.cfg.audience,
+		Audience:    aud,
 		IssuedAt:    now,
 		ExpiresAt:   now.Add(ttl),
 		ID:          randomString(16),
@@ -489,6 +506,28 @@ func grantScope(requested, allowed []string) ([]string, error) {
 		}
 		if !contains(out, s) { // a scope is a set: "read read" grants "read"
 			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+// grantResources decides the RFC 8707 resources of a grant: the requested
+// ones if each is an absolute URI without a fragment that allowed lists,
+// without repeats; whenNone if none was requested.
+func grantResources(requested, allowed, whenNone []string) ([]string, error) {
+	if len(requested) == 0 {
+		return whenNone, nil
+	}
+	out := make([]string, 0, len(requested))
+	for _, res := range requested {
+		if u, err := url.Parse(res); err != nil || !u.IsAbs() || strings.Contains(res, "#") {
+			return nil, &Error{Kind: KindInvalidTarget, Description: "a resource must be an absolute URI without a fragment"}
+		}
+		if !contains(allowed, res) {
+			return nil, &Error{Kind: KindInvalidTarget}
+		}
+		if !contains(out, res) {
+			out = append(out, res)
 		}
 	}
 	return out, nil

@@ -21,17 +21,19 @@ func (s *Store) UpsertClient(ctx context.Context, c *mint.Client) error {
 	grants, _ := json.Marshal(c.Grants)
 	scopes, _ := json.Marshal(c.Scopes)
 	roles, _ := json.Marshal(c.Roles)
+	audience, _ := json.Marshal(c.Audience)
+	resources, _ := json.Marshal(c.Resources)
 	defer s.lockWrites()()
 	_, err := s.db.ExecContext(ctx, `INSERT INTO mint_clients
-    (id, secret_hash, name, description, identifier, grants, scopes, roles, access_token_ttl)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+    (id, secret_hash, name, description, identifier, grants, scopes, roles, access_token_ttl, audience, resources)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 ON CONFLICT (id) DO UPDATE SET
     secret_hash = excluded.secret_hash, name = excluded.name,
     description = excluded.description, identifier = excluded.identifier,
     grants = excluded.grants, scopes = excluded.scopes, roles = excluded.roles,
-    access_token_ttl = excluded.access_token_ttl`,
+    access_token_ttl = excluded.access_token_ttl, audience = excluded.audience, resources = excluded.resources`,
 		c.ID, c.SecretHash, c.Name, c.Description, c.Identifier,
-		string(grants), string(scopes), string(roles), int64(c.AccessTokenTTL))
+		string(grants), string(scopes), string(roles), int64(c.AccessTokenTTL), string(audience), string(resources))
 	if err != nil {
 		return fmt.Errorf("sqlstore: upsert client: %w", err)
 	}
@@ -44,11 +46,12 @@ func (s *Store) Client(ctx context.Context, id string) (*mint.Client, error) {
 		return nil, mint.ErrNotFound
 	}
 	var c mint.Client
-	var grants, scopes, roles string
+	var grants, scopes, roles, audience, resources string
 	var ttl int64
 	err := s.db.QueryRowContext(ctx, `SELECT id, secret_hash, name, description, identifier,
-    grants, scopes, roles, access_token_ttl FROM mint_clients WHERE id = $1`, id).
-		Scan(&c.ID, &c.SecretHash, &c.Name, &c.Description, &c.Identifier, &grants, &scopes, &roles, &ttl)
+    grants, scopes, roles, access_token_ttl, audience, resources FROM mint_clients WHERE id = $1`, id).
+		Scan(&c.ID, &c.SecretHash, &c.Name, &c.Description, &c.Identifier, &grants, &scopes, &roles, &ttl,
+			&audience, &resources)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, mint.ErrNotFound
 	}
@@ -56,7 +59,8 @@ func (s *Store) Client(ctx context.Context, id string) (*mint.Client, error) {
 		return nil, fmt.Errorf("sqlstore: client: %w", err)
 	}
 	if err := errors.Join(json.Unmarshal([]byte(grants), &c.Grants), json.Unmarshal([]byte(scopes), &c.Scopes),
-		json.Unmarshal([]byte(roles), &c.Roles)); err != nil {
+		json.Unmarshal([]byte(roles), &c.Roles), json.Unmarshal([]byte(audience), &c.Audience),
+		json.Unmarshal([]byte(resources), &c.Resources)); err != nil {
 		return nil, fmt.Errorf("sqlstore: client %q: %w", c.ID, err)
 	}
 	c.AccessTokenTTL = time.Duration(ttl)

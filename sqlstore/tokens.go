@@ -13,8 +13,8 @@ import (
 
 const insertToken = `INSERT INTO mint_refresh_tokens
     (digest, family, parent_digest, next_digest, client_id, user_id, grant_type, scope,
-     issued_at, expires_at, used_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`
+     issued_at, expires_at, used_at, resources)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`
 
 // execer is what *sql.DB and *sql.Tx have in common.
 type execer interface {
@@ -23,9 +23,10 @@ type execer interface {
 
 func saveToken(ctx context.Context, db execer, t *mint.RefreshToken) error {
 	scope, _ := json.Marshal(t.Scope)
+	resources, _ := json.Marshal(t.Resources)
 	_, err := db.ExecContext(ctx, insertToken,
 		t.Digest, t.Family, t.Parent, t.Next, t.ClientID, t.UserID, t.Grant, string(scope),
-		nanos(t.IssuedAt), nanos(t.ExpiresAt), nullNanos(t.UsedAt))
+		nanos(t.IssuedAt), nanos(t.ExpiresAt), nullNanos(t.UsedAt), string(resources))
 	return err
 }
 
@@ -45,23 +46,23 @@ func (s *Store) RefreshToken(ctx context.Context, digest string) (*mint.RefreshT
 		return nil, mint.ErrNotFound
 	}
 	var t mint.RefreshToken
-	var scope string
+	var scope, resources string
 	var issued, expires int64
 	var used sql.NullInt64
 	err := s.db.QueryRowContext(ctx, `SELECT t.digest, t.family, t.parent_digest, t.next_digest,
     t.client_id, t.user_id, t.grant_type, t.scope, t.issued_at, t.expires_at, t.used_at,
-    EXISTS (SELECT 1 FROM mint_revoked_families f WHERE f.family = t.family)
+    EXISTS (SELECT 1 FROM mint_revoked_families f WHERE f.family = t.family), t.resources
 FROM mint_refresh_tokens t WHERE t.digest = $1`, digest).
 		Scan(&t.Digest, &t.Family, &t.Parent, &t.Next, &t.ClientID, &t.UserID, &t.Grant, &scope,
-			&issued, &expires, &used, &t.Revoked)
+			&issued, &expires, &used, &t.Revoked, &resources)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, mint.ErrNotFound
 	}
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: refresh token: %w", err)
 	}
-	if err := json.Unmarshal([]byte(scope), &t.Scope); err != nil {
-		return nil, fmt.Errorf("sqlstore: refresh token scope: %w", err)
+	if err := errors.Join(json.Unmarshal([]byte(scope), &t.Scope), json.Unmarshal([]byte(resources), &t.Resources)); err != nil {
+		return nil, fmt.Errorf("sqlstore: refresh token: %w", err)
 	}
 	t.IssuedAt, t.ExpiresAt = fromNanos(issued), fromNanos(expires)
 	if used.Valid {

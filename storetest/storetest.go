@@ -38,7 +38,8 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		s := newStore(t)
 		c := &mint.Client{ID: "c1", SecretHash: "$sha256$x", Name: "N", Description: "D", Identifier: "I",
 			Grants: []string{"password", "refresh_token"}, Scopes: []string{"read", "write"}, Roles: []int{1, 2},
-			AccessTokenTTL: 2 * time.Hour}
+			AccessTokenTTL: 2 * time.Hour, Audience: []string{"demo-api"},
+			Resources: []string{"https://api.example.com/", "https://files.example.com/"}}
 		s.PutClient(c)
 		got, err := s.Client(ctx, "c1")
 		require.NoError(t, err)
@@ -79,6 +80,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 	t.Run("refresh token save and get", func(t *testing.T) {
 		s := newStore(t)
 		rt := token("d1", "d1", "")
+		rt.Resources = []string{"https://api.example.com/"}
 		require.NoError(t, s.SaveRefreshToken(ctx, rt))
 		got, err := s.RefreshToken(ctx, "d1")
 		require.NoError(t, err)
@@ -88,6 +90,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		assert.Equal(t, rt.UserID, got.UserID)
 		assert.Equal(t, rt.Grant, got.Grant)
 		assert.Equal(t, rt.Scope, got.Scope)
+		assert.Equal(t, rt.Resources, got.Resources)
 		assert.True(t, rt.ExpiresAt.Equal(got.ExpiresAt))
 		assert.True(t, got.Active(now))
 		_, err = s.RefreshToken(ctx, "nope")

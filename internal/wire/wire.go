@@ -16,6 +16,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -49,21 +50,29 @@ var queryCredentials = []string{"client_secret", "clientSecret", "password", "re
 // credentials in the URL query are Malformed; a parameter with an empty
 // value is dropped, as if omitted (RFC 6749 section 3.2).
 func ReadParams(w http.ResponseWriter, r *http.Request, accept Format) (map[string]string, error) {
+	p, _, err := ReadParamLists(w, r, accept)
+	return p, err
+}
+
+// ReadParamLists is ReadParams where the parameters named in repeatable
+// may be given several times (RFC 8707's resource), or in JSON as an
+// array of strings: their values come in lists, in order.
+func ReadParamLists(w http.ResponseWriter, r *http.Request, accept Format, repeatable ...string) (map[string]string, map[string][]string, error) {
 	if err := checkQuery(r.URL); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	format, err := formatOf(r.Header.Get("Content-Type"), accept)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var body []byte
 	if r.Body != nil {
 		body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
 		if _, tooLarge := errors.AsType[*http.MaxBytesError](err); tooLarge {
-			return nil, Malformed("the request body is larger than 64 KiB")
+			return nil, nil, Malformed("the request body is larger than 64 KiB")
 		}
 		if err != nil {
-			return nil, Malformed("the request body could not be read")
+			return nil, nil, Malformed("the request body could not be read")
 		}
 	}
 	if format == 0 { // no Content-Type: sniff
@@ -73,9 +82,9 @@ func ReadParams(w http.ResponseWriter, r *http.Request, accept Format) (map[stri
 		}
 	}
 	if format == JSON {
-		return jsonParams(body)
+		return jsonParams(body, repeatable)
 	}
-	return formParams(string(body))
+	return formParams(string(body), repeatable)
 }
 
 func checkQuery(u *url.URL) error {
@@ -118,39 +127,54 @@ func formatOf(contentType string, accept Format) (Format, error) {
 	return 0, Malformed("the body must be application/x-www-form-urlencoded or application/json")
 }
 
-func formParams(body string) (map[string]string, error) {
+func formParams(body string, repeatable []string) (map[string]string, map[string][]string, error) {
 	values, err := url.ParseQuery(body)
 	if err != nil {
-		return nil, Malformed("the form body is malformed")
+		return nil, nil, Malformed("the form body is malformed")
 	}
-	p := make(map[string]string, len(values))
+	p, lists := make(map[string]string, len(values)), map[string][]string{}
 	for k, vs := range values {
-		if len(vs) > 1 {
-			return nil, Malformed("a parameter is given more than once")
-		}
-		if vs[0] != "" {
+		switch {
+		case slices.Contains(repeatable, k):
+			lists[k] = slices.DeleteFunc(vs, func(v string) bool { return v == "" })
+		case len(vs) > 1:
+			return nil, nil, Malformed("a parameter is given more than once")
+		case vs[0] != "":
 			p[k] = vs[0]
 		}
 	}
-	return p, nil
+	return p, lists, nil
 }
 
-func jsonParams(body []byte) (map[string]string, error) {
+func jsonParams(body []byte, repeatable []string) (map[string]string, map[string][]string, error) {
 	obj, err := DecodeObject(body)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	p := make(map[string]string, len(obj))
+	bad := Malformed("the body must be a JSON object of string values")
+	p, lists := make(map[string]string, len(obj)), map[string][]string{}
 	for k, raw := range obj {
 		var s string
-		if raw[0] != '"' || json.Unmarshal(raw, &s) != nil {
-			return nil, Malformed("the body must be a JSON object of string values")
+		if raw[0] == '[' && slices.Contains(repeatable, k) {
+			var list []string
+			if json.Unmarshal(raw, &list) != nil {
+				return nil, nil, bad
+			}
+			lists[k] = slices.DeleteFunc(list, func(v string) bool { return v == "" })
+			continue
 		}
-		if s != "" {
+		if raw[0] != '"' || json.Unmarshal(raw, &s) != nil {
+			return nil, nil, bad
+		}
+		switch {
+		case s == "":
+		case slices.Contains(repeatable, k):
+			lists[k] = []string{s}
+		default:
 			p[k] = s
 		}
 	}
-	return p, nil
+	return p, lists, nil
 }
 
 // DecodeObject decodes one JSON object into its members, token by token
