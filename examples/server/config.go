@@ -2,10 +2,12 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/url"
 	"os"
 	"slices"
@@ -45,6 +47,12 @@ type ClientConfig struct {
 	Roles       []int    `json:"roles,omitempty"`
 	// AccessTokenTTL overrides Config.AccessTokenTTL for this client.
 	AccessTokenTTL Duration `json:"access_token_ttl,omitzero"`
+	// Audience is the client's default `aud`; Resources the RFC 8707
+	// resources it may ask for with `resource`.
+	Audience  []string `json:"audience,omitempty"`
+	Resources []string `json:"resources,omitempty"`
+	// Claims are static claims of the client's tokens (a user's win).
+	Claims map[string]any `json:"claims,omitempty"`
 }
 
 // UserConfig is one resource owner. Exactly one of Password and
@@ -56,6 +64,10 @@ type UserConfig struct {
 	Password     string `json:"password,omitempty"`
 	PasswordHash string `json:"password_hash,omitempty"`
 	Roles        []int  `json:"roles,omitempty"`
+	// Claims are static claims of the user's tokens.
+	Claims map[string]any `json:"claims,omitempty"`
+	// Disabled refuses the user's logins, once the password verified.
+	Disabled bool `json:"disabled,omitempty"`
 }
 
 // Duration is a time.Duration written in JSON as a Go duration string:
@@ -205,6 +217,21 @@ func (cl *ClientConfig) validate(where string, ids map[string]bool) error {
 			return fmt.Errorf("%s: scope %q is not a valid scope token (RFC 6749 section 3.3)", where, s)
 		}
 	}
+	for _, res := range cl.Resources {
+		if u, err := url.Parse(res); err != nil || !u.IsAbs() || strings.Contains(res, "#") {
+			return fmt.Errorf("%s: resource %q is not an absolute URI without a fragment (RFC 8707 section 2)", where, res)
+		}
+	}
+	return checkClaims(where, cl.Claims)
+}
+
+// checkClaims refuses a claim name mint sets itself.
+func checkClaims(where string, claims map[string]any) error {
+	for _, name := range slices.Sorted(maps.Keys(claims)) {
+		if mint.ReservedClaim(name) {
+			return fmt.Errorf("%s: claims: %q is a claim mint sets itself", where, name)
+		}
+	}
 	return nil
 }
 
@@ -232,7 +259,7 @@ func (u *UserConfig) validate(where string, ids map[string]bool, logins map[stri
 	if err := checkHash(u.PasswordHash); err != nil {
 		return fmt.Errorf("%s: password_hash: %w", where, err)
 	}
-	return nil
+	return checkClaims(where, u.Claims)
 }
 
 // uniqueID checks that id is given and not seen before, records it, and
@@ -310,6 +337,7 @@ func (c *Config) MintClients() []*mint.Client {
 			Name: cl.Name, Description: cl.Description, Identifier: cl.Identifier,
 			Grants: cl.Grants, Scopes: cl.Scopes, Roles: cl.Roles,
 			AccessTokenTTL: time.Duration(cl.AccessTokenTTL),
+			Audience:       cl.Audience, Resources: cl.Resources,
 		})
 	}
 	return out
@@ -343,9 +371,42 @@ func (c *Config) audience() string {
 	return c.Issuer
 }
 
+// errDisabled is the refusal of a disabled user: invalid_grant "account
+// disabled" in the OAuth 2.0 dialects, HTTP 403 and 403060 "user is
+// disabled" in the envelope dialects.
+var errDisabled = &mint.Error{Kind: mint.KindRefused, Description: "account disabled",
+	Code: 403060, CodeMessage: "user is disabled"}
+
+// claims is the server's claims hook: the client's static claims, then
+// the user's (which win), and the refusal of a disabled user. The Issuer
+// runs it after the password verified, so the refusal tells nothing to
+// someone who does not know it.
+func (c *Config) claims() mint.ClaimsFunc {
+	clients, users, disabled := map[string]map[string]any{}, map[string]map[string]any{}, map[string]bool{}
+	for _, cl := range c.Clients {
+		clients[cl.ID] = cl.Claims
+	}
+	for _, u := range c.Users {
+		users[u.ID], disabled[u.ID] = u.Claims, u.Disabled
+	}
+	return func(_ context.Context, r *mint.ClaimsRequest) (map[string]any, error) {
+		out := maps.Clone(clients[r.Client.ID])
+		if r.User != nil {
+			if disabled[r.User.ID] {
+				return nil, errDisabled
+			}
+			if out == nil {
+				out = map[string]any{}
+			}
+			maps.Copy(out, users[r.User.ID])
+		}
+		return out, nil
+	}
+}
+
 // issuerOptions returns the mint.Options the configuration asks for.
 func (c *Config) issuerOptions() []mint.Option {
-	opts := []mint.Option{mint.WithIssuer(c.Issuer)}
+	opts := []mint.Option{mint.WithIssuer(c.Issuer), mint.WithClaims(c.claims())}
 	if c.Audience != "" {
 		opts = append(opts, mint.WithAudience(c.Audience))
 	}

@@ -23,11 +23,14 @@ const designConfig = `{
     {"id": "bb145d5f", "secret": "bb145d5fxyz", "name": "Library app",
      "description": "Back office", "identifier": "library",
      "grants": ["client_credentials", "password", "refresh_token", "silent_password"],
-     "scopes": ["read", "write"], "roles": [1, 2], "access_token_ttl": "604800s"}
+     "scopes": ["read", "write"], "roles": [1, 2], "access_token_ttl": "604800s",
+     "audience": ["demo-api"], "resources": ["https://api.example.com/"],
+     "claims": {"tenant_id": "acme"}}
   ],
   "users": [
     {"id": "7", "username": "john_doe", "email": "john_doe@domain.com",
-     "password": "john_doe_secret", "roles": [3]}
+     "password": "john_doe_secret", "roles": [3], "claims": {"tenant_id": "acme"},
+     "disabled": false}
   ]
 }`
 
@@ -49,6 +52,10 @@ func TestParseConfigDesignExample(t *testing.T) {
 	assert.Equal(t, []string{"read", "write"}, c.Scopes)
 	assert.Equal(t, []int{1, 2}, c.Roles)
 	assert.Equal(t, 604800*time.Second, c.AccessTokenTTL)
+	assert.Equal(t, []string{"demo-api"}, c.Audience)
+	assert.Equal(t, []string{"https://api.example.com/"}, c.Resources)
+	assert.Equal(t, map[string]any{"tenant_id": "acme"}, cfg.Clients[0].Claims)
+	assert.Equal(t, map[string]any{"tenant_id": "acme"}, cfg.Users[0].Claims)
 	assert.Empty(t, cfg.Clients[0].Secret, "the plaintext secret is dropped at load")
 	assert.True(t, strings.HasPrefix(c.SecretHash, "$argon2id$"), "secret hashed with argon2id")
 	ok, _, err := cheap.Verify(c.SecretHash, "bb145d5fxyz")
@@ -235,6 +242,30 @@ func TestRedactDSN(t *testing.T) {
 			got := redactDSN(tc.in)
 			assert.Equal(t, tc.want, got)
 			assert.NotContains(t, got, "hunter")
+		})
+	}
+}
+
+// A claim name mint sets itself is an error at start, naming it; so is a
+// resource that is not an absolute URI.
+func TestConfigRefusesReservedClaimsAndBadResources(t *testing.T) {
+	tests := []struct{ name, client, user, want string }{
+		{"client claim", `"claims": {"sub": "x"}`, ``, `clients[0] ("a"): claims: "sub" is a claim mint sets itself`},
+		{"user claim", ``, `, "claims": {"tenant_id": "t", "scope": "admin"}`, `users[0] ("7"): claims: "scope" is a claim mint sets itself`},
+		{"relative resource", `"resources": ["/api"]`, ``, `resource "/api" is not an absolute URI`},
+		{"resource with a fragment", `"resources": ["https://a.example/#x"]`, ``, `is not an absolute URI without a fragment`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			extra := ""
+			if tt.client != "" {
+				extra = ", " + tt.client
+			}
+			cfg := `{"issuer": "https://auth.example.com", "clients": [{"id": "a", "secret": "s", "grants": ["client_credentials"]` + extra + `}],
+  "users": [{"id": "7", "username": "j", "password": "p"` + tt.user + `}]}`
+			_, err := ParseConfig([]byte(cfg), cheap)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.want)
 		})
 	}
 }

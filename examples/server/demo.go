@@ -38,6 +38,12 @@ const (
 	demoJohnUsername = "john_doe"
 	demoJohnEmail    = "john_doe@domain.com"
 	demoJohnPassword = "john_doe_secret"
+	// A user whose account is disabled: a right password is refused.
+	demoMiaID       = "9"
+	demoMiaUsername = "mia"
+	demoMiaPassword = "mia-demo-password"
+	// A resource the demo client may ask for (RFC 8707).
+	demoResource = "https://api.example.com/"
 
 	demoAudience = "demo-api"
 )
@@ -81,13 +87,17 @@ func demoConfig(issuer string) *Config {
 			{
 				ID: demoClientID, Secret: demoClientSecret,
 				Name: "Demo client", Description: "Standard OAuth 2.0 endpoints",
-				Grants: []string{mint.GrantClientCredentials, mint.GrantPassword, mint.GrantRefreshToken},
-				Scopes: []string{"read", "write"},
+				Grants:    []string{mint.GrantClientCredentials, mint.GrantPassword, mint.GrantRefreshToken},
+				Scopes:    []string{"read", "write"},
+				Resources: []string{demoResource},
+				Claims:    map[string]any{"tenant_id": "acme"},
 			},
 		},
 		Users: []UserConfig{
 			{ID: demoSanviID, Username: demoSanviUsername, Email: demoSanviEmail, Password: demoSanviPassword, Roles: []int{1}},
-			{ID: demoJohnID, Username: demoJohnUsername, Email: demoJohnEmail, Password: demoJohnPassword, Roles: []int{3}},
+			{ID: demoJohnID, Username: demoJohnUsername, Email: demoJohnEmail, Password: demoJohnPassword, Roles: []int{3},
+				Claims: map[string]any{"department": "library"}},
+			{ID: demoMiaID, Username: demoMiaUsername, Password: demoMiaPassword, Disabled: true},
 		},
 	}
 }
