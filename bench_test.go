@@ -14,6 +14,7 @@ package mint_test
 // verification it is made of.
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -64,6 +65,8 @@ const (
 //   - ALG/refresh: each request presents the refresh token the previous
 //     answer carried, so that every one rotates it (a fresh Issuer and
 //     store per run, on a server of its own);
+//   - HS256/client_credentials_claims_hook: the same with a claims hook
+//     that adds one claim;
 //   - password: client_credentials' HS256 server with the user's
 //     password hashed by argon2id at mint's default parameters.
 //
@@ -77,8 +80,8 @@ func BenchmarkWire(b *testing.B) {
 	c := wireClient(b)
 	const ccBody = "grant_type=client_credentials"
 	const passwordBody = "grant_type=password&username=john_doe&password=correct+horse+battery+staple"
-	newServer := func(alg string) (url, secret string) {
-		iss, store, secret := newBenchIssuer(b, alg, mint.WithHasher(mint.Argon2id{}))
+	newServer := func(alg string, opts ...mint.Option) (url, secret string) {
+		iss, store, secret := newBenchIssuer(b, alg, append(opts, mint.WithHasher(mint.Argon2id{}))...)
 		store.PutUser(&mint.User{ID: "7", Username: "john_doe", PasswordHash: hash, Roles: []int{3}})
 		return wireServer(b, mint.TokenHandler{Issuer: iss}), secret
 	}
@@ -124,6 +127,14 @@ func BenchmarkWire(b *testing.B) {
 			}
 		})
 	}
+	hookURL, hookSecret := newServer(mint.HS256, mint.WithClaims(func(context.Context, *mint.ClaimsRequest) (map[string]any, error) {
+		return map[string]any{"tenant_id": "acme"}, nil
+	}))
+	b.Run("HS256/client_credentials_claims_hook", func(b *testing.B) {
+		for b.Loop() {
+			wireDrain(b, wirePost(b, c, hookURL, ccBody, hookSecret))
+		}
+	})
 	b.Run("password", func(b *testing.B) {
 		for b.Loop() {
 			wireDrain(b, wirePost(b, c, hsURL, passwordBody, hsSecret))
