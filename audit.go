@@ -140,7 +140,7 @@ func LogAudit(l *slog.Logger) AuditFunc {
 		case EventTokenRevoked:
 			level = slog.LevelInfo
 		}
-		if l.Enabled(ctx, level) { // a disabled level costs no allocation
+		if l.Enabled(ctx, level) {
 			l.LogAttrs(ctx, level, "mint: audit", slog.Any("audit", e))
 		}
 	}
