@@ -116,10 +116,11 @@ func TestClientTokenNeverReadsAsUserToken(t *testing.T) {
 	assert.Equal(t, mint.SubjectUser, uc["sub_type"])
 }
 
-// disabledHook refuses a disabled user, after the password verified.
+// disabledHook refuses a disabled user, after the password verified, and
+// the client "blocked" for its own tokens.
 func disabledHook(disabled string) mint.ClaimsFunc {
 	return func(_ context.Context, r *mint.ClaimsRequest) (map[string]any, error) {
-		if r.User != nil && r.User.ID == disabled {
+		if (r.User != nil && r.User.ID == disabled) || (r.User == nil && r.Client.ID == "blocked") {
 			return nil, &mint.Error{Kind: mint.KindRefused, Description: "account disabled", Code: 403060, CodeMessage: "user is disabled"}
 		}
 		return nil, nil
@@ -138,6 +139,7 @@ func TestHostRefusalInEveryDialect(t *testing.T) {
 	s.store.PutClient(&mint.Client{ID: "dot", SecretHash: hash(t, appSecret), Grants: []string{mint.GrantPassword, mint.GrantRefreshToken}})
 	s.store.PutClient(&mint.Client{ID: "horus", SecretHash: hash(t, appSecret), Grants: []string{mint.GrantSilentPassword}})
 	s.store.PutClient(&mint.Client{ID: "ev", SecretHash: hash(t, appSecret), Grants: []string{mint.GrantPassword}})
+	s.store.PutClient(&mint.Client{ID: "blocked", SecretHash: hash(t, appSecret), Grants: []string{mint.GrantClientCredentials}})
 	tests := []struct {
 		name, path, contentType, body string
 		header                        []string
@@ -149,6 +151,10 @@ func TestHostRefusalInEveryDialect(t *testing.T) {
 		{"SocialID", path004, formType, "grant_type=password&email_address=john_doe%40domain.com&password=" + johnPass,
 			[]string{"Authorization", basicAuth("dot", appSecret)}, 400, `{"error":"invalid_grant","error_description":"account disabled"}`},
 		{"Horus silent password", path000, jsonType, `{"clientId":"horus","clientSecret":"app-secret","grantType":"silent_password","username":"john_doe"}`,
+			nil, 403, `{"code":403060,"message":"user is disabled"}`},
+		{"Horus client credentials", path001, jsonType, `{"clientId":"blocked","clientSecret":"app-secret","grantType":"client_credentials"}`,
+			nil, 403, `{"code":403060,"message":"user is disabled"}`},
+		{"Eventhos client credentials", path002, formType, "client_id=blocked&client_secret=app-secret&grant_type=client_credentials",
 			nil, 403, `{"code":403060,"message":"user is disabled"}`},
 		{"Eventhos", path002, formType, "client_id=ev&client_secret=app-secret&grant_type=password&username=john_doe&password=" + johnPass,
 			nil, 403, `{"code":403060,"message":"user is disabled"}`},
