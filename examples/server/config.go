@@ -217,12 +217,21 @@ func (cl *ClientConfig) validate(where string, ids map[string]bool) error {
 			return fmt.Errorf("%s: scope %q is not a valid scope token (RFC 6749 section 3.3)", where, s)
 		}
 	}
-	for _, res := range cl.Resources {
+	if err := checkResources(where, cl.Resources); err != nil {
+		return err
+	}
+	return checkClaims(where, cl.Claims)
+}
+
+// checkResources refuses a resource that is not an absolute URI without
+// a fragment (RFC 8707 section 2).
+func checkResources(where string, resources []string) error {
+	for _, res := range resources {
 		if u, err := url.Parse(res); err != nil || !u.IsAbs() || strings.Contains(res, "#") {
 			return fmt.Errorf("%s: resource %q is not an absolute URI without a fragment (RFC 8707 section 2)", where, res)
 		}
 	}
-	return checkClaims(where, cl.Claims)
+	return nil
 }
 
 // checkClaims refuses a claim name mint sets itself.
