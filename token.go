@@ -353,7 +353,7 @@ func (iss *Issuer) Token(ctx context.Context, r *TokenRequest) (*Token, error) {
 	case r.GrantType == GrantRefreshToken:
 		tok, err = iss.refresh(ctx, r, client)
 	default:
-		tok, err = iss.grant(ctx, r, grant, client, keys)
+		tok, err = iss.authorize(ctx, r, grant, client, keys)
 	}
 	iss.auditToken(ctx, r, client, tok, err)
 	if err != nil {
@@ -362,8 +362,9 @@ func (iss *Issuer) Token(ctx context.Context, r *TokenRequest) (*Token, error) {
 	return tok, nil
 }
 
-// grant runs a grant other than refresh_token for an authenticated client.
-func (iss *Issuer) grant(ctx context.Context, r *TokenRequest, grant Grant, client *Client, keys limitKeys) (*Token, error) {
+// authorize runs a grant other than refresh_token for an authenticated
+// client and mints its tokens.
+func (iss *Issuer) authorize(ctx context.Context, r *TokenRequest, grant Grant, client *Client, keys limitKeys) (*Token, error) {
 	auth, err := grant.Authorize(withLimitKeys(ctx, keys), iss, r, client)
 	if err == nil && auth == nil { // a host's Grant that decided nothing
 		err = serverError(errors.New("mint: grant " + r.GrantType + " returned no Authorization and no error"))
