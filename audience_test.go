@@ -74,6 +74,10 @@ func TestAudienceAndResourceIndicators(t *testing.T) {
 		assert.Equal(t, []string{files}, in.Audience)
 	})
 
+	a := post(t, formType, cc+r("https://evil.example.com/"))
+	assert.Equal(t, `{"error":"invalid_target","error_description":"the requested resource is invalid"}`, golden(a.body))
+	a = post(t, formType, cc+r("/api"))
+	assert.Equal(t, `{"error":"invalid_target","error_description":"a resource must be an absolute URI without a fragment"}`, golden(a.body))
 	for name, res := range map[string]string{
 		"not the client's": "https://evil.example.com/",
 		"relative":         "/api",
