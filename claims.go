@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"slices"
 	"time"
+
+	"github.com/mintauth/mint/internal/jwtcheck"
 )
 
 // Claims are the claims of a mint access token, the JWT profile of
@@ -47,14 +49,11 @@ const (
 	SubjectClient = "client"
 )
 
-// reservedClaims are the names a claims hook cannot set: the registered
-// and RFC 9068 claims, and mint's own.
-var reservedClaims = []string{"iss", "sub", "aud", "exp", "iat", "nbf", "jti", "client_id", "scope",
-	"cnf", "act", "sub_type", "roles"}
-
 // ReservedClaim reports whether name is a claim mint sets itself, which a
-// claims hook cannot set.
-func ReservedClaim(name string) bool { return slices.Contains(reservedClaims, name) }
+// claims hook cannot set: iss, sub, aud, exp, iat, nbf, jti, client_id,
+// scope, cnf, act, sub_type and roles, and the active, token_type and
+// username members of an introspection answer (RFC 7662 section 2.2).
+func ReservedClaim(name string) bool { return jwtcheck.Reserved(name) }
 
 // ClaimsRequest is what a claims hook decides a token's claims from.
 type ClaimsRequest struct {

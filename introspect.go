@@ -38,10 +38,16 @@ type Introspection struct {
 	// Actor is the client that minted a user token without the user's
 	// password (silent_password), printed as the RFC 8693 "act" claim.
 	Actor string
+	// SubjectType is the access token's sub_type: SubjectUser or
+	// SubjectClient.
+	SubjectType string
+	// Extra are the access token's host claims (WithClaims), printed at
+	// the top level under their own names (RFC 7662 section 2.2).
+	Extra map[string]any
 }
 
-// MarshalJSON writes the RFC 7662 members, and only "active" for an
-// inactive token.
+// MarshalJSON writes the RFC 7662 members, then sub_type, act and the
+// host's claims, and only "active" for an inactive token.
 func (in Introspection) MarshalJSON() ([]byte, error) {
 	if !in.Active {
 		return []byte(`{"active":false}`), nil
@@ -60,9 +66,10 @@ func (in Introspection) MarshalJSON() ([]byte, error) {
 		Aud       any    `json:"aud,omitempty"`
 		TokenType string `json:"token_type,omitempty"`
 		Jti       string `json:"jti,omitempty"`
+		SubType   string `json:"sub_type,omitempty"`
 		Act       *act   `json:"act,omitempty"`
 	}{Active: true, Scope: in.Scope, ClientID: in.ClientID, Sub: in.Subject, Exp: in.ExpiresAt,
-		Iat: in.IssuedAt, Iss: in.Issuer, TokenType: in.TokenType, Jti: in.ID}
+		Iat: in.IssuedAt, Iss: in.Issuer, TokenType: in.TokenType, Jti: in.ID, SubType: in.SubjectType}
 	switch len(in.Audience) {
 	case 0:
 	case 1:
@@ -73,7 +80,11 @@ func (in Introspection) MarshalJSON() ([]byte, error) {
 	if in.Actor != "" {
 		wire.Act = &act{in.Actor}
 	}
-	return json.Marshal(wire)
+	b, err := json.Marshal(wire)
+	if err != nil || len(in.Extra) == 0 {
+		return b, err
+	}
+	return appendMembers(b, in.Extra, ReservedClaim)
 }
 
 // Introspect tells client what RFC 7662 section 2.2 says of token: its
@@ -109,6 +120,8 @@ func (iss *Issuer) Introspect(ctx context.Context, client *Client, token, hint s
 			Issuer:    iss.cfg.issuer,
 			Audience:  []string{iss.cfg.issuer}, // a refresh token is for the authorization server
 			TokenType: "refresh_token",
+			// Only user grants issue refresh tokens.
+			SubjectType: SubjectUser,
 		}, nil
 	}
 	c := iss.readAccessToken(token)
@@ -125,17 +138,19 @@ func (iss *Issuer) Introspect(ctx context.Context, client *Client, token, hint s
 		}
 	}
 	return &Introspection{
-		Active:    true,
-		Scope:     c.Scope,
-		ClientID:  c.ClientID,
-		Subject:   c.Subject,
-		ExpiresAt: c.ExpiresAt.Unix(),
-		IssuedAt:  c.IssuedAt.Unix(),
-		Issuer:    c.Issuer,
-		Audience:  c.Audience,
-		TokenType: "Bearer",
-		ID:        c.ID,
-		Actor:     c.Actor,
+		Active:      true,
+		Scope:       c.Scope,
+		ClientID:    c.ClientID,
+		Subject:     c.Subject,
+		ExpiresAt:   c.ExpiresAt.Unix(),
+		IssuedAt:    c.IssuedAt.Unix(),
+		Issuer:      c.Issuer,
+		Audience:    c.Audience,
+		TokenType:   "Bearer",
+		ID:          c.ID,
+		Actor:       c.Actor,
+		SubjectType: c.SubjectType,
+		Extra:       c.Extra,
 	}, nil
 }
 
@@ -172,7 +187,23 @@ func (iss *Issuer) readAccessToken(token string) *Claims {
 		Scope:     c.Scope,
 		Roles:     c.Roles,
 		Actor:     c.Act,
+		// SubjectType and Extra as the token carries them, the host's
+		// claims byte for byte.
+		SubjectType: c.SubType,
+		Extra:       rawClaims(c.Extra),
 	}
+}
+
+// rawClaims holds encoded claims as values that encode as they were.
+func rawClaims(raw map[string]json.RawMessage) map[string]any {
+	if len(raw) == 0 {
+		return nil
+	}
+	extra := make(map[string]any, len(raw))
+	for name, v := range raw {
+		extra[name] = v
+	}
+	return extra
 }
 
 // IntrospectionHandler is the RFC 7662 introspection endpoint: POST only,

@@ -87,7 +87,7 @@ func TestIntrospectionTokenStates(t *testing.T) {
 		assert.Equal(t, map[string]any{
 			"active": true, "scope": "read write", "client_id": "app", "sub": "u1",
 			"exp": float64(user.ExpiresAt.Unix()), "iat": float64(f.clock.Now().Unix()),
-			"iss": rsIssuer, "aud": rsAudience, "token_type": "Bearer", "jti": user.ID,
+			"iss": rsIssuer, "aud": rsAudience, "token_type": "Bearer", "jti": user.ID, "sub_type": "user",
 		}, a.body)
 	})
 	t.Run("active client_credentials token, introspected by another client", func(t *testing.T) {
@@ -95,6 +95,7 @@ func TestIntrospectionTokenStates(t *testing.T) {
 		require.Equal(t, http.StatusOK, a.status)
 		assert.Equal(t, true, a.body["active"])
 		assert.Equal(t, "app", a.body["sub"])
+		assert.Equal(t, "client", a.body["sub_type"], "a client's own token never reads as a user's")
 		assert.Equal(t, "read", a.body["scope"])
 	})
 	t.Run("active refresh token", func(t *testing.T) {
@@ -103,7 +104,7 @@ func TestIntrospectionTokenStates(t *testing.T) {
 		assert.Equal(t, map[string]any{
 			"active": true, "scope": "read write", "client_id": "app", "sub": "u1",
 			"exp": float64(f.clock.Now().Add(30 * 24 * time.Hour).Unix()), "iat": float64(f.clock.Now().Unix()),
-			"iss": rsIssuer, "aud": rsIssuer, "token_type": "refresh_token",
+			"iss": rsIssuer, "aud": rsIssuer, "token_type": "refresh_token", "sub_type": "user",
 		}, a.body)
 	})
 
@@ -314,4 +315,22 @@ func TestIntrospectionJSON(t *testing.T) {
 	b, err = json.Marshal(mint.Introspection{Scope: "leak?"})
 	require.NoError(t, err)
 	assert.Equal(t, `{"active":false}`, string(b))
+}
+
+// TestIntrospectionShowsHostClaims: the claims hook's claims appear in
+// the introspection answer under their own names (RFC 7662 section 2.2),
+// exactly as the token carries them, after the standard members.
+func TestIntrospectionShowsHostClaims(t *testing.T) {
+	f := newRSFixture(t, mint.WithClaims(func(_ context.Context, r *mint.ClaimsRequest) (map[string]any, error) {
+		return map[string]any{"tenant_id": "acme", "big": json.Number("12345678901234567890"), "limits": map[string]int{"rps": 5}}, nil
+	}))
+	srv := f.endpointServer(t)
+	tok := f.accessToken(t, "app", "read")
+	a := postForm(t, srv.URL+"/oauth2/introspect", "other", f.secrets["other"], url.Values{"token": {tok.AccessToken}})
+	require.Equal(t, http.StatusOK, a.status)
+	now := strconv.FormatInt(f.clock.Now().Unix(), 10)
+	exp := strconv.FormatInt(tok.ExpiresAt.Unix(), 10)
+	assert.Equal(t, `{"active":true,"scope":"read","client_id":"app","sub":"app","exp":`+exp+`,"iat":`+now+
+		`,"iss":"`+rsIssuer+`","aud":"`+rsAudience+`","token_type":"Bearer","jti":"`+tok.ID+`","sub_type":"client",`+
+		`"big":12345678901234567890,"limits":{"rps":5},"tenant_id":"acme"}`, a.raw)
 }

@@ -80,7 +80,8 @@ func TestClaimsHook(t *testing.T) {
 // A reserved claim name from the hook is a clear server error, never a
 // silent overwrite of mint's claim.
 func TestClaimsHookCannotSetReservedNames(t *testing.T) {
-	for _, name := range []string{"iss", "sub", "aud", "exp", "iat", "nbf", "jti", "client_id", "scope", "cnf", "act", "sub_type", "roles"} {
+	for _, name := range []string{"iss", "sub", "aud", "exp", "iat", "nbf", "jti", "client_id", "scope", "cnf", "act", "sub_type", "roles",
+		"active", "token_type", "username"} {
 		t.Run(name, func(t *testing.T) {
 			assert.True(t, mint.ReservedClaim(name))
 			var logs bytes.Buffer

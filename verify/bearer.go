@@ -140,6 +140,28 @@ func RequireScope(scopes ...string) func(http.Handler) http.Handler {
 	}
 }
 
+// RequireUser is middleware, to put behind Bearer, that lets a request
+// through only if a user is behind its token (Claims.UserID is set): a
+// client's own token, whose sub is the client id, is answered 403 with
+// `WWW-Authenticate: Bearer error="insufficient_scope"` (RFC 6750 section
+// 3.1: the request needs more than the token grants), so that a client
+// whose id equals a user's id never acts as that user (RFC 9700 section
+// 4.15). Without Bearer in front it answers 401.
+func RequireUser(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		v, ok := r.Context().Value(bearerKey{}).(*bearerValue)
+		switch {
+		case !ok:
+			bearerError(w, "", http.StatusUnauthorized, "", "unauthorized", "an access token is required", "")
+		case v.claims.UserID == "":
+			bearerError(w, v.realm, http.StatusForbidden, "insufficient_scope", "insufficient_scope",
+				"the access token has no user behind it", "")
+		default:
+			next.ServeHTTP(w, r)
+		}
+	})
+}
+
 // bearerError writes an RFC 6750 section 3 error: the challenge, whose
 // auth-params are quoted-strings (wire.Quote), with the error attribute
 // only when challengeErr is set, and a JSON body.

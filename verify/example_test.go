@@ -67,3 +67,40 @@ func ExampleDiscover() {
 	// 200 billing invoices:read
 	// 401 Bearer realm="invoices"
 }
+
+// A user's endpoint refuses a client's own token, even when the client's
+// id equals a user's id, and reads the host's claims.
+func ExampleRequireUser() {
+	ctx := context.Background()
+	key, _ := mint.GenerateKey(mint.EdDSA)
+	keys, _ := mint.NewKeySet(key)
+	store := mint.NewMemoryStore()
+	secret, hash, _ := mint.GenerateSecret()
+	store.PutClient(&mint.Client{ID: "1", SecretHash: hash,
+		Grants: []string{mint.GrantClientCredentials}})
+	issuer, _ := mint.New(store, keys, mint.WithIssuer("https://auth.example.com"), mint.WithAudience("api"),
+		mint.WithLogger(slog.New(slog.DiscardHandler)),
+		mint.WithClaims(func(context.Context, *mint.ClaimsRequest) (map[string]any, error) {
+			return map[string]any{"tenant_id": "acme"}, nil
+		}))
+	tok, _ := issuer.Token(ctx, &mint.TokenRequest{GrantType: mint.GrantClientCredentials, ClientID: "1", ClientSecret: secret})
+
+	verifier, _ := verify.New(keys, "https://auth.example.com", "api")
+	claims, _ := verifier.Verify(ctx, tok.AccessToken)
+	fmt.Printf("sub=%s sub_type=%s user=%q tenant=%v\n", claims.Subject, claims.SubjectType, claims.UserID, claims.Extra["tenant_id"])
+
+	profile := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, _ := verify.FromContext(r.Context())
+		fmt.Fprintln(w, "profile of user", c.UserID)
+	})
+	api := httptest.NewServer(verify.Bearer(verifier, "api")(verify.RequireUser(profile)))
+	defer api.Close()
+	req, _ := http.NewRequest(http.MethodGet, api.URL, nil)
+	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	resp, _ := http.DefaultClient.Do(req)
+	resp.Body.Close()
+	fmt.Println(resp.StatusCode)
+	// Output:
+	// sub=1 sub_type=client user="" tenant=acme
+	// 403
+}

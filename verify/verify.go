@@ -2,6 +2,7 @@ package verify
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -57,8 +58,16 @@ var errRevoked = errors.New("verify: access token revoked")
 
 // Claims are the claims of a verified access token (RFC 9068 section 2.2).
 type Claims struct {
-	Issuer    string    // iss
-	Subject   string    // sub: the user id, or the client id for a client's own token
+	Issuer  string // iss
+	Subject string // sub: the user id, or the client id for a client's own token
+	// SubjectType is mint's sub_type claim: "user" when a user is behind
+	// the token, "client" for a client's own token; empty when absent.
+	SubjectType string
+	// UserID is the sub of a token with a user behind it (sub_type
+	// "user"), and empty for every other token, so that a client whose
+	// id equals a user's id never passes for that user (RFC 9700 section
+	// 4.15). Authorize users on UserID, never on Subject.
+	UserID    string
 	Audience  []string  // aud
 	ExpiresAt time.Time // exp
 	IssuedAt  time.Time // iat; zero when absent
@@ -69,6 +78,10 @@ type Claims struct {
 	// Actor, when set, is the client that minted a user token without the
 	// user's password: the sub of the RFC 8693 section 4.1 "act" claim.
 	Actor string
+	// Extra are the issuer's other claims (a mint host's WithClaims),
+	// under their exact names, as encoding/json decodes JSON into an any
+	// (numbers are float64); nil when there are none.
+	Extra map[string]any
 }
 
 // HasScope reports whether the scope claim, split on SP (%x20) alone
@@ -229,19 +242,42 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 			return nil, &InvalidTokenError{Reason: "the access token was revoked", Err: errRevoked}
 		}
 	}
-	return &Claims{
-		Issuer:    c.Iss,
-		Subject:   c.Sub,
-		Audience:  c.Aud,
-		ExpiresAt: c.ExpiresAt(),
-		IssuedAt:  c.IssuedAt(),
-		ID:        c.Jti,
-		ClientID:  c.ClientID,
-		Scope:     c.Scope,
-		Roles:     c.Roles,
-		Actor:     c.Act,
-	}, nil
+	return claimsOf(&c)
 }
+
+// claimsOf turns the parsed claims into what Verify returns.
+func claimsOf(c *jwtcheck.Claims) (*Claims, error) {
+	out := &Claims{
+		Issuer:      c.Iss,
+		Subject:     c.Sub,
+		SubjectType: c.SubType,
+		Audience:    c.Aud,
+		ExpiresAt:   c.ExpiresAt(),
+		IssuedAt:    c.IssuedAt(),
+		ID:          c.Jti,
+		ClientID:    c.ClientID,
+		Scope:       c.Scope,
+		Roles:       c.Roles,
+		Actor:       c.Act,
+	}
+	if c.SubType == subjectUser {
+		out.UserID = c.Sub
+	}
+	for name, raw := range c.Extra {
+		var v any
+		if err := json.Unmarshal(raw, &v); err != nil { // unreachable: the parser checked the JSON
+			return nil, invalidToken(err)
+		}
+		if out.Extra == nil {
+			out.Extra = make(map[string]any, len(c.Extra))
+		}
+		out.Extra[name] = v
+	}
+	return out, nil
+}
+
+// subjectUser is the sub_type of a token with a user behind it.
+const subjectUser = "user"
 
 // reasons words golang-jwt's and jwtcheck's refusals for the client, in
 // the order they are looked for.

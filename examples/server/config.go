@@ -234,11 +234,15 @@ func checkResources(where string, resources []string) error {
 	return nil
 }
 
-// checkClaims refuses a claim name mint sets itself.
+// checkClaims refuses a claim name mint sets itself, and the user_id of
+// the /api/me answer, which must come from a user's token only.
 func checkClaims(where string, claims map[string]any) error {
 	for _, name := range slices.Sorted(maps.Keys(claims)) {
 		if mint.ReservedClaim(name) {
 			return fmt.Errorf("%s: claims: %q is a claim mint sets itself", where, name)
+		}
+		if name == meUserID {
+			return fmt.Errorf("%s: claims: %q is what /api/me answers for a user's token only", where, name)
 		}
 	}
 	return nil

@@ -252,6 +252,7 @@ func TestConfigRefusesReservedClaimsAndBadResources(t *testing.T) {
 	tests := []struct{ name, client, user, want string }{
 		{"client claim", `"claims": {"sub": "x"}`, ``, `clients[0] ("a"): claims: "sub" is a claim mint sets itself`},
 		{"user claim", ``, `, "claims": {"tenant_id": "t", "scope": "admin"}`, `users[0] ("7"): claims: "scope" is a claim mint sets itself`},
+		{"user_id claim", `"claims": {"user_id": "7"}`, ``, `clients[0] ("a"): claims: "user_id" is what /api/me answers`},
 		{"relative resource", `"resources": ["/api"]`, ``, `resource "/api" is not an absolute URI`},
 		{"resource with a fragment", `"resources": ["https://a.example/#x"]`, ``, `is not an absolute URI without a fragment`},
 	}

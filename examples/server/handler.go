@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -176,20 +177,28 @@ func underIssuerPath(h http.Handler, issuer string) http.Handler {
 }
 
 // me is the demo protected resource: it answers who the access token is
-// for. The Bearer middleware in front has verified the token.
+// for, at the top level of one object: sub, client_id, scope, user_id
+// for a user's token only, and the token's extra claims. The Bearer
+// middleware in front has verified the token.
 func me(w http.ResponseWriter, r *http.Request) {
 	c, ok := verify.FromContext(r.Context())
 	if !ok { // unreachable behind Bearer
 		http.Error(w, `{"error":"server_error"}`, http.StatusInternalServerError)
 		return
 	}
-	body, _ := json.Marshal(struct {
-		Sub      string `json:"sub"`
-		ClientID string `json:"client_id"`
-		Scope    string `json:"scope"`
-	}{c.Subject, c.ClientID, c.Scope})
+	answer := make(map[string]any, len(c.Extra)+4)
+	maps.Copy(answer, c.Extra) // checkClaims keeps the names below out of them
+	answer["sub"], answer["client_id"], answer["scope"] = c.Subject, c.ClientID, c.Scope
+	if c.UserID != "" {
+		answer[meUserID] = c.UserID
+	}
+	body, _ := json.Marshal(answer)
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
 	_, _ = w.Write(append(body, '\n'))
 }
+
+// meUserID is the member of the /api/me answer that names the user, which
+// no claim may take.
+const meUserID = "user_id"

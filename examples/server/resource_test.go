@@ -84,7 +84,8 @@ func TestProtectedResource(t *testing.T) {
 	t.Run("valid token", func(t *testing.T) {
 		a := ts.do(t, call{method: http.MethodGet, path: pathMe, header: bearer})
 		require.Equal(t, 200, a.status, a.raw)
-		assert.Equal(t, map[string]any{"sub": demoClientID, "client_id": demoClientID, "scope": "read write"}, a.body)
+		assert.Equal(t, map[string]any{"sub": demoClientID, "client_id": demoClientID, "scope": "read write", "tenant_id": "acme"}, a.body,
+			"a client's own token: no user_id")
 		assert.Empty(t, a.header.Get("WWW-Authenticate"), "a 200 never carries a challenge")
 	})
 	t.Run("user token", func(t *testing.T) {
@@ -92,7 +93,8 @@ func TestProtectedResource(t *testing.T) {
 		require.Equal(t, 200, login.status, login.raw)
 		a := ts.do(t, call{method: http.MethodGet, path: pathMe, header: map[string]string{"Authorization": "bearer " + login.body["access_token"].(string)}})
 		require.Equal(t, 200, a.status, a.raw)
-		assert.Equal(t, map[string]any{"sub": demoJohnID, "client_id": demoClientID, "scope": "read"}, a.body)
+		assert.Equal(t, map[string]any{"sub": demoJohnID, "client_id": demoClientID, "scope": "read", "user_id": demoJohnID,
+			"tenant_id": "acme", "department": "library"}, a.body)
 	})
 	t.Run("no token", func(t *testing.T) {
 		a := ts.do(t, call{method: http.MethodGet, path: pathMe})

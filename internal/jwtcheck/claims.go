@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -38,8 +39,8 @@ const maxSeconds = 1 << 53
 // jwt.Parser decodes them. UnmarshalJSON compares member names exactly
 // (RFC 7519 section 7.3: "EXP" is not "exp", and encoding/json would take
 // it for one), refuses a name given twice and a scope claim that is not
-// RFC 6749 section 3.3 scope tokens; other claims are ignored (RFC 7519
-// section 4). Claims implements jwt.Claims.
+// RFC 6749 section 3.3 scope tokens, and keeps the claims it does not
+// read in Extra. Claims implements jwt.Claims.
 type Claims struct {
 	Iss      string           // iss
 	Sub      string           // sub
@@ -52,7 +53,21 @@ type Claims struct {
 	Scope    string           // scope, space-separated (RFC 9068 section 2.2.3)
 	Roles    []int            // roles, mint's own
 	Act      string           // the sub of act (RFC 8693 section 4.1)
+	SubType  string           // sub_type, mint's own: "user" or "client"
+	// Extra are the members whose names are not Reserved, as they were
+	// encoded; nil when there are none.
+	Extra map[string]json.RawMessage
 }
+
+// reserved are the registered and RFC 9068 claim names, mint's own, and
+// the members of an RFC 7662 introspection answer: the names Claims reads,
+// and those a host's claims cannot take.
+var reserved = []string{"iss", "sub", "aud", "exp", "iat", "nbf", "jti", "client_id", "scope",
+	"cnf", "act", "sub_type", "roles", "active", "token_type", "username"}
+
+// Reserved reports whether name is a registered, RFC 9068, RFC 7662 or
+// mint claim name, compared exactly.
+func Reserved(name string) bool { return slices.Contains(reserved, name) }
 
 // UnmarshalJSON implements json.Unmarshaler over exact member names.
 func (c *Claims) UnmarshalJSON(b []byte) error {
@@ -66,7 +81,7 @@ func (c *Claims) UnmarshalJSON(b []byte) error {
 		dst  any
 	}{
 		{"iss", &c.Iss}, {"sub", &c.Sub}, {"aud", &c.Aud}, {"jti", &c.Jti},
-		{"client_id", &c.ClientID}, {"scope", &c.Scope}, {"roles", &c.Roles},
+		{"client_id", &c.ClientID}, {"scope", &c.Scope}, {"roles", &c.Roles}, {"sub_type", &c.SubType},
 	} {
 		if raw, ok := obj[m.name]; ok && json.Unmarshal(raw, m.dst) != nil {
 			return fmt.Errorf("%s: %w", m.name, ErrClaimType)
@@ -86,7 +101,22 @@ func (c *Claims) UnmarshalJSON(b []byte) error {
 	if c.Scope != "" && !ValidScope(c.Scope) {
 		return ErrInvalidScope
 	}
+	c.Extra = extras(obj)
 	return nil
+}
+
+// extras returns the members of obj whose names are not Reserved, or nil.
+func extras(obj map[string]json.RawMessage) map[string]json.RawMessage {
+	var extra map[string]json.RawMessage
+	for name, raw := range obj {
+		if !Reserved(name) {
+			if extra == nil {
+				extra = map[string]json.RawMessage{}
+			}
+			extra[name] = raw
+		}
+	}
+	return extra
 }
 
 // decodeObject decodes a JSON object into its members by exact name.
