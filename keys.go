@@ -2,6 +2,7 @@ package mint
 
 import (
 	"bytes"
+	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -21,11 +22,13 @@ import (
 )
 
 // Signer turns access-token claims into a signed JWT. KeySet is the
-// implementation mint ships; a host may plug in its own (an HSM, a KMS).
+// implementation mint ships; a host may plug in its own, or wrap a KeySet
+// to trace or meter signing.
 type Signer interface {
 	// Sign returns the compact JWS of the claims, with the header
-	// {"alg":...,"kid":...,"typ":"at+jwt"} of RFC 9068 section 2.1.
-	Sign(c *Claims) (string, error)
+	// {"alg":...,"kid":...,"typ":"at+jwt"} of RFC 9068 section 2.1. The
+	// Issuer passes the context of the token request being served.
+	Sign(ctx context.Context, c *Claims) (string, error)
 }
 
 // The signing algorithms mint supports, as JWS "alg" values.
@@ -131,8 +134,9 @@ func (k *Key) Private() any { return k.sign }
 func (k *Key) String() string { return "mint.Key{" + k.method.Alg() + " " + k.id + "}" }
 
 // Sign signs the claims with this key through golang-jwt's signing
-// method: the compact JWS of RFC 7515 section 7.1.
-func (k *Key) Sign(c *Claims) (string, error) {
+// method: the compact JWS of RFC 7515 section 7.1. The context is not
+// used.
+func (k *Key) Sign(_ context.Context, c *Claims) (string, error) {
 	payload, err := json.Marshal(c)
 	if err != nil {
 		return "", err
@@ -241,7 +245,9 @@ func NewKeySet(active *Key, older ...*Key) (*KeySet, error) {
 }
 
 // Sign implements Signer with the active key.
-func (s *KeySet) Sign(c *Claims) (string, error) { return s.state.Load().active.Sign(c) }
+func (s *KeySet) Sign(ctx context.Context, c *Claims) (string, error) {
+	return s.state.Load().active.Sign(ctx, c)
+}
 
 // Active returns the key new tokens are signed with.
 func (s *KeySet) Active() *Key { return s.state.Load().active }

@@ -1,6 +1,7 @@
 package mint_test
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
@@ -32,7 +33,7 @@ func TestKeysSignVerifiableTokens(t *testing.T) {
 			assert.Equal(t, alg, key.Algorithm())
 			keys, err := mint.NewKeySet(key)
 			require.NoError(t, err)
-			raw, err := keys.Sign(sampleClaims())
+			raw, err := keys.Sign(context.Background(), sampleClaims())
 			require.NoError(t, err)
 
 			// Stock golang-jwt, with the key alone, accepts the token.
@@ -72,14 +73,14 @@ func TestKeySetRotation(t *testing.T) {
 	require.NoError(t, err)
 	keys, err := mint.NewKeySet(old)
 	require.NoError(t, err)
-	before, err := keys.Sign(sampleClaims())
+	before, err := keys.Sign(context.Background(), sampleClaims())
 	require.NoError(t, err)
 
 	next, err := mint.GenerateKey(mint.ES256)
 	require.NoError(t, err)
 	require.NoError(t, keys.Rotate(next))
 	assert.Equal(t, next, keys.Active())
-	after, err := keys.Sign(sampleClaims())
+	after, err := keys.Sign(context.Background(), sampleClaims())
 	require.NoError(t, err)
 
 	parse := func(raw string) error {
@@ -124,7 +125,7 @@ func TestKeyfuncRefusesConfusion(t *testing.T) {
 
 	other, err := mint.GenerateKey(mint.EdDSA)
 	require.NoError(t, err)
-	foreign, err := other.Sign(sampleClaims())
+	foreign, err := other.Sign(context.Background(), sampleClaims())
 	require.NoError(t, err)
 	_, err = jwt.Parse(foreign, keyfunc)
 	assert.ErrorIs(t, err, jwtcheck.ErrUnknownKey, "unknown kid")

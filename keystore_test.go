@@ -62,7 +62,7 @@ func TestStoredKeyRoundTrip(t *testing.T) {
 
 			claims := &mint.Claims{Issuer: "mint", Subject: "s", Audience: []string{"a"}, ID: "j",
 				IssuedAt: time.Now(), ExpiresAt: time.Now().Add(time.Minute)}
-			signed, err := back.Sign(claims)
+			signed, err := back.Sign(context.Background(), claims)
 			require.NoError(t, err)
 			_, err = jwt.Parse(signed, func(*jwt.Token) (any, error) { return verifyKey(t, k), nil },
 				jwt.WithValidMethods([]string{alg}))
