@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -52,20 +53,62 @@ func TestKeysSignVerifiableTokens(t *testing.T) {
 	}
 }
 
-func TestNewKeyRejectsWeakKeys(t *testing.T) {
+func TestNewKeyRefuses(t *testing.T) {
 	weakRSA, err := rsa.GenerateKey(rand.Reader, 1024)
 	require.NoError(t, err)
 	p384, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
 	require.NoError(t, err)
-	for name, key := range map[string]any{
-		"short HMAC secret": []byte("short"),
-		"1024-bit RSA":      weakRSA,
-		"P-384 for ES256":   p384,
-		"a string":          "not a key",
+	_, ed, err := ed25519.GenerateKey(rand.Reader)
+	require.NoError(t, err)
+	rsaKey, ecKey := testRSAKey(), testECKey(t)
+	secret := []byte("0123456789abcdef0123456789abcdef")
+	for _, tc := range []struct {
+		name, alg string
+		key       any
+		want      string
+	}{
+		{"unknown algorithm", "RS512", rsaKey, `unsupported algorithm "RS512"`},
+		{"no algorithm", "", rsaKey, `unsupported algorithm ""`},
+		{"none", "none", secret, `unsupported algorithm "none"`},
+		{"HS256 with an RSA key", mint.HS256, rsaKey, "HS256 needs a []byte secret, not *rsa.PrivateKey"},
+		{"short HMAC secret", mint.HS256, []byte("short"), "HS256 needs a secret of at least 32 bytes"},
+		{"RS256 with a secret", mint.RS256, secret, "RS256 needs a crypto.Signer, not []uint8"},
+		{"RS256 with an ECDSA key", mint.RS256, ecKey, "RS256 needs an RSA key, not *ecdsa.PublicKey"},
+		{"1024-bit RSA", mint.RS256, weakRSA, "RS256 needs an RSA key of at least 2048 bits, not 1024"},
+		{"1024-bit RSA behind a crypto.Signer", mint.RS256, &countingSigner{key: weakRSA}, "at least 2048 bits, not 1024"},
+		{"ES256 with an Ed25519 key", mint.ES256, ed, "ES256 needs an ECDSA key on P-256, not ed25519.PublicKey"},
+		{"P-384 for ES256", mint.ES256, p384, "ES256 needs a key on P-256, not P-384"},
+		{"EdDSA with an RSA key", mint.EdDSA, rsaKey, "EdDSA needs an Ed25519 key, not *rsa.PublicKey"},
+		{"malformed Ed25519 key", mint.EdDSA, ed[:40], "malformed Ed25519 private key"},
+		{"a string", mint.EdDSA, "not a key", "EdDSA needs a crypto.Signer, not string"},
+		{"nothing", mint.ES256, nil, "ES256 needs a crypto.Signer, not <nil>"},
 	} {
-		_, err := mint.NewKey("k", key)
-		assert.Error(t, err, name)
+		t.Run(tc.name, func(t *testing.T) {
+			k, err := mint.NewKey(tc.alg, "k", tc.key)
+			require.ErrorContains(t, err, tc.want)
+			assert.True(t, strings.HasPrefix(err.Error(), "mint: "), err.Error())
+			assert.Nil(t, k)
+		})
 	}
+}
+
+func TestNewKeyKeepsKidAndMaterial(t *testing.T) {
+	secret := []byte("0123456789abcdef0123456789abcdef")
+	k, err := mint.NewKey(mint.HS256, "hs-1", secret)
+	require.NoError(t, err)
+	secret[0] = 'X'
+	assert.Equal(t, "hs-1", k.ID())
+	assert.Equal(t, []byte("0123456789abcdef0123456789abcdef"), k.Private(), "the secret is copied")
+	assert.Nil(t, k.Public())
+
+	signer := &countingSigner{key: testRSAKey()}
+	k, err = mint.NewKey(mint.RS256, "", signer)
+	require.NoError(t, err)
+	assert.Same(t, signer, k.Private(), "the crypto.Signer itself, whose material mint never sees")
+	assert.Equal(t, testRSAKey().Public(), k.Public())
+	same, err := mint.NewKey(mint.RS256, "", testRSAKey())
+	require.NoError(t, err)
+	assert.Equal(t, same.ID(), k.ID(), "an empty kid is the RFC 7638 thumbprint of the public key")
 }
 
 func TestKeySetRotation(t *testing.T) {

@@ -182,3 +182,12 @@ func TestSyncKeySet(t *testing.T) {
 func TestMemKeyStoreConformance(t *testing.T) {
 	storetest.RunKeyStore(t, func(*testing.T) mint.KeyStore { return &memKeyStore{} })
 }
+
+// A key behind an opaque crypto.Signer (a KMS or HSM key) has no material
+// to export: storing it is an error that says so.
+func TestStoredRefusesAnOpaqueSigner(t *testing.T) {
+	k, err := mint.NewKey(mint.RS256, "kms-1", &countingSigner{key: testRSAKey()})
+	require.NoError(t, err)
+	_, err = k.Stored(1, time.Now())
+	assert.EqualError(t, err, "mint: key kms-1 cannot be stored: its crypto.Signer *mint_test.countingSigner does not export its material")
+}

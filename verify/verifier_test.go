@@ -224,7 +224,7 @@ func TestVerifierAllowList(t *testing.T) {
 
 // rsa2 is a second RS256 key, a fresh kid over the shared RSA material.
 func (f *rsFixture) rsa2(t testing.TB) *mint.Key {
-	k, err := mint.NewKey("rsa-2", f.rsa.Private())
+	k, err := mint.NewKey(mint.RS256, "rsa-2", f.rsa.Private())
 	require.NoError(t, err)
 	return k
 }
