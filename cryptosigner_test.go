@@ -105,6 +105,7 @@ func TestAnyCryptoSignerSigns(t *testing.T) {
 		key crypto.Signer
 	}{
 		{mint.RS256, testRSAKey()},
+		{mint.PS256, testRSAKey()},
 		{mint.ES256, testECKey(t)},
 		{mint.EdDSA, testEdKey(t)},
 	} {
@@ -201,4 +202,37 @@ func TestFaultyCryptoSignerFails(t *testing.T) {
 	require.NoError(t, err)
 	_, err = good.Sign(t.Context(), sampleClaims())
 	assert.NoError(t, err, "r and s at the ends of the range convert")
+}
+
+// One RSA key, two algorithms: a token signed PS256 does not verify
+// against the key published as RS256, nor the reverse (RFC 8725 section
+// 2.1), neither through the verify package nor at introspection.
+func TestRSAKeyVerifiesItsOwnAlgorithmOnly(t *testing.T) {
+	for _, tc := range []struct{ signed, published string }{
+		{mint.PS256, mint.RS256},
+		{mint.RS256, mint.PS256},
+	} {
+		t.Run(tc.signed+" token, "+tc.published+" key", func(t *testing.T) {
+			signing, err := mint.NewKey(tc.signed, "rsa", testRSAKey())
+			require.NoError(t, err)
+			published, err := mint.NewKey(tc.published, "rsa", testRSAKey())
+			require.NoError(t, err)
+			token := newSignerServer(t, signing).token(t)
+			s := newSignerServer(t, published)
+
+			local, err := verify.New(s.keys, issuerURL, audienceID)
+			require.NoError(t, err)
+			_, err = local.Verify(t.Context(), token)
+			assert.ErrorIs(t, err, verify.ErrInvalidToken, "verify.New over the KeySet")
+			remote, err := verify.NewRemote(s.srv.URL+"/jwks", issuerURL, audienceID)
+			require.NoError(t, err)
+			_, err = remote.Verify(t.Context(), token)
+			assert.ErrorIs(t, err, verify.ErrInvalidToken, "verify.NewRemote over the JWKS")
+			in := postForm(t, s.srv.URL+"/introspect", "app", s.secret, url.Values{"token": {token}})
+			assert.Equal(t, map[string]any{"active": false}, in.body)
+
+			_, err = local.Verify(t.Context(), s.token(t))
+			assert.NoError(t, err, "the key's own algorithm verifies")
+		})
+	}
 }

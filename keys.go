@@ -32,12 +32,14 @@ type Signer interface {
 	Sign(ctx context.Context, c *Claims) (string, error)
 }
 
-// The signing algorithms mint supports, as JWS "alg" values.
+// The signing algorithms mint supports, as JWS "alg" values (RFC 7518
+// section 3.1, RFC 8037 section 3.1).
 const (
-	HS256 = "HS256"
-	RS256 = "RS256"
-	ES256 = "ES256"
-	EdDSA = "EdDSA"
+	HS256 = "HS256" // HMAC with SHA-256: verifiable only by who holds the secret
+	RS256 = "RS256" // RSASSA-PKCS1-v1_5 with SHA-256
+	PS256 = "PS256" // RSASSA-PSS with SHA-256, MGF1 with SHA-256 and a 32-byte salt
+	ES256 = "ES256" // ECDSA on P-256 with SHA-256
+	EdDSA = "EdDSA" // Ed25519
 )
 
 // Key is one signing key: an algorithm, a key id and the key material.
@@ -54,7 +56,7 @@ type Key struct {
 // NewKey makes a signing key for the JWS algorithm alg (RFC 7518) out of
 // key, which must suit it: for HS256 a []byte secret of at least 32
 // bytes; for the others a crypto.Signer whose Public() is an
-// *rsa.PublicKey of at least 2048 bits (RS256), a P-256
+// *rsa.PublicKey of at least 2048 bits (RS256, PS256), a P-256
 // *ecdsa.PublicKey (ES256) or an ed25519.PublicKey (EdDSA).
 // *rsa.PrivateKey, *ecdsa.PrivateKey and ed25519.PrivateKey are such
 // signers, and so is a key kept in a KMS or HSM behind a crypto.Signer:
@@ -102,9 +104,9 @@ func (k *Key) setMaterial(key any) error {
 		}
 		k.secret = bytes.Clone(secret)
 		return nil
-	case RS256, ES256, EdDSA:
+	case RS256, PS256, ES256, EdDSA:
 	default:
-		return fmt.Errorf("unsupported algorithm %q: want HS256, RS256, ES256 or EdDSA", k.alg)
+		return fmt.Errorf("unsupported algorithm %q: want HS256, RS256, PS256, ES256 or EdDSA", k.alg)
 	}
 	signer, ok := key.(crypto.Signer)
 	if !ok {
@@ -125,7 +127,7 @@ func (k *Key) setMaterial(key any) error {
 // and strong enough.
 func checkPublic(alg string, pub crypto.PublicKey) error {
 	switch alg {
-	case RS256:
+	case RS256, PS256:
 		p, ok := pub.(*rsa.PublicKey)
 		if !ok {
 			return fmt.Errorf("%s needs an RSA key, not %T", alg, pub)
@@ -149,8 +151,9 @@ func checkPublic(alg string, pub crypto.PublicKey) error {
 	return nil
 }
 
-// GenerateKey makes a fresh key for the algorithm (HS256, RS256, ES256 or
-// EdDSA) from crypto/rand, with its thumbprint as kid.
+// GenerateKey makes a fresh key for the algorithm (HS256, RS256, PS256,
+// ES256 or EdDSA) from crypto/rand, with its thumbprint as kid. RSA keys
+// have 2048 bits.
 func GenerateKey(alg string) (*Key, error) {
 	var key any
 	var err error
@@ -159,7 +162,7 @@ func GenerateKey(alg string) (*Key, error) {
 		b := make([]byte, 32)
 		_, err = rand.Read(b)
 		key = b
-	case RS256:
+	case RS256, PS256:
 		key, err = rsa.GenerateKey(rand.Reader, 2048)
 	case ES256:
 		key, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -215,17 +218,24 @@ func (k *Key) Sign(_ context.Context, c *Claims) (string, error) {
 	return signing + "." + base64.RawURLEncoding.EncodeToString(sig), nil
 }
 
+// pss is how PS256 signs (RFC 7518 section 3.5): the salt as long as
+// the SHA-256 digest.
+var pss = &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: crypto.SHA256}
+
 // signature is the JWS signature of the signing input (RFC 7518 sections
-// 3.2 to 3.4, RFC 8037 section 3.1).
+// 3.2 to 3.5, RFC 8037 section 3.1).
 func (k *Key) signature(signing string) ([]byte, error) {
+	var opts crypto.SignerOpts = crypto.SHA256 // RS256 (PKCS #1 v1.5) and ES256
 	switch k.alg {
 	case HS256:
 		return jwt.SigningMethodHS256.Sign(signing, k.secret)
 	case EdDSA:
 		return k.signer.Sign(rand.Reader, []byte(signing), crypto.Hash(0)) // Ed25519 signs the message itself
+	case PS256:
+		opts = pss
 	}
 	digest := sha256.Sum256([]byte(signing))
-	sig, err := k.signer.Sign(rand.Reader, digest[:], crypto.SHA256) // RS256: PKCS #1 v1.5
+	sig, err := k.signer.Sign(rand.Reader, digest[:], opts)
 	if err != nil || k.alg != ES256 {
 		return sig, err
 	}

@@ -27,7 +27,7 @@ func sampleClaims() *mint.Claims {
 }
 
 func TestKeysSignVerifiableTokens(t *testing.T) {
-	for _, alg := range []string{mint.HS256, mint.RS256, mint.ES256, mint.EdDSA} {
+	for _, alg := range []string{mint.HS256, mint.RS256, mint.PS256, mint.ES256, mint.EdDSA} {
 		t.Run(alg, func(t *testing.T) {
 			key, err := mint.GenerateKey(alg)
 			require.NoError(t, err)
@@ -74,7 +74,9 @@ func TestNewKeyRefuses(t *testing.T) {
 		{"short HMAC secret", mint.HS256, []byte("short"), "HS256 needs a secret of at least 32 bytes"},
 		{"RS256 with a secret", mint.RS256, secret, "RS256 needs a crypto.Signer, not []uint8"},
 		{"RS256 with an ECDSA key", mint.RS256, ecKey, "RS256 needs an RSA key, not *ecdsa.PublicKey"},
+		{"PS256 with an Ed25519 key", mint.PS256, ed, "PS256 needs an RSA key, not ed25519.PublicKey"},
 		{"1024-bit RSA", mint.RS256, weakRSA, "RS256 needs an RSA key of at least 2048 bits, not 1024"},
+		{"1024-bit RSA for PS256", mint.PS256, weakRSA, "PS256 needs an RSA key of at least 2048 bits, not 1024"},
 		{"1024-bit RSA behind a crypto.Signer", mint.RS256, &countingSigner{key: weakRSA}, "at least 2048 bits, not 1024"},
 		{"ES256 with an Ed25519 key", mint.ES256, ed, "ES256 needs an ECDSA key on P-256, not ed25519.PublicKey"},
 		{"P-384 for ES256", mint.ES256, p384, "ES256 needs a key on P-256, not P-384"},
@@ -178,7 +180,7 @@ func TestJWKSPublishesPublicKeysOnly(t *testing.T) {
 	hs, err := mint.GenerateKey(mint.HS256)
 	require.NoError(t, err)
 	var keys []*mint.Key
-	for _, alg := range []string{mint.EdDSA, mint.ES256, mint.RS256} {
+	for _, alg := range []string{mint.EdDSA, mint.ES256, mint.RS256, mint.PS256} {
 		k, err := mint.GenerateKey(alg)
 		require.NoError(t, err)
 		keys = append(keys, k)
@@ -191,15 +193,17 @@ func TestJWKSPublishesPublicKeysOnly(t *testing.T) {
 		Keys []map[string]string `json:"keys"`
 	}
 	require.NoError(t, json.Unmarshal(raw, &doc))
-	require.Len(t, doc.Keys, 3, "the HMAC key is never published")
+	require.Len(t, doc.Keys, 4, "the HMAC key is never published")
 	want := map[string]map[string]string{
 		"EdDSA": {"kty": "OKP", "crv": "Ed25519"},
 		"ES256": {"kty": "EC", "crv": "P-256"},
 		"RS256": {"kty": "RSA"},
+		"PS256": {"kty": "RSA"},
 	}
 	for _, k := range doc.Keys {
 		w, ok := want[k["alg"]]
 		require.True(t, ok, k["alg"])
+		delete(want, k["alg"])
 		assert.Equal(t, "sig", k["use"])
 		assert.NotEmpty(t, k["kid"])
 		for field, v := range w {
@@ -209,6 +213,7 @@ func TestJWKSPublishesPublicKeysOnly(t *testing.T) {
 			assert.NotContains(t, k, private)
 		}
 	}
+	assert.Empty(t, want, "each key published with its own alg")
 }
 
 func TestClaimsJSONMatchesEncodingJSON(t *testing.T) {

@@ -35,7 +35,7 @@ type StoredKey struct {
 	Version int64
 	// ID is the key id (kid) put in token headers.
 	ID string
-	// Algorithm is the JWS alg: HS256, RS256, ES256 or EdDSA.
+	// Algorithm is the JWS alg: HS256, RS256, PS256, ES256 or EdDSA.
 	Algorithm string
 	// Private is the key material, PKCS#8 DER or a raw HS256 secret.
 	Private []byte

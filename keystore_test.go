@@ -44,7 +44,7 @@ func (m *memKeyStore) AddSigningKey(_ context.Context, k mint.StoredKey) (bool, 
 }
 
 func TestStoredKeyRoundTrip(t *testing.T) {
-	for _, alg := range []string{mint.HS256, mint.RS256, mint.ES256, mint.EdDSA} {
+	for _, alg := range []string{mint.HS256, mint.RS256, mint.PS256, mint.ES256, mint.EdDSA} {
 		t.Run(alg, func(t *testing.T) {
 			k, err := mint.GenerateKey(alg)
 			require.NoError(t, err)
@@ -58,6 +58,7 @@ func TestStoredKeyRoundTrip(t *testing.T) {
 			back, err := sk.Key()
 			require.NoError(t, err)
 			assert.Equal(t, k.ID(), back.ID())
+			assert.Equal(t, alg, back.Algorithm(), "the stored alg, not one guessed from the key")
 			assert.Equal(t, k.Private(), back.Private())
 
 			claims := &mint.Claims{Issuer: "mint", Subject: "s", Audience: []string{"a"}, ID: "j",
@@ -79,6 +80,7 @@ func TestStoredKeyRejects(t *testing.T) {
 	for name, sk := range map[string]mint.StoredKey{
 		"garbage":       {ID: "k", Algorithm: mint.EdDSA, Private: []byte("not a key")},
 		"alg mismatch":  {ID: "k", Algorithm: mint.ES256, Private: good.Private},
+		"PS256 Ed25519": {ID: "k", Algorithm: mint.PS256, Private: good.Private},
 		"short hmac":    {ID: "k", Algorithm: mint.HS256, Private: []byte("short")},
 		"unknown alg":   {ID: "k", Algorithm: "none", Private: good.Private},
 		"empty private": {ID: "k", Algorithm: mint.RS256},
