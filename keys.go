@@ -205,7 +205,7 @@ func (k *Key) String() string { return "mint.Key{" + k.alg + " " + k.id + "}" }
 // section 7.1. An HS256 key signs through golang-jwt's HMAC method, the
 // others through their crypto.Signer, called once. The context is not
 // used: crypto.Signer takes none.
-func (k *Key) Sign(_ context.Context, c *Claims) (string, error) {
+func (k *Key) Sign(ctx context.Context, c *Claims) (string, error) {
 	payload, err := json.Marshal(c)
 	if err != nil {
 		return "", err

@@ -59,7 +59,7 @@ func (a Argon2id) resolved() Argon2id {
 var errUnknownHash = errors.New("mint: unrecognised hash format")
 
 // Hash implements Hasher; Argon2id does not use the context.
-func (a Argon2id) Hash(_ context.Context, plain string) (string, error) {
+func (a Argon2id) Hash(ctx context.Context, plain string) (string, error) {
 	a = a.resolved()
 	salt := make([]byte, a.SaltLen)
 	if _, err := rand.Read(salt); err != nil {
@@ -71,7 +71,7 @@ func (a Argon2id) Hash(_ context.Context, plain string) (string, error) {
 }
 
 // Verify implements Hasher; Argon2id does not use the context.
-func (a Argon2id) Verify(_ context.Context, encoded, plain string) (ok, rehash bool, err error) {
+func (a Argon2id) Verify(ctx context.Context, encoded, plain string) (ok, rehash bool, err error) {
 	a = a.resolved()
 	switch {
 	case strings.HasPrefix(encoded, "$argon2id$"):
