@@ -137,8 +137,8 @@ type changingHasher struct {
 	change func()
 }
 
-func (h *changingHasher) Verify(encoded, plain string) (bool, bool, error) {
-	ok, rehash, err := h.Hasher.Verify(encoded, plain)
+func (h *changingHasher) Verify(ctx context.Context, encoded, plain string) (bool, bool, error) {
+	ok, rehash, err := h.Hasher.Verify(ctx, encoded, plain)
 	if c := h.change; c != nil && ok && plain == h.plain {
 		h.change = nil
 		c()

@@ -2,8 +2,13 @@ package mint_test
 
 import (
 	"context"
+	"crypto"
+	"crypto/rand"
+	"crypto/rsa"
 	"fmt"
+	"io"
 	"log"
+	"time"
 
 	"github.com/mintauth/mint"
 	"github.com/mintauth/mint/verify"
@@ -119,4 +124,40 @@ func ExampleKeySet_Rotate() {
 	// Output:
 	// true 2
 	// 1
+}
+
+// kmsKey stands in for a key kept in a KMS or HSM: a client library's
+// crypto.Signer, whose private material never leaves the service.
+type kmsKey struct{ key *rsa.PrivateKey }
+
+func (k kmsKey) Public() crypto.PublicKey { return k.key.Public() }
+
+func (k kmsKey) Sign(r io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
+	return k.key.Sign(r, digest, opts) // a call to the KMS
+}
+
+// A KMS or HSM key signs as any crypto.Signer does: NewKey takes the
+// algorithm, checked against the signer's public key, and mint calls Sign
+// once per token. The JWKS publishes the public key with its alg; the
+// key itself cannot be stored, since its material cannot be exported.
+func ExampleNewKey() {
+	priv, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		log.Fatal(err)
+	}
+	key, err := mint.NewKey(mint.PS256, "kms-2026-01", kmsKey{priv})
+	if err != nil {
+		log.Fatal(err)
+	}
+	keys, err := mint.NewKeySet(key)
+	if err != nil {
+		log.Fatal(err)
+	}
+	jwk := keys.JWKS().Keys[0]
+	fmt.Println(key, jwk.Kty, jwk.Alg)
+	_, err = key.Stored(1, time.Now())
+	fmt.Println(err != nil)
+	// Output:
+	// mint.Key{PS256 kms-2026-01} RSA PS256
+	// true
 }

@@ -26,9 +26,9 @@ type countingHasher struct {
 	verifies atomic.Int32
 }
 
-func (h *countingHasher) Verify(encoded, plain string) (bool, bool, error) {
+func (h *countingHasher) Verify(ctx context.Context, encoded, plain string) (bool, bool, error) {
 	h.verifies.Add(1)
-	return h.Hasher.Verify(encoded, plain)
+	return h.Hasher.Verify(ctx, encoded, plain)
 }
 
 // clock is a settable test clock.
@@ -59,7 +59,7 @@ const (
 )
 
 func hash(t testing.TB, plain string) string {
-	h, err := fastHasher.Hash(plain)
+	h, err := fastHasher.Hash(context.Background(), plain)
 	require.NoError(t, err)
 	return h
 }

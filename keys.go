@@ -2,6 +2,7 @@ package mint
 
 import (
 	"bytes"
+	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -9,6 +10,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
+	"encoding/asn1"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -21,60 +23,59 @@ import (
 )
 
 // Signer turns access-token claims into a signed JWT. KeySet is the
-// implementation mint ships; a host may plug in its own (an HSM, a KMS).
+// implementation mint ships; a host may plug in its own, or wrap a KeySet
+// to trace or meter signing.
 type Signer interface {
 	// Sign returns the compact JWS of the claims, with the header
-	// {"alg":...,"kid":...,"typ":"at+jwt"} of RFC 9068 section 2.1.
-	Sign(c *Claims) (string, error)
+	// {"alg":...,"kid":...,"typ":"at+jwt"} of RFC 9068 section 2.1. The
+	// Issuer passes the context of the token request being served.
+	Sign(ctx context.Context, c *Claims) (string, error)
 }
 
-// The signing algorithms mint supports, as JWS "alg" values.
+// The signing algorithms mint supports, as JWS "alg" values (RFC 7518
+// section 3.1, RFC 8037 section 3.1).
 const (
-	HS256 = "HS256"
-	RS256 = "RS256"
-	ES256 = "ES256"
-	EdDSA = "EdDSA"
+	HS256 = "HS256" // HMAC with SHA-256: verifiable only by who holds the secret
+	RS256 = "RS256" // RSASSA-PKCS1-v1_5 with SHA-256
+	PS256 = "PS256" // RSASSA-PSS with SHA-256, MGF1 with SHA-256 and a 32-byte salt
+	ES256 = "ES256" // ECDSA on P-256 with SHA-256
+	EdDSA = "EdDSA" // Ed25519
 )
 
 // Key is one signing key: an algorithm, a key id and the key material.
 // Build one with NewKey or GenerateKey.
 type Key struct {
 	id     string
-	method jwt.SigningMethod
-	sign   any              // []byte or a private key, as method.Sign wants it
-	public crypto.PublicKey // nil for HMAC
+	alg    string
+	secret []byte           // the HS256 secret; nil for the others
+	signer crypto.Signer    // the private key of the others; nil for HS256
+	public crypto.PublicKey // nil for HS256
 	header string           // base64url of the JWS header, with kid and typ at+jwt
 }
 
-// NewKey wraps key material: a []byte of at least 32 bytes is HS256, an
-// *rsa.PrivateKey of at least 2048 bits RS256, a P-256 *ecdsa.PrivateKey
-// ES256 and an ed25519.PrivateKey EdDSA. An empty kid is replaced by the
-// RFC 7638 thumbprint of the public key (a random id for HMAC keys).
-func NewKey(kid string, key any) (*Key, error) {
-	k := &Key{sign: key}
-	switch key := key.(type) {
-	case []byte:
-		if len(key) < 32 {
-			return nil, errors.New("mint: an HS256 key needs at least 32 bytes")
-		}
-		k.method, k.sign = jwt.SigningMethodHS256, bytes.Clone(key)
-	case *rsa.PrivateKey:
-		if key.N.BitLen() < 2048 {
-			return nil, errors.New("mint: an RS256 key needs at least 2048 bits")
-		}
-		k.method, k.public = jwt.SigningMethodRS256, &key.PublicKey
-	case *ecdsa.PrivateKey:
-		if key.Curve != elliptic.P256() {
-			return nil, errors.New("mint: an ES256 key must be on P-256")
-		}
-		k.method, k.public = jwt.SigningMethodES256, &key.PublicKey
-	case ed25519.PrivateKey:
-		if len(key) != ed25519.PrivateKeySize {
-			return nil, errors.New("mint: malformed Ed25519 key")
-		}
-		k.method, k.public = jwt.SigningMethodEdDSA, key.Public()
-	default:
-		return nil, fmt.Errorf("mint: unsupported key type %T", key)
+// NewKey makes a signing key for the JWS algorithm alg (RFC 7518) out of
+// key, which must suit it: for HS256 a []byte secret of at least 32
+// bytes; for the others a crypto.Signer whose Public() is an
+// *rsa.PublicKey of at least 2048 bits (RS256, PS256), a P-256
+// *ecdsa.PublicKey (ES256) or an ed25519.PublicKey (EdDSA).
+// *rsa.PrivateKey, *ecdsa.PrivateKey and ed25519.PrivateKey are such
+// signers, and so is a key kept in a KMS or HSM behind a crypto.Signer:
+// its material never leaves it, and each token costs it one Sign call.
+// An empty kid is replaced by the RFC 7638 thumbprint of the public key
+// (a random id for HS256).
+func NewKey(alg, kid string, key any) (*Key, error) {
+	k, err := newKey(alg, kid, key)
+	if err != nil {
+		return nil, fmt.Errorf("mint: %w", err)
+	}
+	return k, nil
+}
+
+// newKey is NewKey, its errors without the package's prefix.
+func newKey(alg, kid string, key any) (*Key, error) {
+	k := &Key{alg: alg}
+	if err := k.setMaterial(key); err != nil {
+		return nil, err
 	}
 	if kid == "" {
 		kid = k.thumbprint()
@@ -84,13 +85,75 @@ func NewKey(kid string, key any) (*Key, error) {
 		Alg string `json:"alg"`
 		Kid string `json:"kid"`
 		Typ string `json:"typ"`
-	}{k.method.Alg(), kid, "at+jwt"})
+	}{alg, kid, "at+jwt"})
 	k.header = base64.RawURLEncoding.EncodeToString(h)
 	return k, nil
 }
 
-// GenerateKey makes a fresh key for the algorithm (HS256, RS256, ES256 or
-// EdDSA) from crypto/rand, with its thumbprint as kid.
+// setMaterial checks that key suits k.alg and keeps it. Its errors name
+// types and sizes, never material.
+func (k *Key) setMaterial(key any) error {
+	switch k.alg {
+	case HS256:
+		secret, ok := key.([]byte)
+		if !ok {
+			return fmt.Errorf("HS256 needs a []byte secret, not %T", key)
+		}
+		if len(secret) < 32 {
+			return errors.New("HS256 needs a secret of at least 32 bytes")
+		}
+		k.secret = bytes.Clone(secret)
+		return nil
+	case RS256, PS256, ES256, EdDSA:
+	default:
+		return fmt.Errorf("unsupported algorithm %q: want HS256, RS256, PS256, ES256 or EdDSA", k.alg)
+	}
+	signer, ok := key.(crypto.Signer)
+	if !ok {
+		return fmt.Errorf("%s needs a crypto.Signer, not %T", k.alg, key)
+	}
+	if ed, ok := key.(ed25519.PrivateKey); ok && len(ed) != ed25519.PrivateKeySize {
+		return errors.New("malformed Ed25519 private key")
+	}
+	pub := signer.Public()
+	if err := checkPublic(k.alg, pub); err != nil {
+		return err
+	}
+	k.signer, k.public = signer, pub
+	return nil
+}
+
+// checkPublic checks that pub is a key of the asymmetric algorithm alg,
+// and strong enough.
+func checkPublic(alg string, pub crypto.PublicKey) error {
+	switch alg {
+	case RS256, PS256:
+		p, ok := pub.(*rsa.PublicKey)
+		if !ok {
+			return fmt.Errorf("%s needs an RSA key, not %T", alg, pub)
+		}
+		if p.N.BitLen() < 2048 {
+			return fmt.Errorf("%s needs an RSA key of at least 2048 bits, not %d", alg, p.N.BitLen())
+		}
+	case ES256:
+		p, ok := pub.(*ecdsa.PublicKey)
+		if !ok {
+			return fmt.Errorf("ES256 needs an ECDSA key on P-256, not %T", pub)
+		}
+		if p.Curve != elliptic.P256() {
+			return fmt.Errorf("ES256 needs a key on P-256, not %s", p.Curve.Params().Name)
+		}
+	case EdDSA:
+		if p, ok := pub.(ed25519.PublicKey); !ok || len(p) != ed25519.PublicKeySize {
+			return fmt.Errorf("EdDSA needs an Ed25519 key, not %T", pub)
+		}
+	}
+	return nil
+}
+
+// GenerateKey makes a fresh key for the algorithm (HS256, RS256, PS256,
+// ES256 or EdDSA) from crypto/rand, with its thumbprint as kid. RSA keys
+// have 2048 bits.
 func GenerateKey(alg string) (*Key, error) {
 	var key any
 	var err error
@@ -99,7 +162,7 @@ func GenerateKey(alg string) (*Key, error) {
 		b := make([]byte, 32)
 		_, err = rand.Read(b)
 		key = b
-	case RS256:
+	case RS256, PS256:
 		key, err = rsa.GenerateKey(rand.Reader, 2048)
 	case ES256:
 		key, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -111,38 +174,87 @@ func GenerateKey(alg string) (*Key, error) {
 	if err != nil {
 		return nil, err
 	}
-	return NewKey("", key)
+	return NewKey(alg, "", key)
 }
 
 // ID returns the key id put in every token header it signs.
 func (k *Key) ID() string { return k.id }
 
 // Algorithm returns the JWS "alg" of the key.
-func (k *Key) Algorithm() string { return k.method.Alg() }
+func (k *Key) Algorithm() string { return k.alg }
 
 // Public returns the public key, or nil for an HMAC key.
 func (k *Key) Public() crypto.PublicKey { return k.public }
 
-// Private returns the private key material (the secret for HMAC), for a
-// host that persists keys. Handle with care.
-func (k *Key) Private() any { return k.sign }
+// Private returns the key material NewKey was given, for a host that
+// persists keys: the secret of an HS256 key, or the crypto.Signer of the
+// others (an *rsa.PrivateKey, *ecdsa.PrivateKey or ed25519.PrivateKey,
+// or a KMS or HSM key, whose material stays where it is). Handle with
+// care.
+func (k *Key) Private() any {
+	if k.signer == nil {
+		return k.secret
+	}
+	return k.signer
+}
 
 // String names the key without its material.
-func (k *Key) String() string { return "mint.Key{" + k.method.Alg() + " " + k.id + "}" }
+func (k *Key) String() string { return "mint.Key{" + k.alg + " " + k.id + "}" }
 
-// Sign signs the claims with this key through golang-jwt's signing
-// method: the compact JWS of RFC 7515 section 7.1.
-func (k *Key) Sign(c *Claims) (string, error) {
+// Sign signs the claims with this key: the compact JWS of RFC 7515
+// section 7.1. An HS256 key signs through golang-jwt's HMAC method, the
+// others through their crypto.Signer, called once. The context is not
+// used: crypto.Signer takes none.
+func (k *Key) Sign(ctx context.Context, c *Claims) (string, error) {
 	payload, err := json.Marshal(c)
 	if err != nil {
 		return "", err
 	}
 	signing := k.header + "." + base64.RawURLEncoding.EncodeToString(payload)
-	sig, err := k.method.Sign(signing, k.sign)
+	sig, err := k.signature(signing)
 	if err != nil {
-		return "", fmt.Errorf("mint: sign: %w", err)
+		return "", fmt.Errorf("mint: sign with key %s: %w", k.id, err)
 	}
 	return signing + "." + base64.RawURLEncoding.EncodeToString(sig), nil
+}
+
+// pss is how PS256 signs (RFC 7518 section 3.5): the salt as long as
+// the SHA-256 digest.
+var pss = &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: crypto.SHA256}
+
+// signature is the JWS signature of the signing input (RFC 7518 sections
+// 3.2 to 3.5, RFC 8037 section 3.1).
+func (k *Key) signature(signing string) ([]byte, error) {
+	var opts crypto.SignerOpts = crypto.SHA256 // RS256 (PKCS #1 v1.5) and ES256
+	switch k.alg {
+	case HS256:
+		return jwt.SigningMethodHS256.Sign(signing, k.secret)
+	case EdDSA:
+		return k.signer.Sign(rand.Reader, []byte(signing), crypto.Hash(0)) // Ed25519 signs the message itself
+	case PS256:
+		opts = pss
+	}
+	digest := sha256.Sum256([]byte(signing))
+	sig, err := k.signer.Sign(rand.Reader, digest[:], opts)
+	if err != nil || k.alg != ES256 {
+		return sig, err
+	}
+	return ecdsaJOSE(sig)
+}
+
+// ecdsaJOSE turns the ASN.1 DER signature a crypto.Signer returns into
+// the 64 bytes R || S of RFC 7518 section 3.4.
+func ecdsaJOSE(der []byte) ([]byte, error) {
+	var rs struct{ R, S *big.Int }
+	rest, err := asn1.Unmarshal(der, &rs)
+	n := elliptic.P256().Params().N
+	if err != nil || len(rest) != 0 || rs.R.Sign() <= 0 || rs.R.Cmp(n) >= 0 || rs.S.Sign() <= 0 || rs.S.Cmp(n) >= 0 {
+		return nil, errors.New("malformed ECDSA signature")
+	}
+	out := make([]byte, 64)
+	rs.R.FillBytes(out[:32])
+	rs.S.FillBytes(out[32:])
+	return out, nil
 }
 
 // thumbprint is the RFC 7638 JWK thumbprint, or a random id for HMAC.
@@ -184,7 +296,7 @@ type JWKS struct {
 // JWK returns the public key as a JWK, and false for an HMAC key, which
 // is never published.
 func (k *Key) JWK() (JWK, bool) {
-	j := JWK{Kid: k.id, Use: "sig", Alg: k.method.Alg()}
+	j := JWK{Kid: k.id, Use: "sig", Alg: k.alg}
 	switch pub := k.public.(type) {
 	case *rsa.PublicKey:
 		j.Kty, j.N, j.E = "RSA", b64(pub.N.Bytes()), b64(big.NewInt(int64(pub.E)).Bytes())
@@ -241,7 +353,9 @@ func NewKeySet(active *Key, older ...*Key) (*KeySet, error) {
 }
 
 // Sign implements Signer with the active key.
-func (s *KeySet) Sign(c *Claims) (string, error) { return s.state.Load().active.Sign(c) }
+func (s *KeySet) Sign(ctx context.Context, c *Claims) (string, error) {
+	return s.state.Load().active.Sign(ctx, c)
+}
 
 // Active returns the key new tokens are signed with.
 func (s *KeySet) Active() *Key { return s.state.Load().active }
@@ -314,7 +428,7 @@ func (s *KeySet) VerificationKey(kid string) (alg string, key any, ok bool) {
 		return "", nil, false
 	}
 	if k.public == nil {
-		return k.method.Alg(), k.sign, true // the HS256 secret
+		return k.alg, k.secret, true
 	}
-	return k.method.Alg(), k.public, true
+	return k.alg, k.public, true
 }

@@ -1,12 +1,14 @@
 package mint_test
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -25,14 +27,14 @@ func sampleClaims() *mint.Claims {
 }
 
 func TestKeysSignVerifiableTokens(t *testing.T) {
-	for _, alg := range []string{mint.HS256, mint.RS256, mint.ES256, mint.EdDSA} {
+	for _, alg := range []string{mint.HS256, mint.RS256, mint.PS256, mint.ES256, mint.EdDSA} {
 		t.Run(alg, func(t *testing.T) {
 			key, err := mint.GenerateKey(alg)
 			require.NoError(t, err)
 			assert.Equal(t, alg, key.Algorithm())
 			keys, err := mint.NewKeySet(key)
 			require.NoError(t, err)
-			raw, err := keys.Sign(sampleClaims())
+			raw, err := keys.Sign(context.Background(), sampleClaims())
 			require.NoError(t, err)
 
 			// Stock golang-jwt, with the key alone, accepts the token.
@@ -51,20 +53,64 @@ func TestKeysSignVerifiableTokens(t *testing.T) {
 	}
 }
 
-func TestNewKeyRejectsWeakKeys(t *testing.T) {
+func TestNewKeyRefuses(t *testing.T) {
 	weakRSA, err := rsa.GenerateKey(rand.Reader, 1024)
 	require.NoError(t, err)
 	p384, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
 	require.NoError(t, err)
-	for name, key := range map[string]any{
-		"short HMAC secret": []byte("short"),
-		"1024-bit RSA":      weakRSA,
-		"P-384 for ES256":   p384,
-		"a string":          "not a key",
+	_, ed, err := ed25519.GenerateKey(rand.Reader)
+	require.NoError(t, err)
+	rsaKey, ecKey := testRSAKey(), testECKey(t)
+	secret := []byte("0123456789abcdef0123456789abcdef")
+	for _, tc := range []struct {
+		name, alg string
+		key       any
+		want      string
+	}{
+		{"unknown algorithm", "RS512", rsaKey, `unsupported algorithm "RS512"`},
+		{"no algorithm", "", rsaKey, `unsupported algorithm ""`},
+		{"none", "none", secret, `unsupported algorithm "none"`},
+		{"HS256 with an RSA key", mint.HS256, rsaKey, "HS256 needs a []byte secret, not *rsa.PrivateKey"},
+		{"short HMAC secret", mint.HS256, []byte("short"), "HS256 needs a secret of at least 32 bytes"},
+		{"RS256 with a secret", mint.RS256, secret, "RS256 needs a crypto.Signer, not []uint8"},
+		{"RS256 with an ECDSA key", mint.RS256, ecKey, "RS256 needs an RSA key, not *ecdsa.PublicKey"},
+		{"PS256 with an Ed25519 key", mint.PS256, ed, "PS256 needs an RSA key, not ed25519.PublicKey"},
+		{"1024-bit RSA", mint.RS256, weakRSA, "RS256 needs an RSA key of at least 2048 bits, not 1024"},
+		{"1024-bit RSA for PS256", mint.PS256, weakRSA, "PS256 needs an RSA key of at least 2048 bits, not 1024"},
+		{"1024-bit RSA behind a crypto.Signer", mint.RS256, &countingSigner{key: weakRSA}, "at least 2048 bits, not 1024"},
+		{"ES256 with an Ed25519 key", mint.ES256, ed, "ES256 needs an ECDSA key on P-256, not ed25519.PublicKey"},
+		{"P-384 for ES256", mint.ES256, p384, "ES256 needs a key on P-256, not P-384"},
+		{"EdDSA with an RSA key", mint.EdDSA, rsaKey, "EdDSA needs an Ed25519 key, not *rsa.PublicKey"},
+		{"malformed Ed25519 key", mint.EdDSA, ed[:40], "malformed Ed25519 private key"},
+		{"a string", mint.EdDSA, "not a key", "EdDSA needs a crypto.Signer, not string"},
+		{"nothing", mint.ES256, nil, "ES256 needs a crypto.Signer, not <nil>"},
 	} {
-		_, err := mint.NewKey("k", key)
-		assert.Error(t, err, name)
+		t.Run(tc.name, func(t *testing.T) {
+			k, err := mint.NewKey(tc.alg, "k", tc.key)
+			require.ErrorContains(t, err, tc.want)
+			assert.True(t, strings.HasPrefix(err.Error(), "mint: "), err.Error())
+			assert.Nil(t, k)
+		})
 	}
+}
+
+func TestNewKeyKeepsKidAndMaterial(t *testing.T) {
+	secret := []byte("0123456789abcdef0123456789abcdef")
+	k, err := mint.NewKey(mint.HS256, "hs-1", secret)
+	require.NoError(t, err)
+	secret[0] = 'X'
+	assert.Equal(t, "hs-1", k.ID())
+	assert.Equal(t, []byte("0123456789abcdef0123456789abcdef"), k.Private(), "the secret is copied")
+	assert.Nil(t, k.Public())
+
+	signer := &countingSigner{key: testRSAKey()}
+	k, err = mint.NewKey(mint.RS256, "", signer)
+	require.NoError(t, err)
+	assert.Same(t, signer, k.Private(), "the crypto.Signer itself, whose material mint never sees")
+	assert.Equal(t, testRSAKey().Public(), k.Public())
+	same, err := mint.NewKey(mint.RS256, "", testRSAKey())
+	require.NoError(t, err)
+	assert.Equal(t, same.ID(), k.ID(), "an empty kid is the RFC 7638 thumbprint of the public key")
 }
 
 func TestKeySetRotation(t *testing.T) {
@@ -72,14 +118,14 @@ func TestKeySetRotation(t *testing.T) {
 	require.NoError(t, err)
 	keys, err := mint.NewKeySet(old)
 	require.NoError(t, err)
-	before, err := keys.Sign(sampleClaims())
+	before, err := keys.Sign(context.Background(), sampleClaims())
 	require.NoError(t, err)
 
 	next, err := mint.GenerateKey(mint.ES256)
 	require.NoError(t, err)
 	require.NoError(t, keys.Rotate(next))
 	assert.Equal(t, next, keys.Active())
-	after, err := keys.Sign(sampleClaims())
+	after, err := keys.Sign(context.Background(), sampleClaims())
 	require.NoError(t, err)
 
 	parse := func(raw string) error {
@@ -124,7 +170,7 @@ func TestKeyfuncRefusesConfusion(t *testing.T) {
 
 	other, err := mint.GenerateKey(mint.EdDSA)
 	require.NoError(t, err)
-	foreign, err := other.Sign(sampleClaims())
+	foreign, err := other.Sign(context.Background(), sampleClaims())
 	require.NoError(t, err)
 	_, err = jwt.Parse(foreign, keyfunc)
 	assert.ErrorIs(t, err, jwtcheck.ErrUnknownKey, "unknown kid")
@@ -134,7 +180,7 @@ func TestJWKSPublishesPublicKeysOnly(t *testing.T) {
 	hs, err := mint.GenerateKey(mint.HS256)
 	require.NoError(t, err)
 	var keys []*mint.Key
-	for _, alg := range []string{mint.EdDSA, mint.ES256, mint.RS256} {
+	for _, alg := range []string{mint.EdDSA, mint.ES256, mint.RS256, mint.PS256} {
 		k, err := mint.GenerateKey(alg)
 		require.NoError(t, err)
 		keys = append(keys, k)
@@ -147,15 +193,17 @@ func TestJWKSPublishesPublicKeysOnly(t *testing.T) {
 		Keys []map[string]string `json:"keys"`
 	}
 	require.NoError(t, json.Unmarshal(raw, &doc))
-	require.Len(t, doc.Keys, 3, "the HMAC key is never published")
+	require.Len(t, doc.Keys, 4, "the HMAC key is never published")
 	want := map[string]map[string]string{
 		"EdDSA": {"kty": "OKP", "crv": "Ed25519"},
 		"ES256": {"kty": "EC", "crv": "P-256"},
 		"RS256": {"kty": "RSA"},
+		"PS256": {"kty": "RSA"},
 	}
 	for _, k := range doc.Keys {
 		w, ok := want[k["alg"]]
 		require.True(t, ok, k["alg"])
+		delete(want, k["alg"])
 		assert.Equal(t, "sig", k["use"])
 		assert.NotEmpty(t, k["kid"])
 		for field, v := range w {
@@ -165,6 +213,7 @@ func TestJWKSPublishesPublicKeysOnly(t *testing.T) {
 			assert.NotContains(t, k, private)
 		}
 	}
+	assert.Empty(t, want, "each key published with its own alg")
 }
 
 func TestClaimsJSONMatchesEncodingJSON(t *testing.T) {

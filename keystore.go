@@ -35,7 +35,7 @@ type StoredKey struct {
 	Version int64
 	// ID is the key id (kid) put in token headers.
 	ID string
-	// Algorithm is the JWS alg: HS256, RS256, ES256 or EdDSA.
+	// Algorithm is the JWS alg: HS256, RS256, PS256, ES256 or EdDSA.
 	Algorithm string
 	// Private is the key material, PKCS#8 DER or a raw HS256 secret.
 	Private []byte
@@ -52,7 +52,10 @@ func (k StoredKey) String() string {
 func (k StoredKey) GoString() string { return k.String() }
 
 // Stored encodes k as a KeyStore keeps it, under the given version and
-// creation time.
+// creation time. Only a key whose material mint holds can be stored: an
+// HS256 secret, an *rsa.PrivateKey, *ecdsa.PrivateKey or
+// ed25519.PrivateKey. Any other crypto.Signer (a KMS or HSM key) cannot
+// be exported, and is an error: build its Key at start instead.
 func (k *Key) Stored(version int64, now time.Time) (StoredKey, error) {
 	sk := StoredKey{Version: version, ID: k.ID(), Algorithm: k.Algorithm(), CreatedAt: now}
 	switch priv := k.Private().(type) {
@@ -65,13 +68,13 @@ func (k *Key) Stored(version int64, now time.Time) (StoredKey, error) {
 		}
 		sk.Private = der
 	default:
-		return StoredKey{}, fmt.Errorf("mint: cannot store key type %T", priv)
+		return StoredKey{}, fmt.Errorf("mint: key %s cannot be stored: its crypto.Signer %T does not export its material", k.ID(), priv)
 	}
 	return sk, nil
 }
 
-// Key decodes a stored key back into a signing Key, checking that its
-// material is of the stored algorithm.
+// Key decodes a stored key back into a signing Key of its Algorithm,
+// checking that its material suits that algorithm (NewKey).
 func (k StoredKey) Key() (*Key, error) {
 	var material any = k.Private
 	if k.Algorithm != HS256 {
@@ -81,12 +84,9 @@ func (k StoredKey) Key() (*Key, error) {
 		}
 		material = priv
 	}
-	key, err := NewKey(k.ID, material)
+	key, err := newKey(k.Algorithm, k.ID, material)
 	if err != nil {
-		return nil, err
-	}
-	if key.Algorithm() != k.Algorithm {
-		return nil, fmt.Errorf("mint: stored key %s is %s, not %s", k.ID, key.Algorithm(), k.Algorithm)
+		return nil, fmt.Errorf("mint: stored key %s: %w", k.ID, err)
 	}
 	return key, nil
 }

@@ -44,7 +44,7 @@ func (m *memKeyStore) AddSigningKey(_ context.Context, k mint.StoredKey) (bool, 
 }
 
 func TestStoredKeyRoundTrip(t *testing.T) {
-	for _, alg := range []string{mint.HS256, mint.RS256, mint.ES256, mint.EdDSA} {
+	for _, alg := range []string{mint.HS256, mint.RS256, mint.PS256, mint.ES256, mint.EdDSA} {
 		t.Run(alg, func(t *testing.T) {
 			k, err := mint.GenerateKey(alg)
 			require.NoError(t, err)
@@ -58,11 +58,12 @@ func TestStoredKeyRoundTrip(t *testing.T) {
 			back, err := sk.Key()
 			require.NoError(t, err)
 			assert.Equal(t, k.ID(), back.ID())
+			assert.Equal(t, alg, back.Algorithm(), "the stored alg, not one guessed from the key")
 			assert.Equal(t, k.Private(), back.Private())
 
 			claims := &mint.Claims{Issuer: "mint", Subject: "s", Audience: []string{"a"}, ID: "j",
 				IssuedAt: time.Now(), ExpiresAt: time.Now().Add(time.Minute)}
-			signed, err := back.Sign(claims)
+			signed, err := back.Sign(context.Background(), claims)
 			require.NoError(t, err)
 			_, err = jwt.Parse(signed, func(*jwt.Token) (any, error) { return verifyKey(t, k), nil },
 				jwt.WithValidMethods([]string{alg}))
@@ -79,6 +80,7 @@ func TestStoredKeyRejects(t *testing.T) {
 	for name, sk := range map[string]mint.StoredKey{
 		"garbage":       {ID: "k", Algorithm: mint.EdDSA, Private: []byte("not a key")},
 		"alg mismatch":  {ID: "k", Algorithm: mint.ES256, Private: good.Private},
+		"PS256 Ed25519": {ID: "k", Algorithm: mint.PS256, Private: good.Private},
 		"short hmac":    {ID: "k", Algorithm: mint.HS256, Private: []byte("short")},
 		"unknown alg":   {ID: "k", Algorithm: "none", Private: good.Private},
 		"empty private": {ID: "k", Algorithm: mint.RS256},
@@ -181,4 +183,13 @@ func TestSyncKeySet(t *testing.T) {
 
 func TestMemKeyStoreConformance(t *testing.T) {
 	storetest.RunKeyStore(t, func(*testing.T) mint.KeyStore { return &memKeyStore{} })
+}
+
+// A key behind an opaque crypto.Signer (a KMS or HSM key) has no material
+// to export: storing it is an error that says so.
+func TestStoredRefusesAnOpaqueSigner(t *testing.T) {
+	k, err := mint.NewKey(mint.RS256, "kms-1", &countingSigner{key: testRSAKey()})
+	require.NoError(t, err)
+	_, err = k.Stored(1, time.Now())
+	assert.EqualError(t, err, "mint: key kms-1 cannot be stored: its crypto.Signer *mint_test.countingSigner does not export its material")
 }

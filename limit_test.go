@@ -207,7 +207,7 @@ type gateHasher struct {
 	mu                sync.Mutex
 }
 
-func (h *gateHasher) Verify(encoded, plain string) (bool, bool, error) {
+func (h *gateHasher) Verify(ctx context.Context, encoded, plain string) (bool, bool, error) {
 	n := h.inflight.Add(1)
 	h.mu.Lock()
 	if n > h.maxSeen.Load() {
@@ -217,7 +217,7 @@ func (h *gateHasher) Verify(encoded, plain string) (bool, bool, error) {
 	h.verifies.Add(1)
 	<-h.gate
 	defer h.inflight.Add(-1)
-	return h.Hasher.Verify(encoded, plain)
+	return h.Hasher.Verify(ctx, encoded, plain)
 }
 
 func TestHashConcurrencyIsBounded(t *testing.T) {

@@ -72,7 +72,7 @@ func newRSFixture(t testing.TB, opts ...mint.Option) *rsFixture {
 		f.store.PutClient(&mint.Client{ID: id, SecretHash: hash, Scopes: []string{"read", "write"},
 			Grants: []string{mint.GrantClientCredentials, mint.GrantPassword, mint.GrantRefreshToken}})
 	}
-	pw, err := hasher.Hash("pw")
+	pw, err := hasher.Hash(context.Background(), "pw")
 	require.NoError(t, err)
 	f.store.PutUser(&mint.User{ID: "u1", Username: "alice", PasswordHash: pw})
 	f.issuer, err = mint.New(f.store, keys, append([]mint.Option{mint.WithIssuer(rsIssuer), mint.WithAudience(rsAudience),

@@ -17,13 +17,16 @@ import (
 // Hasher hashes and verifies secrets and passwords. The encoded hash names
 // its own algorithm and parameters, so a Hasher verifies hashes made with
 // older parameters or other algorithms and says when to upgrade them.
+// The Issuer passes the context of the request being served (the
+// values of ContextWithRequestInfo, a host's trace span), so that a
+// Hasher wrapping another one can trace or meter each hash.
 type Hasher interface {
 	// Hash returns the encoded hash of plain.
-	Hash(plain string) (string, error)
+	Hash(ctx context.Context, plain string) (string, error)
 	// Verify reports whether plain matches the encoded hash, and whether
-	// the hash should be replaced by a fresh Hash(plain) (outdated
+	// the hash should be replaced by a fresh Hash(ctx, plain) (outdated
 	// algorithm or parameters). The comparison runs in constant time.
-	Verify(encoded, plain string) (ok, rehash bool, err error)
+	Verify(ctx context.Context, encoded, plain string) (ok, rehash bool, err error)
 }
 
 // Argon2id is the default Hasher: argon2id (RFC 9106) for anything a
@@ -55,8 +58,8 @@ func (a Argon2id) resolved() Argon2id {
 
 var errUnknownHash = errors.New("mint: unrecognised hash format")
 
-// Hash implements Hasher.
-func (a Argon2id) Hash(plain string) (string, error) {
+// Hash implements Hasher; Argon2id does not use the context.
+func (a Argon2id) Hash(ctx context.Context, plain string) (string, error) {
 	a = a.resolved()
 	salt := make([]byte, a.SaltLen)
 	if _, err := rand.Read(salt); err != nil {
@@ -67,8 +70,8 @@ func (a Argon2id) Hash(plain string) (string, error) {
 		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key)), nil
 }
 
-// Verify implements Hasher.
-func (a Argon2id) Verify(encoded, plain string) (ok, rehash bool, err error) {
+// Verify implements Hasher; Argon2id does not use the context.
+func (a Argon2id) Verify(ctx context.Context, encoded, plain string) (ok, rehash bool, err error) {
 	a = a.resolved()
 	switch {
 	case strings.HasPrefix(encoded, "$argon2id$"):
@@ -114,8 +117,11 @@ func parseArgon2id(encoded string) (p Argon2id, salt, key []byte, err error) {
 }
 
 // HashPassword hashes a password, or a client secret a person chose, with
-// the default Argon2id.
-func HashPassword(password string) (string, error) { return Argon2id{}.Hash(password) }
+// the default Argon2id, for a host that provisions users and clients
+// outside any request.
+func HashPassword(password string) (string, error) {
+	return Argon2id{}.Hash(context.Background(), password)
+}
 
 const sha256Prefix = "$sha256$"
 
@@ -275,7 +281,7 @@ func (iss *Issuer) verify(ctx context.Context, keys limitKeys, encoded, plain st
 	if err := iss.checkLimits(ctx, keys); err != nil {
 		return false, false, err
 	}
-	ok, rehash, err = iss.cfg.hasher.Verify(encoded, plain)
+	ok, rehash, err = iss.cfg.hasher.Verify(ctx, encoded, plain)
 	if noHash {
 		ok, rehash = false, false
 	}
@@ -291,7 +297,7 @@ func (iss *Issuer) rehash(ctx context.Context, plain string, update func(string)
 	if err := iss.acquire(ctx); err != nil {
 		return // busy: upgrade the hash at a later login
 	}
-	h, err := iss.cfg.hasher.Hash(plain)
+	h, err := iss.cfg.hasher.Hash(ctx, plain)
 	iss.release()
 	if err == nil {
 		err = update(h)

@@ -1,6 +1,7 @@
 package mint_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -12,10 +13,10 @@ import (
 )
 
 func TestHashFormats(t *testing.T) {
-	argon, err := fastHasher.Hash("s3cret")
+	argon, err := fastHasher.Hash(context.Background(), "s3cret")
 	require.NoError(t, err)
 	assert.True(t, strings.HasPrefix(argon, "$argon2id$v=19$m=64,t=1,p=1$"), "names algorithm and parameters: %s", argon)
-	other, err := fastHasher.Hash("s3cret")
+	other, err := fastHasher.Hash(context.Background(), "s3cret")
 	require.NoError(t, err)
 	assert.NotEqual(t, argon, other, "salted")
 
@@ -45,14 +46,14 @@ func TestHashFormats(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ok, rehash, err := mint.Argon2id{}.Verify(tt.hash, tt.plain)
+			ok, rehash, err := mint.Argon2id{}.Verify(context.Background(), tt.hash, tt.plain)
 			require.NoError(t, err)
 			assert.Equal(t, tt.ok, ok)
 			assert.Equal(t, tt.rehash, rehash)
 		})
 	}
 	for _, bad := range []string{"", "plaintext", "$argon2id$v=19$m=0,t=1,p=1$AAAA$AAAA", "$argon2id$v=18$m=64,t=1,p=1$AAAA$AAAAAAAAAAAAAAAAAAAAAA", "$sha256$short", "$md5$abc"} {
-		ok, _, err := mint.Argon2id{}.Verify(bad, "x")
+		ok, _, err := mint.Argon2id{}.Verify(context.Background(), bad, "x")
 		assert.Error(t, err, bad)
 		assert.False(t, ok, bad)
 	}

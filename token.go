@@ -210,7 +210,7 @@ func New(store Store, signer Signer, opts ...Option) (*Issuer, error) {
 	if cfg.audit == nil {
 		cfg.audit = LogAudit(cfg.logger)
 	}
-	dummy, err := cfg.hasher.Hash(randomString(16))
+	dummy, err := cfg.hasher.Hash(context.Background(), randomString(16)) // at start, outside any request
 	if err != nil {
 		return nil, err
 	}
@@ -470,7 +470,7 @@ func (iss *Issuer) mint(ctx context.Context, r *TokenRequest, client *Client, au
 	if auth.User != nil {
 		c.Subject, c.Roles, c.SubjectType = auth.User.ID, auth.User.Roles, SubjectUser
 	}
-	at, err := iss.signer.Sign(c)
+	at, err := iss.signer.Sign(ctx, c)
 	if err != nil {
 		return nil, serverError(err)
 	}

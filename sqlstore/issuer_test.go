@@ -34,7 +34,7 @@ func seed(t testing.TB, s *sqlstore.Store) (secret, password string) {
 	require.NoError(t, s.UpsertClient(ctx, &mint.Client{ID: "app", SecretHash: hash,
 		Grants: []string{mint.GrantPassword, mint.GrantRefreshToken}, Scopes: []string{"read"}}))
 	password = "correct horse"
-	pwHash, err := fastHasher.Hash(password)
+	pwHash, err := fastHasher.Hash(context.Background(), password)
 	require.NoError(t, err)
 	require.NoError(t, s.UpsertUser(ctx, &mint.User{ID: "7", Username: "john", Email: "john@example.com", PasswordHash: pwHash}))
 	return secret, password

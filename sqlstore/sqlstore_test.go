@@ -282,7 +282,7 @@ func TestSigningKeysSharedByReplicas(t *testing.T) {
 			// A token signed by one replica verifies at another.
 			claims := &mint.Claims{Issuer: "mint", Subject: "u", Audience: []string{"mint"}, ID: "j",
 				IssuedAt: time.Now(), ExpiresAt: time.Now().Add(time.Minute)}
-			signed, err := sets[0].Sign(claims)
+			signed, err := sets[0].Sign(context.Background(), claims)
 			require.NoError(t, err)
 			_, err = jwt.Parse(signed, jwtcheck.Keyfunc(sets[replicas-1]), jwt.WithValidMethods([]string{mint.EdDSA}))
 			require.NoError(t, err)

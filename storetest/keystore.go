@@ -34,7 +34,7 @@ func RunKeyStore(t *testing.T, newKeyStore func(t *testing.T) mint.KeyStore) {
 
 	t.Run("keys read back whole, highest version first", func(t *testing.T) {
 		ks := newKeyStore(t)
-		want := []mint.StoredKey{stored(t, mint.EdDSA, 1), stored(t, mint.RS256, 3), stored(t, mint.HS256, 2)}
+		want := []mint.StoredKey{stored(t, mint.EdDSA, 1), stored(t, mint.RS256, 3), stored(t, mint.HS256, 2), stored(t, mint.PS256, 4)}
 		for _, k := range want {
 			added, err := ks.AddSigningKey(ctx, k)
 			require.NoError(t, err)
@@ -42,15 +42,16 @@ func RunKeyStore(t *testing.T, newKeyStore func(t *testing.T) mint.KeyStore) {
 		}
 		got, err := ks.SigningKeys(ctx)
 		require.NoError(t, err)
-		require.Len(t, got, 3)
-		for i, k := range []mint.StoredKey{want[1], want[2], want[0]} {
+		require.Len(t, got, 4)
+		for i, k := range []mint.StoredKey{want[3], want[1], want[2], want[0]} {
 			assert.Equal(t, k.Version, got[i].Version)
 			assert.Equal(t, k.ID, got[i].ID)
 			assert.Equal(t, k.Algorithm, got[i].Algorithm)
 			assert.Equal(t, k.Private, got[i].Private)
 			assert.True(t, k.CreatedAt.Equal(got[i].CreatedAt))
-			_, err := got[i].Key()
-			assert.NoError(t, err)
+			key, err := got[i].Key()
+			require.NoError(t, err)
+			assert.Equal(t, k.Algorithm, key.Algorithm(), "an RSA key keeps its alg, RS256 or PS256")
 		}
 	})
 

@@ -64,9 +64,12 @@ func WithLeeway(d time.Duration) Option {
 }
 
 // WithAlgorithms sets the JWS algorithms a token may use, among HS256,
-// RS256, ES256 and EdDSA (RFC 8725 section 3.1); "none" and anything else
-// is refused. Default: all four (a remote key set never carries an HMAC
-// key, so HS256 tokens only verify against local keys).
+// RS256, PS256, ES256 and EdDSA (RFC 8725 section 3.1); "none" and
+// anything else is refused. Default: all five (a remote key set never
+// carries an HMAC key, so HS256 tokens only verify against local keys).
+// Whatever the list, a token verifies only with the alg of its key; a
+// remote RSA key is bound to the alg its JWK names, RS256 or PS256, and
+// one without alg verifies RS256 only.
 func WithAlgorithms(algs ...string) Option {
 	return func(c *config) error {
 		if len(algs) == 0 {
@@ -74,7 +77,7 @@ func WithAlgorithms(algs ...string) Option {
 		}
 		for _, a := range algs {
 			switch a {
-			case jwtcheck.HS256, jwtcheck.RS256, jwtcheck.ES256, jwtcheck.EdDSA:
+			case jwtcheck.HS256, jwtcheck.RS256, jwtcheck.PS256, jwtcheck.ES256, jwtcheck.EdDSA:
 			default:
 				return fmt.Errorf("verify: algorithm %q not allowed", a)
 			}

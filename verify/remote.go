@@ -200,8 +200,18 @@ func parseJWK(raw json.RawMessage) (string, remoteKey, bool) {
 	return j.kid, k, ok
 }
 
+// rsaKey reads an RSA key of at least 2048 bits, bound to the alg it
+// names, RS256 or PS256. A key without alg is taken for RS256, the common
+// case, and never for PS256 as well: a key checks one algorithm only (RFC
+// 8725 section 3.1), and an issuer signing PS256 says so in alg, as mint
+// does.
 func rsaKey(j jwk) (remoteKey, bool) {
-	if j.alg != "" && j.alg != jwtcheck.RS256 {
+	alg := j.alg
+	switch alg {
+	case "":
+		alg = jwtcheck.RS256
+	case jwtcheck.RS256, jwtcheck.PS256:
+	default:
 		return remoteKey{}, false
 	}
 	n, err1 := b64d(j.n)
@@ -213,7 +223,7 @@ func rsaKey(j jwk) (remoteKey, bool) {
 	if pub.N.BitLen() < 2048 || pub.E < 3 || pub.E%2 == 0 {
 		return remoteKey{}, false
 	}
-	return remoteKey{jwtcheck.RS256, pub}, true
+	return remoteKey{alg, pub}, true
 }
 
 func ecKey(j jwk) (remoteKey, bool) {

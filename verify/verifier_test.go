@@ -224,7 +224,7 @@ func TestVerifierAllowList(t *testing.T) {
 
 // rsa2 is a second RS256 key, a fresh kid over the shared RSA material.
 func (f *rsFixture) rsa2(t testing.TB) *mint.Key {
-	k, err := mint.NewKey("rsa-2", f.rsa.Private())
+	k, err := mint.NewKey(mint.RS256, "rsa-2", f.rsa.Private())
 	require.NoError(t, err)
 	return k
 }
@@ -383,6 +383,53 @@ func TestRemoteVerifierKeyFiltering(t *testing.T) {
 				assert.NoError(t, err)
 			} else {
 				assert.ErrorIs(t, err, verify.ErrInvalidToken)
+			}
+		})
+	}
+}
+
+// A remote RSA key verifies the alg its JWK names, RS256 or PS256, and
+// RS256 only when it names none: never two algorithms, never another's.
+func TestRemoteRSAKeyIsBoundToItsAlg(t *testing.T) {
+	f := newRSFixture(t)
+	rsaJWK, _ := f.rsa.JWK()
+	header := func(alg string) map[string]any { return map[string]any{"alg": alg, "kid": f.rsa.ID(), "typ": "at+jwt"} }
+	rs256 := forge(t, header("RS256"), f.goodClaims(), jwt.SigningMethodRS256, f.rsa.Private())
+	ps256 := forge(t, header("PS256"), f.goodClaims(), jwt.SigningMethodPS256, f.rsa.Private())
+	for _, tc := range []struct {
+		jwkAlg   string
+		verifies string // the one token alg the key verifies, if any
+	}{
+		{"RS256", "RS256"},
+		{"PS256", "PS256"},
+		{"", "RS256"},
+		{"ES256", ""},
+		{"RS512", ""},
+	} {
+		t.Run("alg "+tc.jwkAlg, func(t *testing.T) {
+			jwk := rsaJWK
+			jwk.Alg = tc.jwkAlg
+			b, err := json.Marshal(jwk)
+			require.NoError(t, err)
+			var m map[string]any
+			require.NoError(t, json.Unmarshal(b, &m))
+			if tc.jwkAlg == "" {
+				delete(m, "alg")
+			}
+			doc, err := json.Marshal(map[string]any{"keys": []any{m}})
+			require.NoError(t, err)
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write(doc) }))
+			defer srv.Close()
+			v, err := verify.NewRemote(srv.URL, rsIssuer, rsAudience, verify.WithClock(f.clock.Now),
+				verify.WithAlgorithms(mint.RS256, mint.PS256))
+			require.NoError(t, err)
+			for alg, tok := range map[string]string{"RS256": rs256, "PS256": ps256} {
+				_, err := v.Verify(context.Background(), tok)
+				if alg == tc.verifies {
+					assert.NoError(t, err, "%s token", alg)
+				} else {
+					assert.ErrorIs(t, err, verify.ErrInvalidToken, "%s token", alg)
+				}
 			}
 		})
 	}

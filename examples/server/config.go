@@ -102,13 +102,14 @@ var knownGrants = []string{mint.GrantClientCredentials, mint.GrantPassword, mint
 // hashPrefixes are the hash formats mint.Argon2id verifies.
 var hashPrefixes = []string{"$argon2id$", "$2a$", "$2b$", "$2y$", "$sha256$"}
 
-// LoadConfig reads, validates and hashes the configuration file at path.
-func LoadConfig(path string, hasher mint.Hasher) (*Config, error) {
+// LoadConfig reads, validates and hashes the configuration file at path;
+// ctx reaches the hasher.
+func LoadConfig(ctx context.Context, path string, hasher mint.Hasher) (*Config, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	cfg, err := ParseConfig(b, hasher)
+	cfg, err := ParseConfig(ctx, b, hasher)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -117,8 +118,9 @@ func LoadConfig(path string, hasher mint.Hasher) (*Config, error) {
 
 // ParseConfig decodes a configuration strictly (an unknown field, a
 // trailing value or a wrong type is an error), validates it, and replaces
-// every plaintext secret and password by its hash from hasher.
-func ParseConfig(b []byte, hasher mint.Hasher) (*Config, error) {
+// every plaintext secret and password by its hash from hasher, called
+// with ctx.
+func ParseConfig(ctx context.Context, b []byte, hasher mint.Hasher) (*Config, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	var cfg Config
@@ -128,18 +130,18 @@ func ParseConfig(b []byte, hasher mint.Hasher) (*Config, error) {
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, errors.New("config: unexpected data after the JSON object")
 	}
-	if err := cfg.prepare(hasher); err != nil {
+	if err := cfg.prepare(ctx, hasher); err != nil {
 		return nil, err
 	}
 	return &cfg, nil
 }
 
 // prepare validates the configuration and hashes its plaintexts.
-func (c *Config) prepare(hasher mint.Hasher) error {
+func (c *Config) prepare(ctx context.Context, hasher mint.Hasher) error {
 	if err := c.validate(); err != nil {
 		return err
 	}
-	return c.hash(hasher)
+	return c.hash(ctx, hasher)
 }
 
 // decodeError turns a json error into one that names the line and column.
@@ -315,13 +317,13 @@ func checkHash(h string) error {
 }
 
 // hash replaces every plaintext secret and password by its hash.
-func (c *Config) hash(h mint.Hasher) error {
+func (c *Config) hash(ctx context.Context, h mint.Hasher) error {
 	for i := range c.Clients {
 		cl := &c.Clients[i]
 		if cl.Secret == "" {
 			continue
 		}
-		hash, err := h.Hash(cl.Secret)
+		hash, err := h.Hash(ctx, cl.Secret)
 		if err != nil {
 			return fmt.Errorf("config: hashing the secret of client %q: %w", cl.ID, err)
 		}
@@ -332,7 +334,7 @@ func (c *Config) hash(h mint.Hasher) error {
 		if u.Password == "" {
 			continue
 		}
-		hash, err := h.Hash(u.Password)
+		hash, err := h.Hash(ctx, u.Password)
 		if err != nil {
 			return fmt.Errorf("config: hashing the password of user %q: %w", u.ID, err)
 		}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -35,7 +36,7 @@ const designConfig = `{
 }`
 
 func TestParseConfigDesignExample(t *testing.T) {
-	cfg, err := ParseConfig([]byte(designConfig), cheap)
+	cfg, err := ParseConfig(context.Background(), []byte(designConfig), cheap)
 	require.NoError(t, err)
 
 	assert.Equal(t, "http://127.0.0.1:8080", cfg.Issuer)
@@ -58,7 +59,7 @@ func TestParseConfigDesignExample(t *testing.T) {
 	assert.Equal(t, map[string]any{"tenant_id": "acme"}, cfg.Users[0].Claims)
 	assert.Empty(t, cfg.Clients[0].Secret, "the plaintext secret is dropped at load")
 	assert.True(t, strings.HasPrefix(c.SecretHash, "$argon2id$"), "secret hashed with argon2id")
-	ok, _, err := cheap.Verify(c.SecretHash, "bb145d5fxyz")
+	ok, _, err := cheap.Verify(context.Background(), c.SecretHash, "bb145d5fxyz")
 	require.NoError(t, err)
 	assert.True(t, ok)
 
@@ -69,7 +70,7 @@ func TestParseConfigDesignExample(t *testing.T) {
 	assert.Equal(t, "john_doe@domain.com", u.Email)
 	assert.Equal(t, []int{3}, u.Roles)
 	assert.Empty(t, cfg.Users[0].Password, "the plaintext password is dropped at load")
-	ok, _, err = cheap.Verify(u.PasswordHash, "john_doe_secret")
+	ok, _, err = cheap.Verify(context.Background(), u.PasswordHash, "john_doe_secret")
 	require.NoError(t, err)
 	assert.True(t, ok)
 }
@@ -78,12 +79,12 @@ func TestExampleConfigFileIsDesignExample(t *testing.T) {
 	b, err := os.ReadFile("config.example.json")
 	require.NoError(t, err)
 	assert.JSONEq(t, designConfig, string(b))
-	_, err = LoadConfig("config.example.json", cheap)
+	_, err = LoadConfig(context.Background(), "config.example.json", cheap)
 	require.NoError(t, err)
 }
 
 func TestParseConfigDefaultHasherIsArgon2idDefaults(t *testing.T) {
-	cfg, err := ParseConfig([]byte(`{"issuer":"https://auth.example.com","clients":[{"id":"a","secret":"s","grants":["client_credentials"]}]}`), mint.Argon2id{})
+	cfg, err := ParseConfig(context.Background(), []byte(`{"issuer":"https://auth.example.com","clients":[{"id":"a","secret":"s","grants":["client_credentials"]}]}`), mint.Argon2id{})
 	require.NoError(t, err)
 	assert.True(t, strings.HasPrefix(cfg.Clients[0].SecretHash, "$argon2id$v=19$m=19456,t=2,p=1$"), "the hash mint.HashPassword makes")
 }
@@ -93,21 +94,21 @@ func TestParseConfigPreHashed(t *testing.T) {
 	require.NoError(t, err)
 	generated, generatedHash, err := mint.GenerateSecret()
 	require.NoError(t, err)
-	pwHash, err := cheap.Hash("pw")
+	pwHash, err := cheap.Hash(context.Background(), "pw")
 	require.NoError(t, err)
 	js := `{"issuer":"https://auth.example.com","clients":[
 	  {"id":"a","secret_hash":"` + secretHash + `","grants":["client_credentials"]},
 	  {"id":"b","secret_hash":"` + generatedHash + `","grants":["client_credentials"]}],
 	 "users":[{"id":"u","username":"ann","password_hash":"` + pwHash + `"}]}`
 
-	cfg, err := ParseConfig([]byte(js), cheap)
+	cfg, err := ParseConfig(context.Background(), []byte(js), cheap)
 	require.NoError(t, err)
 	clients := cfg.MintClients()
 	assert.Equal(t, secretHash, clients[0].SecretHash, "a pre-hashed secret is kept as given")
 	assert.Equal(t, generatedHash, clients[1].SecretHash)
 	assert.Equal(t, pwHash, cfg.MintUsers()[0].PasswordHash)
 	for _, tc := range []struct{ hash, plain string }{{secretHash, "s3cret"}, {generatedHash, generated}, {pwHash, "pw"}} {
-		ok, _, err := cheap.Verify(tc.hash, tc.plain)
+		ok, _, err := cheap.Verify(context.Background(), tc.hash, tc.plain)
 		require.NoError(t, err)
 		assert.True(t, ok)
 	}
@@ -155,7 +156,7 @@ func TestParseConfigRejects(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := ParseConfig([]byte(tc.json), cheap)
+			_, err := ParseConfig(context.Background(), []byte(tc.json), cheap)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.want)
 			assert.NotContains(t, err.Error(), "plaintext-by-mistake", "a hash field's value is never echoed")
@@ -167,19 +168,19 @@ func TestLoadConfigNamesTheFile(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "mint.json")
 	require.NoError(t, os.WriteFile(path, []byte(`{"issuer":"https://a","clients":[],"colour":"red"}`), 0o600))
-	_, err := LoadConfig(path, cheap)
+	_, err := LoadConfig(context.Background(), path, cheap)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), path)
 	assert.Contains(t, err.Error(), `unknown field "colour"`)
 
-	_, err = LoadConfig(filepath.Join(dir, "missing.json"), cheap)
+	_, err = LoadConfig(context.Background(), filepath.Join(dir, "missing.json"), cheap)
 	require.Error(t, err)
 	assert.ErrorIs(t, err, os.ErrNotExist)
 }
 
 func TestDemoConfigCoversEveryDialect(t *testing.T) {
 	cfg := demoConfig("http://127.0.0.1:8080")
-	require.NoError(t, cfg.prepare(cheap))
+	require.NoError(t, cfg.prepare(context.Background(), cheap))
 	clients := map[string]*mint.Client{}
 	for _, c := range cfg.MintClients() {
 		clients[c.ID] = c
@@ -201,7 +202,7 @@ func TestDemoConfigCoversEveryDialect(t *testing.T) {
 			for _, g := range tc.grants {
 				assert.True(t, c.AllowsGrant(g), g)
 			}
-			ok, _, err := cheap.Verify(c.SecretHash, tc.secret)
+			ok, _, err := cheap.Verify(context.Background(), c.SecretHash, tc.secret)
 			require.NoError(t, err)
 			assert.True(t, ok)
 		})
@@ -223,7 +224,7 @@ func TestDemoConfigCoversEveryDialect(t *testing.T) {
 	require.NotNil(t, john)
 	assert.Equal(t, "john_doe@domain.com", john.Email)
 	assert.Equal(t, []int{3}, john.Roles)
-	ok, _, err := cheap.Verify(john.PasswordHash, "john_doe_secret")
+	ok, _, err := cheap.Verify(context.Background(), john.PasswordHash, "john_doe_secret")
 	require.NoError(t, err)
 	assert.True(t, ok)
 }
@@ -264,7 +265,7 @@ func TestConfigRefusesReservedClaimsAndBadResources(t *testing.T) {
 			}
 			cfg := `{"issuer": "https://auth.example.com", "clients": [{"id": "a", "secret": "s", "grants": ["client_credentials"]` + extra + `}],
   "users": [{"id": "7", "username": "j", "password": "p"` + tt.user + `}]}`
-			_, err := ParseConfig([]byte(cfg), cheap)
+			_, err := ParseConfig(context.Background(), []byte(cfg), cheap)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tt.want)
 		})

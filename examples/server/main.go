@@ -126,7 +126,7 @@ func serve(ctx context.Context, o options, stdout io.Writer) error {
 	var cfg *Config
 	if !demo {
 		var err error
-		if cfg, err = LoadConfig(o.configPath, o.hasher); err != nil {
+		if cfg, err = LoadConfig(ctx, o.configPath, o.hasher); err != nil {
 			return err
 		}
 	}
@@ -140,7 +140,7 @@ func serve(ctx context.Context, o options, stdout io.Writer) error {
 	base := baseURL(ln.Addr())
 	if demo {
 		cfg = demoConfig(base)
-		if err := cfg.prepare(o.hasher); err != nil {
+		if err := cfg.prepare(ctx, o.hasher); err != nil {
 			return err
 		}
 	}

@@ -210,7 +210,7 @@ func TestTwoServersShareOneDatabase(t *testing.T) {
 func TestSQLStoreSpecs(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	cfg, err := ParseConfig([]byte(designConfig), cheap)
+	cfg, err := ParseConfig(context.Background(), []byte(designConfig), cheap)
 	require.NoError(t, err)
 	for name, spec := range map[string]string{
 		"empty sqlite path":     "sqlite:",

@@ -40,13 +40,14 @@ var (
 const (
 	HS256 = "HS256"
 	RS256 = "RS256"
+	PS256 = "PS256"
 	ES256 = "ES256"
 	EdDSA = "EdDSA"
 )
 
 // Algorithms returns the JWS algorithms a token may use unless configured
-// otherwise: HS256, RS256, ES256 and EdDSA.
-func Algorithms() []string { return []string{HS256, RS256, ES256, EdDSA} }
+// otherwise: HS256, RS256, PS256, ES256 and EdDSA.
+func Algorithms() []string { return []string{HS256, RS256, PS256, ES256, EdDSA} }
 
 // NewParser returns the jwt.Parser of an access token (RFC 9068 section
 // 4): alg among algs, iss byte for byte, aud containing one of audience,
