@@ -133,7 +133,8 @@ func New(keys Keys, issuer, audience string, opts ...Option) (*Verifier, error) 
 // cached, fetched again after WithJWKSMaxAge, and fetched again when a
 // token names an unknown kid (after a rotation), at most once per
 // WithJWKSRefetchInterval. Only public RSA (2048 bits or more), EC P-256
-// and Ed25519 signing keys are used.
+// and Ed25519 signing keys are used, each for the alg it names; an RSA key
+// that names none verifies RS256 only, never PS256.
 func NewRemote(jwksURL, issuer, audience string, opts ...Option) (*Verifier, error) {
 	if err := wire.CheckAbsoluteURL(jwksURL); err != nil {
 		return nil, fmt.Errorf("verify: JWKS URL %q: %w", jwksURL, err)
