@@ -99,6 +99,21 @@ func TestClaimsHookCannotSetReservedNames(t *testing.T) {
 	assert.False(t, mint.ReservedClaim("tenant_id"))
 }
 
+// A claim JSON cannot encode is the host's mistake: a server error, logged,
+// never a panic and never a token.
+func TestClaimsHookUnencodableClaim(t *testing.T) {
+	var logs bytes.Buffer
+	f := newFixture(t, mint.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))),
+		mint.WithClaims(func(context.Context, *mint.ClaimsRequest) (map[string]any, error) {
+			return map[string]any{"ch": make(chan int)}, nil
+		}))
+	a := (&seedServer{srv: newServer(t, mint.TokenHandler{Issuer: f.issuer})}).post(t, "", formType,
+		"grant_type=client_credentials", "Authorization", basicAuth("app", appSecret))
+	assert.Equal(t, http.StatusInternalServerError, a.status, a.body)
+	assert.Equal(t, "server_error", field(t, a.body, "error"))
+	assert.Contains(t, logs.String(), "unsupported type: chan int")
+}
+
 // Every access token says whether a user is behind it: Eventhos has client
 // 1 and user 1, whose tokens differ in sub_type, not only in roles.
 func TestClientTokenNeverReadsAsUserToken(t *testing.T) {
