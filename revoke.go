@@ -3,7 +3,6 @@ package mint
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -132,8 +131,9 @@ func (h RevocationHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // same store. An access token's iat has second precision, so one issued
 // in the same second as the revocation, even just after it, is refused
 // too. Tokens issued later work. The Store must implement SubjectRevoker
-// (MemoryStore and sqlstore do); the revocation is reported as an
-// EventSubjectRevoked audit event.
+// (MemoryStore and sqlstore do), or the call fails before anything is
+// revoked; a store failure is an *Error of KindServerError. The
+// revocation is reported as an EventSubjectRevoked audit event.
 func (iss *Issuer) RevokeUser(ctx context.Context, userID string) error {
 	return iss.revokeSubject(ctx, Event{UserID: userID}, userID, SubjectRevoker.RevokeUser)
 }
@@ -159,7 +159,7 @@ func (iss *Issuer) revokeSubject(ctx context.Context, e Event, id string,
 	}
 	e.Type, e.Time = EventSubjectRevoked, iss.cfg.now()
 	if err := revoke(r, ctx, id, e.Time); err != nil {
-		return fmt.Errorf("mint: revoke everything of %q: %w", id, err)
+		return serverError(err)
 	}
 	iss.Audit(ctx, e)
 	return nil
