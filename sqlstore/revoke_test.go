@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +15,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mintauth/mint"
+	"github.com/mintauth/mint/sqlstore"
+	"github.com/mintauth/mint/verify"
 )
 
 // Revoking everything of a user or client costs the same few statements
@@ -117,4 +120,55 @@ func (c *countingConn) ExecContext(ctx context.Context, query string, args []dri
 func (c *countingConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
 	c.counter.add(query)
 	return c.Conn.(driver.QueryerContext).QueryContext(ctx, query, args)
+}
+
+// Two Issuers over two connection pools on one database stand for two
+// replicas: everything of the user revoked through one is refused by the
+// other's introspection, refresh and deny-list verifier, and tokens
+// issued a second later work.
+func TestRevokeUserAcrossReplicas(t *testing.T) {
+	ctx := context.Background()
+	for _, e := range engines {
+		t.Run(e.name, func(t *testing.T) {
+			dsn := e.newDSN(t)
+			a, b := storeOn(t, e, openDB(t, e, dsn)), storeOn(t, e, openDB(t, e, dsn))
+			secret, password := seed(t, a)
+			var mu sync.Mutex
+			clock := time.Now().UTC().Truncate(time.Second)
+			now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
+			replica := func(s *sqlstore.Store) (*mint.Issuer, *verify.Verifier) {
+				keys, err := mint.LoadKeySet(ctx, s, mint.EdDSA)
+				require.NoError(t, err)
+				iss, err := mint.New(s, keys, mint.WithHasher(fastHasher), mint.WithClock(now),
+					mint.WithIssuer("https://issuer.example"), mint.WithAudience("api"),
+					mint.WithLogger(slog.New(slog.DiscardHandler)))
+				require.NoError(t, err)
+				v, err := verify.New(keys, "https://issuer.example", "api", verify.WithClock(now), verify.WithDenyList(s))
+				require.NoError(t, err)
+				return iss, v
+			}
+			issA, _ := replica(a)
+			issB, verifierB := replica(b)
+			app := &mint.Client{ID: "app"}
+			alive := func(tok *mint.Token) bool {
+				t.Helper()
+				in, err := issB.Introspect(ctx, app, tok.AccessToken, "")
+				require.NoError(t, err)
+				_, verr := verifierB.Verify(ctx, tok.AccessToken)
+				assert.Equal(t, in.Active, verr == nil, "introspection and verifier agree")
+				_, rerr := refresh(ctx, issB, secret, tok.RefreshToken)
+				assert.Equal(t, in.Active, rerr == nil, "introspection and refresh agree: %v", rerr)
+				return in.Active
+			}
+
+			first, second := login(t, issA, secret, password), login(t, issA, secret, password)
+			require.NoError(t, issA.RevokeUser(ctx, "7"))
+			assert.False(t, alive(first))
+			assert.False(t, alive(second))
+			mu.Lock()
+			clock = clock.Add(time.Second)
+			mu.Unlock()
+			assert.True(t, alive(login(t, issA, secret, password)), "a token issued after the revocation")
+		})
+	}
 }
