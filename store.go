@@ -81,7 +81,10 @@ type AccessTokenDenyList interface {
 // once. Each call ends every refresh-token family of that user or client
 // in one set-based operation, however many there are, and makes
 // AccessTokenDenied report true for their access tokens issued at or
-// before at. A later call with an earlier at changes nothing.
+// before at; a refresh token of theirs issued at or before at but saved
+// after the call (a login racing the revocation) is revoked as well. Of
+// two calls for the same user or client, the later at bounds the access
+// tokens refused, whatever the order of the calls.
 type SubjectRevoker interface {
 	// RevokeUser revokes everything of the user userID as of at.
 	RevokeUser(ctx context.Context, userID string, at time.Time) error
