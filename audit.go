@@ -32,6 +32,10 @@ const (
 	EventRefreshReuse EventType = "refresh_token_reuse"
 	// EventTokenRevoked: a token was revoked on request (RFC 7009).
 	EventTokenRevoked EventType = "token_revoked"
+	// EventSubjectRevoked: everything of a user (Event.UserID) or of a
+	// client (Event.ClientID) was revoked (Issuer.RevokeUser,
+	// Issuer.RevokeClient); Event.Time is the moment of the revocation.
+	EventSubjectRevoked EventType = "subject_revoked"
 	// EventRefused: a request from an authenticated client was refused
 	// for another reason than a bad credential: the host's own refusal
 	// (KindRefused, with Event.Reason), a grant the client may not use, a
@@ -118,8 +122,9 @@ type AuditFunc func(ctx context.Context, e Event)
 // WithAudit sets the audit hook. Default: every event is logged to the
 // Issuer's logger (WithLogger) as "mint: audit" with the event's fields
 // under "audit": token_issued at Debug (one line per token is a volume
-// most hosts do not want by default), token_revoked at Info, the others
-// (failures, throttling, refresh-token reuse) at Warn.
+// most hosts do not want by default), token_revoked and subject_revoked
+// at Info, the others (failures, throttling, refresh-token reuse) at
+// Warn.
 func WithAudit(f AuditFunc) Option {
 	return func(c *config) error {
 		if f == nil {
@@ -137,7 +142,7 @@ func LogAudit(l *slog.Logger) AuditFunc {
 		switch e.Type {
 		case EventTokenIssued:
 			level = slog.LevelDebug
-		case EventTokenRevoked:
+		case EventTokenRevoked, EventSubjectRevoked:
 			level = slog.LevelInfo
 		}
 		if l.Enabled(ctx, level) {
@@ -175,7 +180,7 @@ func (iss *Issuer) Audit(ctx context.Context, e Event) {
 	}
 	if e.Outcome == "" {
 		e.Outcome = "success"
-		if e.Type != EventTokenIssued && e.Type != EventTokenRevoked {
+		if e.Type != EventTokenIssued && e.Type != EventTokenRevoked && e.Type != EventSubjectRevoked {
 			e.Outcome = e.Kind.String()
 		}
 	}

@@ -168,3 +168,12 @@ func (c Claims) marshalOwn() ([]byte, error) {
 		Act      *actor `json:"act,omitempty"`
 	}{c.Issuer, c.Subject, c.SubjectType, aud, c.ExpiresAt.Unix(), c.IssuedAt.Unix(), c.ID, c.ClientID, c.Scope, c.Roles, act})
 }
+
+// userID is the user behind the token: its sub when sub_type is
+// SubjectUser, "" for a client's own token.
+func (c *Claims) userID() string {
+	if c.SubjectType == SubjectUser {
+		return c.Subject
+	}
+	return ""
+}

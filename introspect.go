@@ -129,7 +129,7 @@ func (iss *Issuer) Introspect(ctx context.Context, client *Client, token, hint s
 		return inactive, nil
 	}
 	if deny, ok := iss.store.(AccessTokenDenyList); ok {
-		denied, err := deny.AccessTokenDenied(ctx, c.ID)
+		denied, err := deny.AccessTokenDenied(ctx, c.ID, c.ClientID, c.userID(), c.IssuedAt)
 		if err != nil {
 			return nil, serverError(err)
 		}

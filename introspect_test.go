@@ -203,7 +203,7 @@ func TestIntrospectionReadsTokensAsVerifiersDo(t *testing.T) {
 			assert.Equal(t, `{"active":false}`, introspect(token).raw)
 			a := postForm(t, srv.URL+"/oauth2/revoke", "app", f.secrets["app"], url.Values{"token": {token}})
 			assert.Equal(t, "{}", a.raw, "an invalid token is no error to revoke (RFC 7009 section 2.2)")
-			denied, err := f.store.AccessTokenDenied(context.Background(), "j1")
+			denied, err := f.store.AccessTokenDenied(context.Background(), "j1", "", "", time.Time{})
 			require.NoError(t, err)
 			assert.False(t, denied, "nothing revoked")
 		})

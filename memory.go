@@ -18,8 +18,9 @@ import (
 // family. A revoked family stays revoked, for tokens of it saved later
 // too, until Prune finds none of its tokens left.
 //
-// Besides Store it implements AccessTokenDenyList, PasswordRehasher and
-// SecretRehasher.
+// Besides Store it implements AccessTokenDenyList, SubjectRevoker,
+// PasswordRehasher and SecretRehasher. The records of RevokeUser and
+// RevokeClient, one per user or client, are kept for good.
 type MemoryStore struct {
 	mu        sync.RWMutex
 	clients   map[string]*Client
@@ -29,6 +30,9 @@ type MemoryStore struct {
 	tokens    map[string]*RefreshToken // by digest
 	families  map[string]*family       // by the digest of the family's first token
 	denied    map[string]time.Time     // access-token id -> until
+	// revokedUsers and revokedClients: id -> the time as of which
+	// everything of it is revoked (SubjectRevoker).
+	revokedUsers, revokedClients map[string]time.Time
 }
 
 // family is a rotation chain: the digests of its tokens still stored, and
@@ -48,6 +52,9 @@ func NewMemoryStore() *MemoryStore {
 		tokens:    map[string]*RefreshToken{},
 		families:  map[string]*family{},
 		denied:    map[string]time.Time{},
+
+		revokedUsers:   map[string]time.Time{},
+		revokedClients: map[string]time.Time{},
 	}
 }
 
@@ -169,12 +176,17 @@ func (s *MemoryStore) RotateRefreshToken(_ context.Context, old string, next *Re
 func (s *MemoryStore) RevokeRefreshFamily(_ context.Context, family string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	f := s.familyLocked(family)
+	s.revokeFamilyLocked(family)
+	return nil
+}
+
+// revokeFamilyLocked revokes the family named and every token of it.
+func (s *MemoryStore) revokeFamilyLocked(name string) {
+	f := s.familyLocked(name)
 	f.revoked = true
 	for digest := range f.tokens {
 		s.tokens[digest].Revoked = true
 	}
-	return nil
 }
 
 // DenyAccessToken implements AccessTokenDenyList.
@@ -185,12 +197,53 @@ func (s *MemoryStore) DenyAccessToken(_ context.Context, jti string, until time.
 	return nil
 }
 
-// AccessTokenDenied implements AccessTokenDenyList.
-func (s *MemoryStore) AccessTokenDenied(_ context.Context, jti string) (bool, error) {
+// AccessTokenDenied implements AccessTokenDenyList, with the revocations
+// of SubjectRevoker.
+func (s *MemoryStore) AccessTokenDenied(_ context.Context, jti, clientID, userID string, issuedAt time.Time) (bool, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	_, ok := s.denied[jti]
-	return ok, nil
+	return ok || s.subjectRevokedLocked(clientID, userID, issuedAt), nil
+}
+
+// RevokeUser implements SubjectRevoker.
+func (s *MemoryStore) RevokeUser(_ context.Context, userID string, at time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.revokeSubjectLocked(s.revokedUsers, userID, at, func(t *RefreshToken) bool { return t.UserID == userID })
+	return nil
+}
+
+// RevokeClient implements SubjectRevoker.
+func (s *MemoryStore) RevokeClient(_ context.Context, clientID string, at time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.revokeSubjectLocked(s.revokedClients, clientID, at, func(t *RefreshToken) bool { return t.ClientID == clientID })
+	return nil
+}
+
+// revokeSubjectLocked records the revocation of id as of at in revoked,
+// keeping the later time, and revokes the families of the tokens of.
+func (s *MemoryStore) revokeSubjectLocked(revoked map[string]time.Time, id string, at time.Time, of func(*RefreshToken) bool) {
+	if at.After(revoked[id]) {
+		revoked[id] = at
+	}
+	for _, t := range s.tokens {
+		if of(t) {
+			s.revokeFamilyLocked(t.Family)
+		}
+	}
+}
+
+// subjectRevokedLocked reports whether a token of the client and user
+// (userID "" for none) issued at issuedAt is revoked by RevokeClient or
+// RevokeUser.
+func (s *MemoryStore) subjectRevokedLocked(clientID, userID string, issuedAt time.Time) bool {
+	if at, ok := s.revokedClients[clientID]; ok && !issuedAt.After(at) {
+		return true
+	}
+	at, ok := s.revokedUsers[userID]
+	return ok && userID != "" && !issuedAt.After(at)
 }
 
 // UpdatePasswordHash implements PasswordRehasher.
@@ -251,6 +304,11 @@ func (s *MemoryStore) saveLocked(t *RefreshToken) {
 		s.dropLocked(old)
 	}
 	f := s.familyLocked(rec.Family)
+	// A token issued before its user or client was revoked, saved after,
+	// revokes its family as well.
+	if s.subjectRevokedLocked(rec.ClientID, rec.UserID, rec.IssuedAt) {
+		f.revoked = true
+	}
 	rec.Revoked = rec.Revoked || f.revoked
 	f.tokens[rec.Digest] = struct{}{}
 	s.tokens[rec.Digest] = rec

@@ -69,7 +69,7 @@ func TestMemoryStorePrune(t *testing.T) {
 			_, err := s.RefreshToken(ctx, tok.Digest)
 			assert.ErrorIs(t, err, mint.ErrNotFound, step.name)
 		}
-		denied, err := s.AccessTokenDenied(ctx, "jti-1")
+		denied, err := s.AccessTokenDenied(ctx, "jti-1", "", "", time.Time{})
 		require.NoError(t, err)
 		assert.Equal(t, step.denied, denied, step.name)
 	}

@@ -123,3 +123,44 @@ func (h RevocationHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	wire.WriteJSON(w, http.StatusOK, struct{}{})
 }
+
+// RevokeUser revokes everything of the user userID as of now, by the
+// Issuer's clock: every refresh-token family of the user ends, with every
+// client, and every access token of the user issued until now is refused
+// by Introspect and by verifiers built with verify.WithDenyList over the
+// same store. An access token's iat has second precision, so one issued
+// in the same second as the revocation, even just after it, is refused
+// too. Tokens issued later work. The Store must implement SubjectRevoker
+// (MemoryStore and sqlstore do), or the call fails before anything is
+// revoked; a store failure is an *Error of KindServerError. The
+// revocation is reported as an EventSubjectRevoked audit event.
+func (iss *Issuer) RevokeUser(ctx context.Context, userID string) error {
+	return iss.revokeSubject(ctx, Event{UserID: userID}, userID, SubjectRevoker.RevokeUser)
+}
+
+// RevokeClient revokes everything issued to the client clientID as of
+// now, like RevokeUser: every refresh-token family of the client ends,
+// and every access token issued to it until now, its own and its users',
+// is refused. Its secret still works: remove or rotate it in the Store
+// to keep the client out.
+func (iss *Issuer) RevokeClient(ctx context.Context, clientID string) error {
+	return iss.revokeSubject(ctx, Event{ClientID: clientID}, clientID, SubjectRevoker.RevokeClient)
+}
+
+// revokeSubject runs revoke for id at the Issuer's now and audits e.
+func (iss *Issuer) revokeSubject(ctx context.Context, e Event, id string,
+	revoke func(SubjectRevoker, context.Context, string, time.Time) error) error {
+	r, ok := iss.store.(SubjectRevoker)
+	switch {
+	case !ok:
+		return errors.New("mint: the store cannot revoke everything of a user or client (no SubjectRevoker)")
+	case id == "":
+		return errors.New("mint: revoke everything of an empty id")
+	}
+	e.Type, e.Time = EventSubjectRevoked, iss.cfg.now()
+	if err := revoke(r, ctx, id, e.Time); err != nil {
+		return serverError(err)
+	}
+	iss.Audit(ctx, e)
+	return nil
+}

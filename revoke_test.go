@@ -77,7 +77,7 @@ func TestRevokeAccessToken(t *testing.T) {
 	assert.Equal(t, http.StatusOK, a.status)
 	assert.Equal(t, "{}", a.raw)
 
-	denied, err := f.store.AccessTokenDenied(ctx, tok.ID)
+	denied, err := f.store.AccessTokenDenied(ctx, tok.ID, "", "", time.Time{})
 	require.NoError(t, err)
 	assert.True(t, denied, "the jti is on the deny list")
 	_, err = withDeny.Verify(ctx, tok.AccessToken)
@@ -89,10 +89,10 @@ func TestRevokeAccessToken(t *testing.T) {
 
 	t.Run("kept until the token expires, plus the verifier leeway", func(t *testing.T) {
 		f.store.Prune(tok.ExpiresAt.Add(4 * time.Minute))
-		denied, _ := f.store.AccessTokenDenied(ctx, tok.ID)
+		denied, _ := f.store.AccessTokenDenied(ctx, tok.ID, "", "", time.Time{})
 		assert.True(t, denied)
 		f.store.Prune(tok.ExpiresAt.Add(6 * time.Minute))
-		denied, _ = f.store.AccessTokenDenied(ctx, tok.ID)
+		denied, _ = f.store.AccessTokenDenied(ctx, tok.ID, "", "", time.Time{})
 		assert.False(t, denied)
 	})
 }
@@ -114,7 +114,7 @@ func TestRevokeIsHarmlessForInvalidTokens(t *testing.T) {
 			assert.Equal(t, "{}", a.raw)
 		})
 	}
-	denied, err := f.store.AccessTokenDenied(context.Background(), expired.ID)
+	denied, err := f.store.AccessTokenDenied(context.Background(), expired.ID, "", "", time.Time{})
 	require.NoError(t, err)
 	assert.False(t, denied, "nothing to deny for a token that already expired")
 }
@@ -135,7 +135,7 @@ func TestRevokeOtherClientsToken(t *testing.T) {
 			assert.Empty(t, a.header.Get("WWW-Authenticate"))
 		})
 	}
-	denied, err := f.store.AccessTokenDenied(ctx, victim.ID)
+	denied, err := f.store.AccessTokenDenied(ctx, victim.ID, "", "", time.Time{})
 	require.NoError(t, err)
 	assert.False(t, denied)
 	_, err = f.issuer.Token(ctx, &mint.TokenRequest{GrantType: mint.GrantRefreshToken, ClientID: "app",

@@ -68,8 +68,29 @@ type RefreshTokenStore interface {
 type AccessTokenDenyList interface {
 	// DenyAccessToken records jti as revoked until the given time.
 	DenyAccessToken(ctx context.Context, jti string, until time.Time) error
-	// AccessTokenDenied reports whether jti was revoked.
-	AccessTokenDenied(ctx context.Context, jti string) (bool, error)
+	// AccessTokenDenied reports whether the access token was revoked: its
+	// jti, or everything of its client (clientID) or of its user (userID,
+	// "" for a token with no user behind it) issued at or before the
+	// revocation (issuedAt is the token's iat). A store without
+	// SubjectRevoker looks at jti only.
+	AccessTokenDenied(ctx context.Context, jti, clientID, userID string, issuedAt time.Time) (bool, error)
+}
+
+// SubjectRevoker is an optional Store capability, beside
+// AccessTokenDenyList: revoking everything of a user or of a client at
+// once. Each call ends every refresh-token family of that user or client
+// in one set-based operation, however many there are, and makes
+// AccessTokenDenied report true for their access tokens issued at or
+// before at; a refresh token of theirs issued at or before at but saved
+// after the call (a login racing the revocation) is revoked as well. Of
+// two calls for the same user or client, the later at bounds the access
+// tokens refused, whatever the order of the calls.
+type SubjectRevoker interface {
+	// RevokeUser revokes everything of the user userID as of at.
+	RevokeUser(ctx context.Context, userID string, at time.Time) error
+	// RevokeClient revokes everything issued to the client clientID, its
+	// users' tokens too, as of at.
+	RevokeClient(ctx context.Context, clientID string, at time.Time) error
 }
 
 // PasswordRehasher is an optional Store capability: when a user logs in

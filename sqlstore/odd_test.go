@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -32,7 +33,7 @@ func TestOddInputIsNotFound(t *testing.T) {
 				assert.ErrorIs(t, err, mint.ErrNotFound, "email %q", odd)
 				_, err = s.RefreshToken(ctx, odd)
 				assert.ErrorIs(t, err, mint.ErrNotFound, "refresh token %q", odd)
-				denied, err := s.AccessTokenDenied(ctx, odd)
+				denied, err := s.AccessTokenDenied(ctx, odd, odd, odd, time.Now())
 				require.NoError(t, err, "jti %q", odd)
 				assert.False(t, denied)
 			}

@@ -16,7 +16,7 @@
 //
 // The embedded migrations create the tables mint_clients, mint_users,
 // mint_refresh_tokens, mint_revoked_families, mint_denied_access_tokens,
-// mint_signing_keys, mint_limiter (the shared state of Store.Limiter) and
+// mint_revoked_subjects (RevokeUser, RevokeClient), mint_signing_keys, mint_limiter (the shared state of Store.Limiter) and
 // mint_schema_migrations, with the same SQL on both
 // engines: times are BIGINT Unix nanoseconds (UTC), lists (grants, scopes,
 // roles) are JSON text, key material is BYTEA (a BLOB on SQLite).
@@ -37,7 +37,10 @@
 // rotations of one token, in one process or many, exactly one succeeds.
 // RevokeRefreshFamily is one INSERT into mint_revoked_families, which
 // revokes every token of the family, including one rotated in
-// concurrently. On PostgreSQL rotations run at READ COMMITTED whatever the
+// concurrently. RevokeUser and RevokeClient revoke every family of a user
+// or client with one INSERT ... SELECT, however many there are, beside a
+// row in mint_revoked_subjects that refuses its older access tokens; that
+// row is kept for good. On PostgreSQL rotations run at READ COMMITTED whatever the
 // server's default isolation. Prune deletes expired refresh tokens and
 // deny-list rows; call it periodically from any replica.
 //
@@ -96,7 +99,8 @@ func (d Dialect) String() string {
 }
 
 // Store is a mint.Store over database/sql. Besides mint.Store it
-// implements mint.AccessTokenDenyList, mint.PasswordRehasher,
+// implements mint.AccessTokenDenyList, mint.SubjectRevoker,
+// mint.PasswordRehasher,
 // mint.SecretRehasher and mint.KeyStore. It is safe for concurrent use.
 type Store struct {
 	db      *sql.DB

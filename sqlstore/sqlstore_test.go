@@ -243,7 +243,7 @@ func TestPrune(t *testing.T) {
 			require.NoError(t, err)
 			assert.True(t, live.Revoked, "the revocation of a family with live tokens is kept")
 			for jti, want := range map[string]bool{"old-jti": false, "new-jti": true} {
-				denied, err := s.AccessTokenDenied(ctx, jti)
+				denied, err := s.AccessTokenDenied(ctx, jti, "", "", time.Time{})
 				require.NoError(t, err)
 				assert.Equal(t, want, denied, jti)
 			}

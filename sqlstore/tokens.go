@@ -40,7 +40,9 @@ func (s *Store) SaveRefreshToken(ctx context.Context, t *mint.RefreshToken) erro
 }
 
 // RefreshToken implements mint.RefreshTokenStore. Revoked is true when the
-// token's family was revoked.
+// token's family was revoked, or its user or client by RevokeUser or
+// RevokeClient as of a time at or after its IssuedAt (so a token saved
+// concurrently with the revocation is caught too).
 func (s *Store) RefreshToken(ctx context.Context, digest string) (*mint.RefreshToken, error) {
 	if !storable(digest) {
 		return nil, mint.ErrNotFound
@@ -51,7 +53,10 @@ func (s *Store) RefreshToken(ctx context.Context, digest string) (*mint.RefreshT
 	var used sql.NullInt64
 	err := s.db.QueryRowContext(ctx, `SELECT t.digest, t.family, t.parent_digest, t.next_digest,
     t.client_id, t.user_id, t.grant_type, t.scope, t.issued_at, t.expires_at, t.used_at,
-    EXISTS (SELECT 1 FROM mint_revoked_families f WHERE f.family = t.family), t.resources
+    EXISTS (SELECT 1 FROM mint_revoked_families f WHERE f.family = t.family)
+    OR EXISTS (SELECT 1 FROM mint_revoked_subjects r WHERE r.revoked_at >= t.issued_at
+        AND ((r.kind = 'user' AND r.subject = t.user_id) OR (r.kind = 'client' AND r.subject = t.client_id))),
+    t.resources
 FROM mint_refresh_tokens t WHERE t.digest = $1`, digest).
 		Scan(&t.Digest, &t.Family, &t.Parent, &t.Next, &t.ClientID, &t.UserID, &t.Grant, &scope,
 			&issued, &expires, &used, &t.Revoked, &resources)
@@ -140,20 +145,75 @@ VALUES ($1, $2) ON CONFLICT (jti) DO UPDATE SET expires_at = excluded.expires_at
 	return nil
 }
 
-// AccessTokenDenied implements mint.AccessTokenDenyList.
-func (s *Store) AccessTokenDenied(ctx context.Context, jti string) (bool, error) {
-	if !storable(jti) {
-		return false, nil
-	}
-	var one int
-	err := s.db.QueryRowContext(ctx, "SELECT 1 FROM mint_denied_access_tokens WHERE jti = $1", jti).Scan(&one)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return false, nil
-	case err != nil:
+// AccessTokenDenied implements mint.AccessTokenDenyList, with the
+// revocations of RevokeUser and RevokeClient, in one query.
+func (s *Store) AccessTokenDenied(ctx context.Context, jti, clientID, userID string, issuedAt time.Time) (bool, error) {
+	// An id that cannot be stored was never denied or revoked.
+	jti, clientID, userID = orEmpty(jti), orEmpty(clientID), orEmpty(userID)
+	var denied bool
+	err := s.db.QueryRowContext(ctx, `SELECT
+    EXISTS (SELECT 1 FROM mint_denied_access_tokens WHERE jti = $1)
+    OR EXISTS (SELECT 1 FROM mint_revoked_subjects WHERE revoked_at >= $4
+        AND ((kind = 'client' AND subject = $2) OR (kind = 'user' AND subject = $3 AND subject <> '')))`,
+		jti, clientID, userID, nanos(issuedAt)).Scan(&denied)
+	if err != nil {
 		return false, fmt.Errorf("sqlstore: access token denied: %w", err)
 	}
-	return true, nil
+	return denied, nil
+}
+
+// orEmpty is v if it is storable, else "".
+func orEmpty(v string) string {
+	if !storable(v) {
+		return ""
+	}
+	return v
+}
+
+// RevokeUser implements mint.SubjectRevoker in one transaction of two
+// statements, however many families the user has: the upsert of the
+// user's row in mint_revoked_subjects, and one INSERT ... SELECT that
+// marks every family of the user revoked in mint_revoked_families.
+func (s *Store) RevokeUser(ctx context.Context, userID string, at time.Time) error {
+	return s.revokeSubject(ctx, "user", userID, at)
+}
+
+// RevokeClient implements mint.SubjectRevoker like RevokeUser, for every
+// family issued to the client.
+func (s *Store) RevokeClient(ctx context.Context, clientID string, at time.Time) error {
+	return s.revokeSubject(ctx, "client", clientID, at)
+}
+
+// revokeFamiliesOf revokes, by kind of subject, every family of the
+// subject $1 as of $2 in one statement.
+var revokeFamiliesOf = map[string]string{
+	"user": `INSERT INTO mint_revoked_families (family, revoked_at)
+SELECT DISTINCT family, CAST($2 AS BIGINT) FROM mint_refresh_tokens WHERE user_id = $1
+ON CONFLICT (family) DO NOTHING`,
+	"client": `INSERT INTO mint_revoked_families (family, revoked_at)
+SELECT DISTINCT family, CAST($2 AS BIGINT) FROM mint_refresh_tokens WHERE client_id = $1
+ON CONFLICT (family) DO NOTHING`,
+}
+
+func (s *Store) revokeSubject(ctx context.Context, kind, id string, at time.Time) error {
+	defer s.lockWrites()()
+	tx, err := s.db.BeginTx(ctx, s.writeTx)
+	if err != nil {
+		return fmt.Errorf("sqlstore: revoke %s: %w", kind, err)
+	}
+	defer tx.Rollback() //nolint:errcheck // no-op after Commit
+	if _, err := tx.ExecContext(ctx, `INSERT INTO mint_revoked_subjects (kind, subject, revoked_at)
+VALUES ($1, $2, $3) ON CONFLICT (kind, subject) DO UPDATE SET revoked_at = excluded.revoked_at
+WHERE excluded.revoked_at > mint_revoked_subjects.revoked_at`, kind, id, nanos(at)); err != nil {
+		return fmt.Errorf("sqlstore: revoke %s: %w", kind, err)
+	}
+	if _, err := tx.ExecContext(ctx, revokeFamiliesOf[kind], id, nanos(at)); err != nil {
+		return fmt.Errorf("sqlstore: revoke %s: families: %w", kind, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlstore: revoke %s: commit: %w", kind, err)
+	}
+	return nil
 }
 
 // Pruned counts the rows Prune deleted.

@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -214,14 +215,21 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 
 	if d, ok := any(newStore(t)).(mint.AccessTokenDenyList); ok {
 		t.Run("deny list", func(t *testing.T) {
-			denied, err := d.AccessTokenDenied(ctx, "j1")
+			denied, err := d.AccessTokenDenied(ctx, "j1", "c1", "7", now)
 			require.NoError(t, err)
 			assert.False(t, denied)
 			require.NoError(t, d.DenyAccessToken(ctx, "j1", now.Add(time.Hour)))
-			denied, err = d.AccessTokenDenied(ctx, "j1")
+			denied, err = d.AccessTokenDenied(ctx, "j1", "c1", "7", now)
 			require.NoError(t, err)
 			assert.True(t, denied)
+			denied, err = d.AccessTokenDenied(ctx, "j2", "c1", "7", now)
+			require.NoError(t, err)
+			assert.False(t, denied, "only the jti denied")
 		})
+	}
+
+	if _, ok := any(newStore(t)).(mint.SubjectRevoker); ok {
+		runSubjectRevoker(t, newStore, now)
 	}
 
 	// A rehash replaces a hash only if it is still the one the login
@@ -258,6 +266,92 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 			require.NoError(t, err)
 			assert.Equal(t, "changed", c.SecretHash, "a hash changed meanwhile is kept")
 			assert.ErrorIs(t, r.UpdateSecretHash(ctx, "nobody", "old", "x"), mint.ErrNotFound)
+		})
+	}
+}
+
+// runSubjectRevoker checks RevokeUser and RevokeClient: every family of the
+// user or client ends, the others live; access tokens issued at or before
+// the revocation are denied, later ones and other subjects' are not.
+func runSubjectRevoker(t *testing.T, newStore func(t *testing.T) Store, now time.Time) {
+	ctx := context.Background()
+	at := now.Add(time.Minute)
+	type token struct{ digest, client, user string }
+	tokens := []token{{"u7a", "c1", "7"}, {"u7b", "c2", "7"}, {"u8", "c1", "8"}, {"u9", "c2", "9"}}
+	for _, tc := range []struct {
+		name    string
+		revoke  func(mint.SubjectRevoker) error
+		revoked []string // digests whose family ends
+		// denied and allowed are access tokens (client, user) issued at at.
+		denied, allowed [][2]string
+	}{{
+		name:    "user",
+		revoke:  func(r mint.SubjectRevoker) error { return r.RevokeUser(ctx, "7", at) },
+		revoked: []string{"u7a", "u7b"},
+		denied:  [][2]string{{"c1", "7"}, {"c2", "7"}},
+		// c2's own token, and a client whose id is the user's, are not the user's.
+		allowed: [][2]string{{"c1", "8"}, {"c2", ""}, {"7", ""}},
+	}, {
+		name:    "client",
+		revoke:  func(r mint.SubjectRevoker) error { return r.RevokeClient(ctx, "c1", at) },
+		revoked: []string{"u7a", "u8"},
+		denied:  [][2]string{{"c1", "7"}, {"c1", ""}},
+		allowed: [][2]string{{"c2", "7"}, {"c2", ""}, {"c2", "c1"}},
+	}} {
+		t.Run("revoke "+tc.name, func(t *testing.T) {
+			s := newStore(t)
+			d := s.(mint.AccessTokenDenyList)
+			for _, tok := range tokens {
+				rt := &mint.RefreshToken{Digest: tok.digest, Family: tok.digest, ClientID: tok.client, UserID: tok.user,
+					Grant: "password", IssuedAt: now, ExpiresAt: now.Add(time.Hour)}
+				require.NoError(t, s.SaveRefreshToken(ctx, rt))
+			}
+			// A rotated token of a family to revoke ends with it.
+			next := &mint.RefreshToken{Digest: tc.revoked[0] + "-next", Family: tc.revoked[0], Parent: tc.revoked[0],
+				ClientID: "c1", UserID: "7", Grant: "password", IssuedAt: now.Add(time.Second), ExpiresAt: now.Add(time.Hour)}
+			require.NoError(t, s.RotateRefreshToken(ctx, tc.revoked[0], next))
+			require.NoError(t, tc.revoke(s.(mint.SubjectRevoker)))
+
+			for _, tok := range append(tokens, token{digest: next.Digest}) {
+				rt, err := s.RefreshToken(ctx, tok.digest)
+				require.NoError(t, err)
+				assert.Equal(t, slices.Contains(tc.revoked, rt.Family), rt.Revoked, "refresh token %s", tok.digest)
+			}
+			assert.ErrorIs(t, s.RotateRefreshToken(ctx, next.Digest, &mint.RefreshToken{Digest: "late", Family: tc.revoked[0],
+				ClientID: "c1", UserID: "7", IssuedAt: at.Add(time.Second), ExpiresAt: now.Add(time.Hour)}), mint.ErrTokenUsed,
+				"a revoked family cannot rotate")
+
+			check := func(pairs [][2]string, iat time.Time, want bool) {
+				t.Helper()
+				for _, p := range pairs {
+					denied, err := d.AccessTokenDenied(ctx, "jti", p[0], p[1], iat)
+					require.NoError(t, err)
+					assert.Equal(t, want, denied, "access token of client %q user %q issued at %v", p[0], p[1], iat.Sub(at))
+				}
+			}
+			check(tc.denied, at, true)
+			check(tc.denied, now, true)
+			check(tc.allowed, at, false)
+			check(tc.denied, at.Add(time.Second), false) // issued after the revocation
+
+			// A family started before the revocation but saved after it is revoked too.
+			late := &mint.RefreshToken{Digest: "late-family", Family: "late-family", ClientID: "c1", UserID: "7",
+				Grant: "password", IssuedAt: at, ExpiresAt: now.Add(time.Hour)}
+			require.NoError(t, s.SaveRefreshToken(ctx, late))
+			rt, err := s.RefreshToken(ctx, late.Digest)
+			require.NoError(t, err)
+			assert.True(t, rt.Revoked, "a family issued at the revocation and saved after")
+			fresh := &mint.RefreshToken{Digest: "fresh", Family: "fresh", ClientID: "c1", UserID: "7",
+				Grant: "password", IssuedAt: at.Add(time.Second), ExpiresAt: now.Add(time.Hour)}
+			require.NoError(t, s.SaveRefreshToken(ctx, fresh))
+			rt, err = s.RefreshToken(ctx, fresh.Digest)
+			require.NoError(t, err)
+			assert.True(t, rt.Active(now), "a family started after the revocation")
+
+			// Revoking again as of an earlier time keeps the later one.
+			require.NoError(t, s.(mint.SubjectRevoker).RevokeUser(ctx, tc.denied[0][1], now.Add(-time.Hour)))
+			require.NoError(t, s.(mint.SubjectRevoker).RevokeClient(ctx, tc.denied[0][0], now.Add(-time.Hour)))
+			check(tc.denied[:1], at, true)
 		})
 	}
 }

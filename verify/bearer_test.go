@@ -167,7 +167,7 @@ func (failingDenyList) DenyAccessToken(context.Context, string, time.Time) error
 	return errors.New("down")
 }
 
-func (failingDenyList) AccessTokenDenied(context.Context, string) (bool, error) {
+func (failingDenyList) AccessTokenDenied(context.Context, string, string, string, time.Time) (bool, error) {
 	return false, errors.New("down")
 }
 

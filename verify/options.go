@@ -30,10 +30,14 @@ const (
 	defaultHTTPTimeout = 10 * time.Second
 )
 
-// DenyList tells whether an access token was revoked (RFC 7009), by its
-// jti. mint.MemoryStore and sqlstore.Store implement it.
+// DenyList tells whether an access token was revoked: by its jti (RFC
+// 7009), or with everything of its client or its user. mint.MemoryStore
+// and sqlstore.Store implement it.
 type DenyList interface {
-	AccessTokenDenied(ctx context.Context, jti string) (bool, error)
+	// AccessTokenDenied reports whether the token with this jti, issued
+	// to clientID at issuedAt (its iat) for userID ("" when no user is
+	// behind it), was revoked.
+	AccessTokenDenied(ctx context.Context, jti, clientID, userID string, issuedAt time.Time) (bool, error)
 }
 
 // Option configures a Verifier. Options validate their arguments and the
@@ -138,9 +142,9 @@ func WithClock(now func() time.Time) Option {
 	}
 }
 
-// WithDenyList makes the Verifier refuse access tokens whose jti was
-// revoked (RFC 7009), at the cost of one deny-list lookup per
-// verification. A Verifier in another process than the issuer needs a
+// WithDenyList makes the Verifier refuse access tokens that were revoked,
+// by jti (RFC 7009) or with everything of their user or client, at the
+// cost of one deny-list lookup per verification. A Verifier in another process than the issuer needs a
 // deny list shared with it (the same database). Default: off.
 func WithDenyList(d DenyList) Option {
 	return func(c *config) error {

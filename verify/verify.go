@@ -234,16 +234,18 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 	if err != nil {
 		return nil, invalidToken(err)
 	}
-	if v.cfg.deny != nil {
-		denied, err := v.cfg.deny.AccessTokenDenied(ctx, c.Jti)
-		if err != nil {
-			return nil, fmt.Errorf("verify: deny list: %w", err)
-		}
-		if denied {
-			return nil, &InvalidTokenError{Reason: "the access token was revoked", Err: errRevoked}
-		}
+	out, err := claimsOf(&c)
+	if err != nil || v.cfg.deny == nil {
+		return out, err
 	}
-	return claimsOf(&c)
+	denied, err := v.cfg.deny.AccessTokenDenied(ctx, out.ID, out.ClientID, out.UserID, out.IssuedAt)
+	if err != nil {
+		return nil, fmt.Errorf("verify: deny list: %w", err)
+	}
+	if denied {
+		return nil, &InvalidTokenError{Reason: "the access token was revoked", Err: errRevoked}
+	}
+	return out, nil
 }
 
 // claimsOf turns the parsed claims into what Verify returns.
