@@ -236,34 +236,47 @@ func (iss *Issuer) authenticateClient(ctx context.Context, keys limitKeys, id st
 		return nil, serverError(err)
 	}
 	for _, secret := range secrets {
-		for i, hash := range hashes {
-			// One failure per candidate, recorded at its last hash: a
-			// client with several secrets is throttled like one with one.
-			fail := noKey
-			if i == len(hashes)-1 {
-				fail = clientKey
-			}
-			ok, rehash, verr := iss.verify(ctx, keys, hash, secret, fail)
-			switch {
-			case errors.Is(verr, KindThrottled):
-				return nil, verr
-			case client == nil:
-				continue
-			case verr != nil:
-				return nil, serverError(verr)
-			case ok:
-				iss.limitSucceeded(ctx, keys.key(clientKey))
-				if s, ok := iss.store.(SecretRehasher); ok && rehash {
-					iss.rehash(ctx, secret, func(h string) error { return s.UpdateSecretHash(ctx, client.ID, hash, h) })
-				}
-				return client, nil
-			}
+		ok, err := iss.checkSecret(ctx, keys, client, hashes, secret)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			return client, nil
 		}
 	}
 	if client == nil {
 		return nil, &Error{Kind: KindClientNotFound}
 	}
 	return nil, &Error{Kind: KindSecretMismatch}
+}
+
+// checkSecret verifies one candidate secret against hashes, stopping at
+// the first match. One failure is recorded per candidate, at its last
+// hash, so that a client with several secrets is throttled like one with
+// one. client is nil for an unknown id: the verification runs and fails.
+func (iss *Issuer) checkSecret(ctx context.Context, keys limitKeys, client *Client, hashes []string, secret string) (bool, error) {
+	for i, hash := range hashes {
+		fail := noKey
+		if i == len(hashes)-1 {
+			fail = clientKey
+		}
+		ok, rehash, err := iss.verify(ctx, keys, hash, secret, fail)
+		switch {
+		case errors.Is(err, KindThrottled):
+			return false, err
+		case client == nil:
+			continue
+		case err != nil:
+			return false, serverError(err)
+		case ok:
+			iss.limitSucceeded(ctx, keys.key(clientKey))
+			if s, ok := iss.store.(SecretRehasher); ok && rehash {
+				iss.rehash(ctx, secret, func(h string) error { return s.UpdateSecretHash(ctx, client.ID, hash, h) })
+			}
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // activeHashes returns the hashes of the client's secrets that have not
