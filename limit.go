@@ -267,7 +267,8 @@ type limitKeys struct{ clientID, login string }
 type limitKind uint8
 
 const (
-	clientKey limitKind = iota + 1
+	noKey limitKind = iota // records nothing
+	clientKey
 	userKey
 )
 

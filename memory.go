@@ -66,6 +66,7 @@ func (s *MemoryStore) PutClient(c *Client) {
 	cp.Roles = slices.Clone(c.Roles)
 	cp.Audience = slices.Clone(c.Audience)
 	cp.Resources = slices.Clone(c.Resources)
+	cp.Secrets = slices.Clone(c.Secrets)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.clients[cp.ID] = &cp
@@ -271,11 +272,16 @@ func (s *MemoryStore) UpdateSecretHash(_ context.Context, clientID, old, hash st
 	if !ok {
 		return ErrNotFound
 	}
-	if c.SecretHash != old {
+	cp := *c // a new record: callers may hold the old one
+	cp.Secrets = slices.Clone(c.Secrets)
+	switch i := slices.IndexFunc(cp.Secrets, func(s Secret) bool { return s.Hash == old }); {
+	case c.SecretHash == old:
+		cp.SecretHash = hash
+	case i >= 0:
+		cp.Secrets[i].Hash = hash
+	default:
 		return nil // changed meanwhile: keep the newer secret
 	}
-	cp := *c // a new record: callers may hold the old one
-	cp.SecretHash = hash
 	s.clients[clientID] = &cp
 	return nil
 }

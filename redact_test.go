@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -88,19 +89,21 @@ const (
 	redactRefresh      = "REFRESHTOKENxyz"
 	redactAccess       = "ACCESSTOKENxyz"
 	redactRefresh2     = "REFRESHTOKEN2xyz"
+	redactSecret2Hash  = "$sha256$SECONDHASHxyz"
 )
 
-var redactSecrets = []string{"SECRETHASHxyz", "PASSHASHxyz", redactSecret, redactPassword, redactRefresh, redactAccess, redactRefresh2}
+var redactSecrets = []string{"SECRETHASHxyz", "PASSHASHxyz", redactSecret, redactPassword, redactRefresh, redactAccess, redactRefresh2, "SECONDHASHxyz"}
 
 func TestRedactionEverywhere(t *testing.T) {
-	c := mint.Client{ID: "app", SecretHash: redactSecretHash, Name: "n"}
+	sec := mint.Secret{Hash: redactSecret2Hash, ExpiresAt: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)}
+	c := mint.Client{ID: "app", SecretHash: redactSecretHash, Name: "n", Secrets: []mint.Secret{sec}}
 	u := mint.User{ID: "7", Username: "john", PasswordHash: redactPasswordHash}
 	r := mint.TokenRequest{GrantType: "password", ClientID: "app", ClientSecret: redactSecret, Username: "john",
 		Password: redactPassword, RefreshToken: redactRefresh, RequestID: "rid"}
 	tok := mint.Token{AccessToken: redactAccess, RefreshToken: redactRefresh2, ID: "jti", Client: &c, User: &u}
 	values := map[string]any{
 		"Client": c, "*Client": &c, "User": u, "*User": &u, "TokenRequest": r, "*TokenRequest": &r,
-		"Token": tok, "*Token": &tok,
+		"Token": tok, "*Token": &tok, "Secret": sec, "*Secret": &sec, "[]Secret": c.Secrets,
 		"nested": struct {
 			C mint.Client
 			U *mint.User
@@ -132,6 +135,7 @@ func TestRedactionEverywhere(t *testing.T) {
 	// Redaction must not hide what is needed to debug.
 	assert.Contains(t, fmt.Sprint(r), "app")
 	assert.Contains(t, fmt.Sprint(tok), "jti")
+	assert.Contains(t, fmt.Sprint(sec), "2026-12-01T00:00:00Z", "a secret's expiry is not secret")
 	var logged bytes.Buffer
 	slog.New(slog.NewJSONHandler(&logged, nil)).Info("m", "req", r)
 	assert.Contains(t, logged.String(), `"client_id":"app"`)

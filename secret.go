@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/crypto/bcrypt"
@@ -215,8 +216,10 @@ func (iss *Issuer) authenticate(ctx context.Context, id string, secrets []string
 }
 
 // authenticateClient checks the client's secret: each candidate in turn
-// (a Basic secret sent raw may also match form-decoded), so that an
-// unknown client costs as many verifications as a wrong secret.
+// (a Basic secret sent raw may also match form-decoded) against each of
+// the client's unexpired secret hashes. An unknown client, and a client
+// with no unexpired secret, cost one verification per candidate, like a
+// client with one secret.
 func (iss *Issuer) authenticateClient(ctx context.Context, keys limitKeys, id string, secrets []string) (*Client, error) {
 	if id == "" {
 		return nil, missing("client_id")
@@ -225,27 +228,19 @@ func (iss *Issuer) authenticateClient(ctx context.Context, keys limitKeys, id st
 		return nil, missing("client_secret")
 	}
 	client, err := found(iss.store.Client(ctx, id))
-	hash := iss.cfg.dummyClient
+	hashes := []string{iss.cfg.dummyClient}
 	switch {
 	case err == nil:
-		hash = client.SecretHash
+		hashes = activeHashes(client, iss.cfg.now())
 	case !errors.Is(err, ErrNotFound):
 		return nil, serverError(err)
 	}
 	for _, secret := range secrets {
-		ok, rehash, verr := iss.verify(ctx, keys, hash, secret, clientKey)
-		switch {
-		case errors.Is(verr, KindThrottled):
-			return nil, verr
-		case client == nil:
-			continue
-		case verr != nil:
-			return nil, serverError(verr)
-		case ok:
-			iss.limitSucceeded(ctx, keys.key(clientKey))
-			if s, ok := iss.store.(SecretRehasher); ok && rehash {
-				iss.rehash(ctx, secret, func(h string) error { return s.UpdateSecretHash(ctx, client.ID, client.SecretHash, h) })
-			}
+		ok, err := iss.checkSecret(ctx, keys, client, hashes, secret)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
 			return client, nil
 		}
 	}
@@ -253,6 +248,54 @@ func (iss *Issuer) authenticateClient(ctx context.Context, keys limitKeys, id st
 		return nil, &Error{Kind: KindClientNotFound}
 	}
 	return nil, &Error{Kind: KindSecretMismatch}
+}
+
+// checkSecret verifies one candidate secret against hashes, stopping at
+// the first match. One failure is recorded per candidate, at its last
+// hash, so that a client with several secrets is throttled like one with
+// one. client is nil for an unknown id: the verification runs and fails.
+func (iss *Issuer) checkSecret(ctx context.Context, keys limitKeys, client *Client, hashes []string, secret string) (bool, error) {
+	for i, hash := range hashes {
+		fail := noKey
+		if i == len(hashes)-1 {
+			fail = clientKey
+		}
+		ok, rehash, err := iss.verify(ctx, keys, hash, secret, fail)
+		switch {
+		case errors.Is(err, KindThrottled):
+			return false, err
+		case client == nil:
+			continue
+		case err != nil:
+			return false, serverError(err)
+		case ok:
+			iss.limitSucceeded(ctx, keys.key(clientKey))
+			if s, ok := iss.store.(SecretRehasher); ok && rehash {
+				iss.rehash(ctx, secret, func(h string) error { return s.UpdateSecretHash(ctx, client.ID, hash, h) })
+			}
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// activeHashes returns the hashes of the client's secrets that have not
+// expired at now, SecretHash first; [""] when there is none, which
+// verify fails at the cost of one verification.
+func activeHashes(c *Client, now time.Time) []string {
+	var hashes []string
+	if c.SecretHash != "" {
+		hashes = append(hashes, c.SecretHash)
+	}
+	for _, s := range c.Secrets {
+		if s.Hash != "" && !s.Expired(now) {
+			hashes = append(hashes, s.Hash)
+		}
+	}
+	if len(hashes) == 0 {
+		return []string{""}
+	}
+	return hashes
 }
 
 // verify runs one hash verification within the concurrency bound and,

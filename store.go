@@ -108,8 +108,10 @@ type PasswordRehasher interface {
 // SecretRehasher is an optional Store capability, the client-secret
 // counterpart of PasswordRehasher.
 type SecretRehasher interface {
-	// UpdateSecretHash replaces the client's secret hash old by hash,
-	// with the same compare-and-swap rule as UpdatePasswordHash.
+	// UpdateSecretHash replaces the client's secret hash old, the one
+	// the authentication matched (SecretHash or the Hash of one of
+	// Secrets), by hash, keeping that secret's expiry, with the same
+	// compare-and-swap rule as UpdatePasswordHash.
 	UpdateSecretHash(ctx context.Context, clientID, old, hash string) error
 }
 
@@ -119,8 +121,16 @@ type Client struct {
 	ID string
 	// SecretHash is the encoded hash of the client secret (see HashPassword for a secret a
 	// person chose, GenerateSecret and HashGeneratedSecret for generated ones).
-	// Empty: no secret matches. It is never logged or serialized.
+	// It never expires; Secrets adds secrets that do. Empty, with no
+	// unexpired Secrets: no secret matches. It is never logged or
+	// serialized.
 	SecretHash string
+	// Secrets are further secrets of the client, each with an optional
+	// expiry, so that a secret rotates without downtime: add the new one,
+	// give the old one an expiry, and both work until it passes. A
+	// presented secret is checked against SecretHash and every unexpired
+	// entry. Default (nil): SecretHash alone.
+	Secrets []Secret
 	// Name, Description and Identifier are informational; the Eventhos
 	// dialect prints them.
 	Name, Description, Identifier string
@@ -176,6 +186,50 @@ func (c Client) MarshalJSON() ([]byte, error) {
 		Resources   []string `json:"resources,omitempty"`
 	}
 	return json.Marshal(public{c.ID, c.Name, c.Description, c.Identifier, c.Grants, c.Scopes, c.Roles, c.Audience, c.Resources})
+}
+
+// Secret is one of a client's secrets (see Client.Secrets).
+type Secret struct {
+	// Hash is the encoded hash of the secret, like Client.SecretHash.
+	// It is never logged or serialized.
+	Hash string
+	// ExpiresAt is when the secret stops working, on the Issuer's clock
+	// (WithClock): from that instant on it is refused like a wrong one.
+	// Zero: it never expires.
+	ExpiresAt time.Time
+}
+
+// Expired reports whether the secret no longer works at time now.
+func (s Secret) Expired(now time.Time) bool {
+	return !s.ExpiresAt.IsZero() && !now.Before(s.ExpiresAt)
+}
+
+// String returns the expiry only, so that a Secret printed by mistake
+// leaks no hash.
+func (s Secret) String() string {
+	if s.ExpiresAt.IsZero() {
+		return "mint.Secret{}"
+	}
+	return "mint.Secret{ExpiresAt:" + s.ExpiresAt.Format(time.RFC3339) + "}"
+}
+
+// GoString redacts the hash for %#v.
+func (s Secret) GoString() string { return s.String() }
+
+// LogValue implements slog.LogValuer: the expiry, never the hash.
+func (s Secret) LogValue() slog.Value {
+	return slog.GroupValue(slog.Time("expires_at", s.ExpiresAt))
+}
+
+// MarshalJSON omits the hash.
+func (s Secret) MarshalJSON() ([]byte, error) {
+	type public struct {
+		ExpiresAt *time.Time `json:"expires_at,omitempty"`
+	}
+	if s.ExpiresAt.IsZero() {
+		return json.Marshal(public{})
+	}
+	return json.Marshal(public{&s.ExpiresAt})
 }
 
 // User is a resource owner.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -25,15 +26,17 @@ func (s *Store) UpsertClient(ctx context.Context, c *mint.Client) error {
 	resources, _ := json.Marshal(c.Resources)
 	defer s.lockWrites()()
 	_, err := s.db.ExecContext(ctx, `INSERT INTO mint_clients
-    (id, secret_hash, name, description, identifier, grants, scopes, roles, access_token_ttl, audience, resources)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+    (id, secret_hash, name, description, identifier, grants, scopes, roles, access_token_ttl, audience, resources, secrets)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 ON CONFLICT (id) DO UPDATE SET
     secret_hash = excluded.secret_hash, name = excluded.name,
     description = excluded.description, identifier = excluded.identifier,
     grants = excluded.grants, scopes = excluded.scopes, roles = excluded.roles,
-    access_token_ttl = excluded.access_token_ttl, audience = excluded.audience, resources = excluded.resources`,
+    access_token_ttl = excluded.access_token_ttl, audience = excluded.audience, resources = excluded.resources,
+    secrets = excluded.secrets`,
 		c.ID, c.SecretHash, c.Name, c.Description, c.Identifier,
-		string(grants), string(scopes), string(roles), int64(c.AccessTokenTTL), string(audience), string(resources))
+		string(grants), string(scopes), string(roles), int64(c.AccessTokenTTL), string(audience), string(resources),
+		encodeSecrets(c.Secrets))
 	if err != nil {
 		return fmt.Errorf("sqlstore: upsert client: %w", err)
 	}
@@ -46,12 +49,12 @@ func (s *Store) Client(ctx context.Context, id string) (*mint.Client, error) {
 		return nil, mint.ErrNotFound
 	}
 	var c mint.Client
-	var grants, scopes, roles, audience, resources string
+	var grants, scopes, roles, audience, resources, secrets string
 	var ttl int64
 	err := s.db.QueryRowContext(ctx, `SELECT id, secret_hash, name, description, identifier,
-    grants, scopes, roles, access_token_ttl, audience, resources FROM mint_clients WHERE id = $1`, id).
+    grants, scopes, roles, access_token_ttl, audience, resources, secrets FROM mint_clients WHERE id = $1`, id).
 		Scan(&c.ID, &c.SecretHash, &c.Name, &c.Description, &c.Identifier, &grants, &scopes, &roles, &ttl,
-			&audience, &resources)
+			&audience, &resources, &secrets)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, mint.ErrNotFound
 	}
@@ -63,13 +66,87 @@ func (s *Store) Client(ctx context.Context, id string) (*mint.Client, error) {
 		json.Unmarshal([]byte(resources), &c.Resources)); err != nil {
 		return nil, fmt.Errorf("sqlstore: client %q: %w", c.ID, err)
 	}
+	if c.Secrets, err = decodeSecrets(secrets); err != nil {
+		return nil, fmt.Errorf("sqlstore: client %q: %w", c.ID, err)
+	}
 	c.AccessTokenTTL = time.Duration(ttl)
 	return &c, nil
 }
 
-// UpdateSecretHash implements mint.SecretRehasher.
+// storedSecret is a mint.Secret as the secrets column holds it.
+// mint.Secret's own JSON form leaves the hash out.
+type storedSecret struct {
+	Hash      string `json:"hash"`
+	ExpiresAt int64  `json:"expires_at,omitempty"` // Unix nanoseconds; 0: never
+}
+
+func encodeSecrets(secrets []mint.Secret) string {
+	out := make([]storedSecret, len(secrets))
+	for i, sec := range secrets {
+		out[i].Hash = sec.Hash
+		if !sec.ExpiresAt.IsZero() {
+			out[i].ExpiresAt = nanos(sec.ExpiresAt)
+		}
+	}
+	b, _ := json.Marshal(out)
+	return string(b)
+}
+
+// decodeSecrets reads the secrets column; nil for none. A decoding error
+// does not wrap the JSON error, which may quote part of a hash.
+func decodeSecrets(column string) ([]mint.Secret, error) {
+	var stored []storedSecret
+	if err := json.Unmarshal([]byte(column), &stored); err != nil {
+		return nil, errors.New("the secrets column is not a JSON list of secrets")
+	}
+	var out []mint.Secret
+	for _, sec := range stored {
+		s := mint.Secret{Hash: sec.Hash}
+		if sec.ExpiresAt != 0 {
+			s.ExpiresAt = fromNanos(sec.ExpiresAt)
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// UpdateSecretHash implements mint.SecretRehasher. A hash old in
+// Client.Secrets is replaced by a conditional UPDATE of the whole secrets
+// column: if the column changed meanwhile, the call is a no-op and the
+// hash is upgraded at a later login.
 func (s *Store) UpdateSecretHash(ctx context.Context, clientID, old, hash string) error {
-	return s.swapHash(ctx, "mint_clients", "secret_hash", clientID, old, hash)
+	defer s.lockWrites()()
+	res, err := s.db.ExecContext(ctx,
+		"UPDATE mint_clients SET secret_hash = $1 WHERE id = $2 AND secret_hash = $3", hash, clientID, old)
+	if err != nil {
+		return fmt.Errorf("sqlstore: update: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("sqlstore: update: %w", err)
+	} else if n > 0 {
+		return nil
+	}
+	var column string
+	switch err := s.db.QueryRowContext(ctx, "SELECT secrets FROM mint_clients WHERE id = $1", clientID).Scan(&column); {
+	case errors.Is(err, sql.ErrNoRows):
+		return mint.ErrNotFound
+	case err != nil:
+		return fmt.Errorf("sqlstore: update: %w", err)
+	}
+	secrets, err := decodeSecrets(column)
+	if err != nil {
+		return fmt.Errorf("sqlstore: update: client %q: %w", clientID, err)
+	}
+	i := slices.IndexFunc(secrets, func(sec mint.Secret) bool { return sec.Hash == old })
+	if i < 0 {
+		return nil // changed meanwhile: keep the newer secret
+	}
+	secrets[i].Hash = hash
+	if _, err := s.db.ExecContext(ctx, "UPDATE mint_clients SET secrets = $1 WHERE id = $2 AND secrets = $3",
+		encodeSecrets(secrets), clientID, column); err != nil {
+		return fmt.Errorf("sqlstore: update: %w", err)
+	}
+	return nil
 }
 
 // UpsertUser adds the user, or replaces the stored user with the same id.

@@ -67,3 +67,27 @@ func TestOddInputOnTheWireIsNotAServerError(t *testing.T) {
 		})
 	}
 }
+
+// A secrets column that is not what the store wrote is an error that
+// quotes no part of it: the column holds hashes.
+func TestCorruptSecretsColumnLeaksNoHash(t *testing.T) {
+	ctx := context.Background()
+	for _, e := range engines {
+		t.Run(e.name, func(t *testing.T) {
+			s := newStore(t, e)
+			require.NoError(t, s.UpsertClient(ctx, &mint.Client{ID: "c", SecretHash: "h"}))
+			for name, column := range map[string]string{
+				"truncated":  `[{"hash":"$sha256$HASHxyz`,
+				"not JSON":   `HASHxyz`,
+				"wrong type": `[{"hash":"$sha256$HASHxyz","expires_at":"HASHxyz"}]`,
+			} {
+				_, err := s.DB().ExecContext(ctx, "UPDATE mint_clients SET secrets = $1 WHERE id = 'c'", column)
+				require.NoError(t, err)
+				_, err = s.Client(ctx, "c")
+				require.Error(t, err, name)
+				assert.NotContains(t, err.Error(), "HASHxyz", name)
+				assert.NotContains(t, err.Error(), "H", "%s: not even the one character a JSON error quotes", name)
+			}
+		})
+	}
+}

@@ -40,11 +40,16 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		c := &mint.Client{ID: "c1", SecretHash: "$sha256$x", Name: "N", Description: "D", Identifier: "I",
 			Grants: []string{"password", "refresh_token"}, Scopes: []string{"read", "write"}, Roles: []int{1, 2},
 			AccessTokenTTL: 2 * time.Hour, Audience: []string{"demo-api"},
-			Resources: []string{"https://api.example.com/", "https://files.example.com/"}}
+			Resources: []string{"https://api.example.com/", "https://files.example.com/"},
+			Secrets:   []mint.Secret{{Hash: "$sha256$old", ExpiresAt: now.Add(24 * time.Hour)}, {Hash: "$sha256$other"}}}
 		s.PutClient(c)
 		got, err := s.Client(ctx, "c1")
 		require.NoError(t, err)
-		assert.Equal(t, c, got)
+		assert.Equal(t, c, got, "secrets in order, each with its expiry or none")
+		s.PutClient(&mint.Client{ID: "c1", SecretHash: "$sha256$x"})
+		got, err = s.Client(ctx, "c1")
+		require.NoError(t, err)
+		assert.Empty(t, got.Secrets, "replacing a client replaces its secrets")
 		_, err = s.Client(ctx, "nope")
 		assert.ErrorIs(t, err, mint.ErrNotFound)
 	})
@@ -266,6 +271,23 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 			require.NoError(t, err)
 			assert.Equal(t, "changed", c.SecretHash, "a hash changed meanwhile is kept")
 			assert.ErrorIs(t, r.UpdateSecretHash(ctx, "nobody", "old", "x"), mint.ErrNotFound)
+		})
+		t.Run("secret rehash replaces only the matched one of Secrets", func(t *testing.T) {
+			s := newStore(t)
+			r := s.(mint.SecretRehasher)
+			expiry := now.Add(time.Hour)
+			s.PutClient(&mint.Client{ID: "c1", SecretHash: "main",
+				Secrets: []mint.Secret{{Hash: "a", ExpiresAt: expiry}, {Hash: "b"}}})
+			require.NoError(t, r.UpdateSecretHash(ctx, "c1", "a", "a2"))
+			c, err := s.Client(ctx, "c1")
+			require.NoError(t, err)
+			assert.Equal(t, "main", c.SecretHash)
+			assert.Equal(t, []mint.Secret{{Hash: "a2", ExpiresAt: expiry}, {Hash: "b"}}, c.Secrets, "expiry kept, others untouched")
+			require.NoError(t, r.UpdateSecretHash(ctx, "c1", "a", "stale"), "changed meanwhile: a no-op")
+			require.NoError(t, r.UpdateSecretHash(ctx, "c1", "b", "b2"))
+			c, err = s.Client(ctx, "c1")
+			require.NoError(t, err)
+			assert.Equal(t, []mint.Secret{{Hash: "a2", ExpiresAt: expiry}, {Hash: "b2"}}, c.Secrets)
 		})
 	}
 }

@@ -33,8 +33,8 @@ type Config struct {
 	Users   []UserConfig   `json:"users,omitempty"`
 }
 
-// ClientConfig is one registered client. Exactly one of Secret and
-// SecretHash is given.
+// ClientConfig is one registered client. It has at least one secret: one
+// of Secret and SecretHash (never both), entries of Secrets, or both.
 type ClientConfig struct {
 	ID          string   `json:"id"`
 	Secret      string   `json:"secret,omitempty"`
@@ -45,6 +45,10 @@ type ClientConfig struct {
 	Grants      []string `json:"grants"`
 	Scopes      []string `json:"scopes,omitempty"`
 	Roles       []int    `json:"roles,omitempty"`
+	// Secrets are further secrets, each with an optional expiry: to
+	// rotate, give the new secret and keep the old one here with an
+	// expiry until every caller has switched.
+	Secrets []SecretConfig `json:"secrets,omitempty"`
 	// AccessTokenTTL overrides Config.AccessTokenTTL for this client.
 	AccessTokenTTL Duration `json:"access_token_ttl,omitzero"`
 	// Audience is the client's default `aud`; Resources the RFC 8707
@@ -53,6 +57,15 @@ type ClientConfig struct {
 	Resources []string `json:"resources,omitempty"`
 	// Claims are static claims of the client's tokens (a user's win).
 	Claims map[string]any `json:"claims,omitempty"`
+}
+
+// SecretConfig is one of a client's Secrets: exactly one of Secret and
+// SecretHash, and the instant it stops working (RFC 3339, e.g.
+// "2026-12-31T00:00:00Z"; absent: never).
+type SecretConfig struct {
+	Secret     string    `json:"secret,omitempty"`
+	SecretHash string    `json:"secret_hash,omitempty"`
+	Expires    time.Time `json:"expires,omitzero"`
 }
 
 // UserConfig is one resource owner. Exactly one of Password and
@@ -200,11 +213,8 @@ func (cl *ClientConfig) validate(where string, ids map[string]bool) error {
 	if err != nil {
 		return err
 	}
-	if err := oneOf(cl.Secret, cl.SecretHash, "secret", "secret_hash"); err != nil {
-		return fmt.Errorf("%s: %w", where, err)
-	}
-	if err := checkHash(cl.SecretHash); err != nil {
-		return fmt.Errorf("%s: secret_hash: %w", where, err)
+	if err := cl.validateSecrets(where); err != nil {
+		return err
 	}
 	if len(cl.Grants) == 0 {
 		return fmt.Errorf("%s: grants is empty: list at least one of %s", where, strings.Join(knownGrants, ", "))
@@ -223,6 +233,31 @@ func (cl *ClientConfig) validate(where string, ids map[string]bool) error {
 		return err
 	}
 	return checkClaims(where, cl.Claims)
+}
+
+// validateSecrets checks that the client has a secret, and each of its
+// secrets. The messages never quote a secret or a hash.
+func (cl *ClientConfig) validateSecrets(where string) error {
+	if cl.Secret == "" && cl.SecretHash == "" && len(cl.Secrets) == 0 {
+		return fmt.Errorf("%s: give secret, secret_hash or secrets", where)
+	}
+	if cl.Secret != "" || cl.SecretHash != "" {
+		if err := oneOf(cl.Secret, cl.SecretHash, "secret", "secret_hash"); err != nil {
+			return fmt.Errorf("%s: %w", where, err)
+		}
+	}
+	if err := checkHash(cl.SecretHash); err != nil {
+		return fmt.Errorf("%s: secret_hash: %w", where, err)
+	}
+	for i, sec := range cl.Secrets {
+		if err := oneOf(sec.Secret, sec.SecretHash, "secret", "secret_hash"); err != nil {
+			return fmt.Errorf("%s: secrets[%d]: %w", where, i, err)
+		}
+		if err := checkHash(sec.SecretHash); err != nil {
+			return fmt.Errorf("%s: secrets[%d]: secret_hash: %w", where, i, err)
+		}
+	}
+	return nil
 }
 
 // checkResources refuses a resource that is not an absolute URI without
@@ -320,14 +355,14 @@ func checkHash(h string) error {
 func (c *Config) hash(ctx context.Context, h mint.Hasher) error {
 	for i := range c.Clients {
 		cl := &c.Clients[i]
-		if cl.Secret == "" {
-			continue
-		}
-		hash, err := h.Hash(ctx, cl.Secret)
-		if err != nil {
+		if err := hashSecret(ctx, h, &cl.Secret, &cl.SecretHash); err != nil {
 			return fmt.Errorf("config: hashing the secret of client %q: %w", cl.ID, err)
 		}
-		cl.SecretHash, cl.Secret = hash, ""
+		for j := range cl.Secrets {
+			if err := hashSecret(ctx, h, &cl.Secrets[j].Secret, &cl.Secrets[j].SecretHash); err != nil {
+				return fmt.Errorf("config: hashing secrets[%d] of client %q: %w", j, cl.ID, err)
+			}
+		}
 	}
 	for i := range c.Users {
 		u := &c.Users[i]
@@ -343,12 +378,29 @@ func (c *Config) hash(ctx context.Context, h mint.Hasher) error {
 	return nil
 }
 
+// hashSecret replaces a plaintext *plain, if any, by its hash in *hash.
+func hashSecret(ctx context.Context, h mint.Hasher, plain, hash *string) error {
+	if *plain == "" {
+		return nil
+	}
+	v, err := h.Hash(ctx, *plain)
+	if err != nil {
+		return err
+	}
+	*hash, *plain = v, ""
+	return nil
+}
+
 // MintClients returns the configured clients as the store holds them.
 func (c *Config) MintClients() []*mint.Client {
 	out := make([]*mint.Client, 0, len(c.Clients))
 	for _, cl := range c.Clients {
+		var secrets []mint.Secret
+		for _, sec := range cl.Secrets {
+			secrets = append(secrets, mint.Secret{Hash: sec.SecretHash, ExpiresAt: sec.Expires})
+		}
 		out = append(out, &mint.Client{
-			ID: cl.ID, SecretHash: cl.SecretHash,
+			ID: cl.ID, SecretHash: cl.SecretHash, Secrets: secrets,
 			Name: cl.Name, Description: cl.Description, Identifier: cl.Identifier,
 			Grants: cl.Grants, Scopes: cl.Scopes, Roles: cl.Roles,
 			AccessTokenTTL: time.Duration(cl.AccessTokenTTL),

@@ -34,7 +34,10 @@
 // Unknown fields are rejected. "secret" and "password" may be given
 // already hashed as "secret_hash" and "password_hash" (mint.HashPassword's
 // argon2id, bcrypt, or mint.GenerateSecret's $sha256$); plaintexts are
-// hashed with argon2id at load and never kept. The issuer is used byte for
+// hashed with argon2id at load and never kept. A client's "secrets", a
+// list of {"secret" or "secret_hash", "expires": RFC 3339}, adds secrets
+// that stop working at their expiry (none: never), beside or instead of
+// "secret", so that a secret rotates without downtime. The issuer is used byte for
 // byte as every token's `iss`; it never comes from a request's Host header.
 // Tokens are signed with an EdDSA key: generated at start with the memory
 // store (tokens do not survive a restart), kept in the database with a SQL
