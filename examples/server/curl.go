@@ -185,7 +185,7 @@ curl -i -X POST -u ` + demoDjangoClientID + `:` + demoDjangoClientSecret + ` \
 		{pathToken, "get an access token into $TOKEN for the commands below (prints nothing)", `TOKEN=$(curl -s -X POST -u ` + demoClientID + `:` + demoClientSecret + ` \
   -d 'grant_type=client_credentials' ` + u(pathToken) + ` | ` + sedAccessToken + `)`, 0,
 			[]string{pathMe, pathIntrospect, pathRevoke}},
-		{pathMe, "demo resource behind the bearer middleware -> 200 {sub, client_id, scope}", `curl -i -H "Authorization: Bearer $TOKEN" ` + u(pathMe), 200, nil},
+		{pathMe, "demo resource behind the bearer middleware -> 200 {sub, client_id, scope, tenant_id}: a client token, no user_id", `curl -i -H "Authorization: Bearer $TOKEN" ` + u(pathMe), 200, nil},
 		{pathMe, "no token -> 401 with WWW-Authenticate: Bearer", `curl -i ` + u(pathMe), 401, nil},
 		{pathIntrospect, "RFC 7662 introspection -> 200 {\"active\":true,...}", `curl -i -X POST -u ` + demoClientID + `:` + demoClientSecret + ` \
   -d "token=$TOKEN" ` + u(pathIntrospect), 200, nil},
