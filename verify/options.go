@@ -118,7 +118,9 @@ func WithJWKSRefetchInterval(d time.Duration) Option {
 
 // WithJWKSMaxAge sets how long a fetched key set is trusted before it is
 // fetched again (a retired key stops verifying at the latest this long
-// after the issuer dropped it). Default: DefaultJWKSMaxAge (15 min).
+// after the issuer dropped it), to the instant, whatever the refetch
+// interval; if that fetch fails the set is kept, and the fetch retried
+// once per refetch interval. Default: DefaultJWKSMaxAge (15 min).
 func WithJWKSMaxAge(d time.Duration) Option {
 	return func(c *config) error {
 		if d <= 0 {

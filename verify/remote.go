@@ -67,7 +67,7 @@ func (r *remoteKeys) current(ctx context.Context) (*remoteState, error) {
 	}
 	// A stale set is refreshed by one caller while the others go on with
 	// it; with no set at all, everyone waits for the first fetch.
-	r.refetch(ctx, st, st == nil)
+	r.refetch(ctx, st, st == nil, st != nil)
 	if st = r.state.Load(); st == nil {
 		return nil, ErrKeysUnavailable
 	}
@@ -76,10 +76,12 @@ func (r *remoteKeys) current(ctx context.Context) (*remoteState, error) {
 
 // refetch fetches the key set again unless another caller already
 // replaced the snapshot seen, or the last attempt is more recent than the
-// refetch interval. If another fetch is under way it waits for it (within
-// ctx), or returns at once when wait is false. Failures are logged, not
+// refetch interval; a snapshot past its max age (expired) is fetched
+// again at once, unless an attempt since it was fetched failed within the
+// interval. If another fetch is under way it waits for it (within ctx),
+// or returns at once when wait is false. Failures are logged, not
 // returned: the caller goes on with what it has.
-func (r *remoteKeys) refetch(ctx context.Context, seen *remoteState, wait bool) {
+func (r *remoteKeys) refetch(ctx context.Context, seen *remoteState, wait, expired bool) {
 	select {
 	case r.sem <- struct{}{}:
 	default:
@@ -99,6 +101,9 @@ func (r *remoteKeys) refetch(ctx context.Context, seen *remoteState, wait bool) 
 	now := r.cfg.now()
 	r.mu.Lock()
 	recent := !r.lastAttempt.IsZero() && now.Sub(r.lastAttempt) < r.cfg.interval
+	if expired && !r.lastAttempt.After(seen.fetched) {
+		recent = false // the max age, not the interval, decides
+	}
 	if !recent {
 		r.lastAttempt = now
 	}

@@ -705,3 +705,61 @@ func TestVerifierScopeIsSplitOnSpaceOnly(t *testing.T) {
 	assert.False(t, c.HasScope("read"), "HasScope splits on SP alone, whatever Claims it is given")
 	assert.True(t, c.HasScope("read\u00a0write"))
 }
+
+// TestRemoteVerifierHonoursMaxAgeExactly: a max age shorter than the
+// refetch interval is kept to the instant, so a retired key stops
+// verifying then; a failed refetch of an expired set is retried once per
+// refetch interval, not on every request.
+func TestRemoteVerifierHonoursMaxAgeExactly(t *testing.T) {
+	f := newRSFixture(t)
+	var down atomic.Bool
+	h := mint.JWKSHandler(f.keys)
+	var fetches atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fetches.Add(1)
+		if down.Load() {
+			http.Error(w, "down", http.StatusServiceUnavailable)
+			return
+		}
+		h.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	v, err := verify.NewRemote(srv.URL, rsIssuer, rsAudience, verify.WithClock(f.clock.Now),
+		verify.WithJWKSMaxAge(3*time.Second), verify.WithJWKSRefetchInterval(10*time.Second),
+		verify.WithLogger(slog.New(slog.DiscardHandler)))
+	require.NoError(t, err)
+	ctx := context.Background()
+	oldTok := f.accessToken(t, "app").AccessToken
+	_, err = v.Verify(ctx, oldTok)
+	require.NoError(t, err)
+
+	next, err := mint.GenerateKey(mint.ES256)
+	require.NoError(t, err)
+	require.NoError(t, f.keys.Rotate(next))
+	require.NoError(t, f.keys.Retire(f.ed.ID()))
+
+	f.clock.Advance(3*time.Second - time.Millisecond)
+	_, err = v.Verify(ctx, oldTok)
+	require.NoError(t, err, "within the max age the cached set still verifies")
+	assert.EqualValues(t, 1, fetches.Load())
+
+	f.clock.Advance(time.Millisecond)
+	_, err = v.Verify(ctx, oldTok)
+	assert.ErrorIs(t, err, verify.ErrInvalidToken, "at the max age the set is fetched again and the retired key is gone")
+	assert.EqualValues(t, 2, fetches.Load())
+
+	down.Store(true)
+	f.clock.Advance(3 * time.Second)
+	newTok := f.accessToken(t, "app").AccessToken
+	_, err = v.Verify(ctx, newTok)
+	require.NoError(t, err, "a failed refetch keeps the set it has")
+	assert.EqualValues(t, 3, fetches.Load())
+	f.clock.Advance(time.Second)
+	_, err = v.Verify(ctx, newTok)
+	require.NoError(t, err)
+	assert.EqualValues(t, 3, fetches.Load(), "a failed refetch is not retried on every request")
+	f.clock.Advance(10 * time.Second)
+	_, err = v.Verify(ctx, newTok)
+	require.NoError(t, err)
+	assert.EqualValues(t, 4, fetches.Load(), "retried after the refetch interval")
+}

@@ -225,7 +225,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 	_, err := v.parser.ParseWithClaims(token, &c, v.keyfunc)
 	if err != nil && v.remote != nil && errors.Is(err, jwtcheck.ErrUnknownKey) {
 		// RFC 7517 key rotation: the issuer may have published a new key.
-		v.remote.refetch(ctx, before, true)
+		v.remote.refetch(ctx, before, true, false)
 		if v.remote.state.Load() != before {
 			c = jwtcheck.Claims{}
 			_, err = v.parser.ParseWithClaims(token, &c, v.keyfunc)
