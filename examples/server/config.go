@@ -28,6 +28,12 @@ type Config struct {
 	// AccessTokenTTL is the access-token lifetime of clients that set none.
 	// Default: one hour.
 	AccessTokenTTL Duration `json:"access_token_ttl,omitzero"`
+	// RefreshGracePeriod is how long after a refresh the client may present
+	// the previous refresh token again, for a client that lost the answer
+	// (a server that died after the rotation committed): it gets a new
+	// pair, and the pair it never received is revoked. At most one minute.
+	// Default: 0s, strict rotation, where that retry revokes the family.
+	RefreshGracePeriod GracePeriod `json:"refresh_grace_period,omitzero"`
 	// Clients and Users are put in the store at start.
 	Clients []ClientConfig `json:"clients"`
 	Users   []UserConfig   `json:"users,omitempty"`
@@ -89,13 +95,9 @@ type Duration time.Duration
 
 // UnmarshalJSON reads a duration string of at least one second.
 func (d *Duration) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return fmt.Errorf("want a duration string like \"1h\" or \"604800s\", got %s", b)
-	}
-	v, err := time.ParseDuration(s)
+	v, s, err := parseDuration(b)
 	if err != nil {
-		return fmt.Errorf("bad duration %q: want a string like \"1h\" or \"604800s\"", s)
+		return err
 	}
 	if v < time.Second {
 		return fmt.Errorf("duration %q is under one second", s)
@@ -107,6 +109,42 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 // MarshalJSON writes the duration in seconds, e.g. "3600s".
 func (d Duration) MarshalJSON() ([]byte, error) {
 	return json.Marshal(fmt.Sprintf("%ds", int64(time.Duration(d)/time.Second)))
+}
+
+// GracePeriod is a Duration that may be zero ("0s"), which turns the
+// grace off; its range is checked with the rest of the configuration.
+type GracePeriod time.Duration
+
+// UnmarshalJSON reads a duration string, "0s" included.
+func (g *GracePeriod) UnmarshalJSON(b []byte) error {
+	v, _, err := parseDuration(b)
+	if err != nil {
+		return err
+	}
+	*g = GracePeriod(v)
+	return nil
+}
+
+// MarshalJSON writes the period as a Go duration string, e.g. "30s".
+func (g GracePeriod) MarshalJSON() ([]byte, error) {
+	return json.Marshal(time.Duration(g).String())
+}
+
+// maxGracePeriod is the longest refresh_grace_period, as
+// mint.WithRefreshGracePeriod allows.
+const maxGracePeriod = time.Minute
+
+// parseDuration reads a JSON duration string and returns it and the string.
+func parseDuration(b []byte) (time.Duration, string, error) {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return 0, "", fmt.Errorf("want a duration string like \"1h\" or \"604800s\", got %s", b)
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, s, fmt.Errorf("bad duration %q: want a string like \"1h\" or \"604800s\"", s)
+	}
+	return v, s, nil
 }
 
 // knownGrants are the grant types a client may list.
@@ -188,6 +226,9 @@ func (c *Config) validate() error {
 	u, err := url.Parse(c.Issuer)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
 		return fmt.Errorf("config: issuer %q must be an absolute http(s) URL without query or fragment (RFC 8414 section 2)", c.Issuer)
+	}
+	if g := time.Duration(c.RefreshGracePeriod); g < 0 || g > maxGracePeriod {
+		return fmt.Errorf("config: refresh_grace_period %s is out of range: want 0s (off) to %s", g, maxGracePeriod)
 	}
 	if len(c.Clients) == 0 {
 		return errors.New("config: at least one client is required")
@@ -479,6 +520,9 @@ func (c *Config) issuerOptions() []mint.Option {
 	}
 	if c.AccessTokenTTL != 0 {
 		opts = append(opts, mint.WithAccessTokenTTL(time.Duration(c.AccessTokenTTL)))
+	}
+	if c.RefreshGracePeriod != 0 {
+		opts = append(opts, mint.WithRefreshGracePeriod(time.Duration(c.RefreshGracePeriod)))
 	}
 	return opts
 }

@@ -20,6 +20,7 @@ const designConfig = `{
   "issuer": "http://127.0.0.1:8080",
   "audience": "demo-api",
   "access_token_ttl": "1h",
+  "refresh_grace_period": "0s",
   "clients": [
     {"id": "bb145d5f", "secret": "bb145d5fxyz", "name": "Library app",
      "description": "Back office", "identifier": "library",
@@ -42,6 +43,7 @@ func TestParseConfigDesignExample(t *testing.T) {
 	assert.Equal(t, "http://127.0.0.1:8080", cfg.Issuer)
 	assert.Equal(t, "demo-api", cfg.Audience)
 	assert.Equal(t, time.Hour, time.Duration(cfg.AccessTokenTTL))
+	assert.Zero(t, cfg.RefreshGracePeriod, "strict rotation")
 
 	require.Len(t, cfg.Clients, 1)
 	c := cfg.MintClients()[0]
@@ -81,6 +83,27 @@ func TestExampleConfigFileIsDesignExample(t *testing.T) {
 	assert.JSONEq(t, designConfig, string(b))
 	_, err = LoadConfig(context.Background(), "config.example.json", cheap)
 	require.NoError(t, err)
+}
+
+func TestParseConfigRefreshGracePeriod(t *testing.T) {
+	tests := []struct {
+		name, field string
+		want        time.Duration
+	}{
+		{"absent", ``, 0},
+		{"off", `"refresh_grace_period":"0s",`, 0},
+		{"half a minute", `"refresh_grace_period":"30s",`, 30 * time.Second},
+		{"under a second", `"refresh_grace_period":"500ms",`, 500 * time.Millisecond},
+		{"the maximum", `"refresh_grace_period":"1m",`, time.Minute},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := ParseConfig(context.Background(), []byte(`{"issuer":"https://a",`+tc.field+
+				`"clients":[{"id":"a","secret":"s","grants":["client_credentials"]}]}`), cheap)
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, time.Duration(cfg.RefreshGracePeriod))
+		})
+	}
 }
 
 func TestParseConfigDefaultHasherIsArgon2idDefaults(t *testing.T) {
@@ -133,6 +156,9 @@ func TestParseConfigRejects(t *testing.T) {
 		{"duration as number", `{"issuer":"https://a","access_token_ttl":3600,"clients":[` + client + `]}`, `duration string like "1h"`},
 		{"bad duration", `{"issuer":"https://a","access_token_ttl":"1 hour","clients":[` + client + `]}`, `bad duration "1 hour"`},
 		{"duration under a second", wrap(`{"id":"a","secret":"s","grants":["password"],"access_token_ttl":"10ms"}`, ``), "under one second"},
+		{"grace period over a minute", `{"issuer":"https://a","refresh_grace_period":"61s","clients":[` + client + `]}`, "refresh_grace_period 1m1s is out of range"},
+		{"negative grace period", `{"issuer":"https://a","refresh_grace_period":"-1s","clients":[` + client + `]}`, "refresh_grace_period -1s is out of range"},
+		{"bad grace period", `{"issuer":"https://a","refresh_grace_period":"soon","clients":[` + client + `]}`, `bad duration "soon"`},
 		{"no issuer", `{"clients":[` + client + `]}`, "issuer is required"},
 		{"relative issuer", `{"issuer":"auth.example.com","clients":[` + client + `]}`, "absolute http(s) URL"},
 		{"issuer with query", `{"issuer":"https://a/?x=1","clients":[` + client + `]}`, "without query"},

@@ -19,6 +19,7 @@
 //	  "issuer": "http://127.0.0.1:8080",
 //	  "audience": "demo-api",
 //	  "access_token_ttl": "1h",
+//	  "refresh_grace_period": "0s",
 //	  "clients": [
 //	    {"id": "bb145d5f", "secret": "bb145d5fxyz", "name": "Library app",
 //	     "description": "Back office", "identifier": "library",
@@ -37,7 +38,12 @@
 // hashed with argon2id at load and never kept. A client's "secrets", a
 // list of {"secret" or "secret_hash", "expires": RFC 3339}, adds secrets
 // that stop working at their expiry (none: never), beside or instead of
-// "secret", so that a secret rotates without downtime. The issuer is used byte for
+// "secret", so that a secret rotates without downtime.
+// "refresh_grace_period" (default "0s", at most "1m") lets a client whose
+// refresh answer was lost, say to a server that died after the rotation
+// committed, present its previous refresh token again within that time and
+// get a new pair; at "0s" rotation is strict and that retry revokes the
+// token family, so the client must log in again. The issuer is used byte for
 // byte as every token's `iss`; it never comes from a request's Host header.
 // Tokens are signed with an EdDSA key: generated at start with the memory
 // store (tokens do not survive a restart), kept in the database with a SQL

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -264,6 +266,46 @@ func TestRefreshRotation(t *testing.T) {
 	replay := ts.do(t, call{path: pathDjango, form: "grant_type=refresh_token&refresh_token=" + rt, user: demoDjangoClientID, pass: demoDjangoClientSecret})
 	assert.Equal(t, 400, replay.status)
 	assert.Equal(t, "invalid_grant", replay.body["error"])
+}
+
+// TestRefreshGracePeriodFromConfig shows refresh_grace_period reaching
+// the Issuer: within it, presenting the previous refresh token again (a
+// client that lost the answer) gets a new pair and revokes the pair it
+// replaces; without it, the same retry is a reuse that revokes the family.
+func TestRefreshGracePeriodFromConfig(t *testing.T) {
+	tests := []struct {
+		name, grace string
+		retry       int
+	}{
+		{"grace period on", "30s", http.StatusOK},
+		{"grace period off", "0s", http.StatusBadRequest},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "mint.json")
+			cfg := strings.Replace(designConfig, `"refresh_grace_period": "0s"`, `"refresh_grace_period": "`+tc.grace+`"`, 1)
+			require.NoError(t, os.WriteFile(path, []byte(cfg), 0o600))
+			ts := startServer(t, options{configPath: path})
+			refresh := func(rt string) answer {
+				return ts.do(t, call{path: pathToken, form: "grant_type=refresh_token&refresh_token=" + rt, user: "bb145d5f", pass: "bb145d5fxyz"})
+			}
+			login := ts.do(t, call{path: pathToken, form: "grant_type=password&username=john_doe&password=john_doe_secret", user: "bb145d5f", pass: "bb145d5fxyz"})
+			require.Equal(t, http.StatusOK, login.status, login.raw)
+			rt := login.body["refresh_token"].(string)
+			lost := refresh(rt)
+			require.Equal(t, http.StatusOK, lost.status, lost.raw)
+
+			retry := refresh(rt)
+			require.Equal(t, tc.retry, retry.status, retry.raw)
+			if tc.retry != http.StatusOK {
+				assert.Equal(t, "invalid_grant", retry.body["error"])
+			} else {
+				again := refresh(retry.body["refresh_token"].(string))
+				assert.Equal(t, http.StatusOK, again.status, "the retry's pair is live: %s", again.raw)
+			}
+			assert.Equal(t, http.StatusBadRequest, refresh(lost.body["refresh_token"].(string)).status, "the lost answer's token is revoked")
+		})
+	}
 }
 
 func TestIssuerNeverFromHost(t *testing.T) {

@@ -74,6 +74,8 @@ type options struct {
 	// limits overrides the server timeouts (limits.go); zero: the
 	// constants above.
 	limits serverLimits
+	// wrapStore, if set, wraps the opened store, to inject failures.
+	wrapStore func(mint.Store) mint.Store
 }
 
 // run parses the command line and serves until ctx is cancelled, then
@@ -154,6 +156,9 @@ func serve(ctx context.Context, o options, stdout io.Writer) error {
 			log.Error("closing the store", "error", err)
 		}
 	}()
+	if o.wrapStore != nil {
+		store = o.wrapStore(store)
+	}
 	keys, err := openKeys(ctx, store, log)
 	if err != nil {
 		return err
