@@ -48,6 +48,7 @@ func TestRevokeSubjectIsOneStatementPerTable(t *testing.T) {
 				}
 				got := counter.statements()
 				assert.Len(t, got, 2, "the subject's row and its families: %q", got)
+				assert.Equal(t, 1, counter.transactions(), "in one transaction")
 				tokens := 0
 				for _, q := range got {
 					if strings.Contains(q, "mint_refresh_tokens") {
@@ -61,10 +62,12 @@ func TestRevokeSubjectIsOneStatementPerTable(t *testing.T) {
 	}
 }
 
-// statementCounter records the statements run through a countingConnector.
+// statementCounter records the statements run through a countingConnector,
+// and counts the transactions begun.
 type statementCounter struct {
 	mu      sync.Mutex
 	queries []string
+	txs     int
 }
 
 func (c *statementCounter) add(q string) {
@@ -73,10 +76,23 @@ func (c *statementCounter) add(q string) {
 	c.queries = append(c.queries, q)
 }
 
+func (c *statementCounter) begin() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.txs++
+}
+
 func (c *statementCounter) reset() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.queries = nil
+	c.queries, c.txs = nil, 0
+}
+
+// transactions is the number of transactions begun since the last reset.
+func (c *statementCounter) transactions() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.txs
 }
 
 func (c *statementCounter) statements() []string {
@@ -109,6 +125,7 @@ type countingConn struct {
 }
 
 func (c *countingConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	c.counter.begin()
 	return c.Conn.(driver.ConnBeginTx).BeginTx(ctx, opts)
 }
 
