@@ -8,14 +8,16 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
 // KeyStore is an optional place to keep signing keys, so that every
 // replica of a host signs with the same active key and publishes the same
 // JWKS, and a restart keeps issued tokens verifiable. Keys are numbered by
-// Version; the highest version is the active key, the others verify the
-// tokens they signed. The sqlstore package implements it.
+// Version; the highest version published for long enough is the active
+// key (see KeyPolicy), the others verify the tokens they signed. The
+// sqlstore package implements it.
 type KeyStore interface {
 	// SigningKeys returns every stored key, highest Version first.
 	SigningKeys(ctx context.Context) ([]StoredKey, error)
@@ -31,7 +33,8 @@ type KeyStore interface {
 // the raw secret of an HS256 key: it is key material and must be protected
 // like a password.
 type StoredKey struct {
-	// Version orders keys: the highest is the active key.
+	// Version orders keys: the highest one whose publish time has passed
+	// is the active key.
 	Version int64
 	// ID is the key id (kid) put in token headers.
 	ID string
@@ -39,7 +42,8 @@ type StoredKey struct {
 	Algorithm string
 	// Private is the key material, PKCS#8 DER or a raw HS256 secret.
 	Private []byte
-	// CreatedAt is when the key was made.
+	// CreatedAt is when the key was made: it is published from then on,
+	// and signs from CreatedAt + KeyPolicy.PublishAhead.
 	CreatedAt time.Time
 }
 
@@ -91,17 +95,45 @@ func (k StoredKey) Key() (*Key, error) {
 	return key, nil
 }
 
-// LoadKeySet reads the signing keys of ks into a KeySet, the highest
-// version active. When ks holds no key yet it generates one for alg and
-// stores it as version 1; of several replicas doing so at once exactly one
-// key is stored, and every replica ends with that key active.
-func LoadKeySet(ctx context.Context, ks KeyStore, alg string) (*KeySet, error) {
+// KeyPolicy says when a stored key starts signing, for LoadKeySet,
+// SyncKeySet and AddGeneratedKey. Every replica of a host should use the
+// same policy, so that they agree on the active key.
+type KeyPolicy struct {
+	// PublishAhead is how long a stored key is published in the JWKS, as a
+	// verification key only, before it signs: from its CreatedAt on it
+	// verifies, from CreatedAt + PublishAhead it may sign. It must exceed
+	// the interval at which replicas sync their key sets plus the time
+	// verifiers cache the JWKS, so that no verifier meets a token signed
+	// by a key it has not fetched. Zero: a new key signs from the first
+	// sync on, which suits only a host whose verifiers use the KeySet
+	// itself.
+	PublishAhead time.Duration
+	// Now is the clock. Default (nil): time.Now.
+	Now func() time.Time
+}
+
+// now reads the policy's clock.
+func (p KeyPolicy) now() time.Time {
+	if p.Now == nil {
+		return time.Now()
+	}
+	return p.Now()
+}
+
+// LoadKeySet reads the signing keys of ks into a KeySet: every stored key
+// verifies, and the active key is the highest version published for at
+// least p.PublishAhead (or, when none is yet, the oldest key, so that a
+// fresh deployment signs at once). When ks holds no key yet it generates
+// one for alg and stores it as version 1; of several replicas doing so at
+// once exactly one key is stored, and every replica ends with that key
+// active.
+func LoadKeySet(ctx context.Context, ks KeyStore, alg string, p KeyPolicy) (*KeySet, error) {
 	stored, err := ks.SigningKeys(ctx)
 	if err != nil {
 		return nil, err
 	}
 	if len(stored) == 0 {
-		if _, err := AddGeneratedKey(ctx, ks, alg, 1); err != nil {
+		if _, err := AddGeneratedKey(ctx, ks, alg, 1, p); err != nil {
 			return nil, err
 		}
 		if stored, err = ks.SigningKeys(ctx); err != nil {
@@ -111,27 +143,26 @@ func LoadKeySet(ctx context.Context, ks KeyStore, alg string) (*KeySet, error) {
 			return nil, errors.New("mint: key store holds no key after adding one")
 		}
 	}
-	keys := make([]*Key, 0, len(stored))
-	for _, sk := range stored {
-		k, err := sk.Key()
-		if err != nil {
-			return nil, err
-		}
-		keys = append(keys, k)
+	state, err := keyState(stored, p, nil)
+	if err != nil {
+		return nil, err
 	}
-	return NewKeySet(keys[0], keys[1:]...)
+	set := &KeySet{}
+	set.state.Store(state)
+	return set, nil
 }
 
-// AddGeneratedKey generates a key for alg and stores it under version.
-// It returns false, storing nothing, when that version is already taken.
-// To rotate, add version (highest + 1) and reload the key sets with
-// LoadKeySet.
-func AddGeneratedKey(ctx context.Context, ks KeyStore, alg string, version int64) (bool, error) {
+// AddGeneratedKey generates a key for alg and stores it under version,
+// created at the policy's now. It returns false, storing nothing, when
+// that version is already taken. To rotate, add version (highest + 1):
+// replicas publish it at their next SyncKeySet and sign with it once
+// p.PublishAhead has passed.
+func AddGeneratedKey(ctx context.Context, ks KeyStore, alg string, version int64, p KeyPolicy) (bool, error) {
 	k, err := GenerateKey(alg)
 	if err != nil {
 		return false, err
 	}
-	sk, err := k.Stored(version, time.Now().UTC())
+	sk, err := k.Stored(version, p.now().UTC())
 	if err != nil {
 		return false, err
 	}
@@ -139,12 +170,12 @@ func AddGeneratedKey(ctx context.Context, ks KeyStore, alg string, version int64
 }
 
 // SyncKeySet brings set in line with ks, for replicas that keep running
-// while another one rotates: keys added to the store join the set, the
-// highest version becomes the active key, and keys deleted from the store
-// are retired. Call it periodically (say every minute) and after a
-// rotation; a rotation should be published ahead of use, since a token
-// signed with the new key verifies at a replica only once it has synced.
-func SyncKeySet(ctx context.Context, ks KeyStore, set *KeySet) error {
+// while another one rotates: keys added to the store join the set as
+// verification keys (so its JWKS publishes them), the active key is chosen
+// as LoadKeySet chooses it, and keys deleted from the store leave the set.
+// Call it periodically, more often than p.PublishAhead, so that every key
+// is published before it signs. A failed sync leaves set unchanged.
+func SyncKeySet(ctx context.Context, ks KeyStore, set *KeySet, p KeyPolicy) error {
 	stored, err := ks.SigningKeys(ctx)
 	if err != nil {
 		return err
@@ -152,41 +183,52 @@ func SyncKeySet(ctx context.Context, ks KeyStore, set *KeySet) error {
 	if len(stored) == 0 {
 		return errors.New("mint: key store holds no key")
 	}
-	keep := make(map[string]bool, len(stored))
-	for _, sk := range stored {
-		keep[sk.ID] = true
+	set.mu.Lock()
+	defer set.mu.Unlock()
+	state, err := keyState(stored, p, set.state.Load())
+	if err != nil {
+		return err
 	}
-	// Oldest first, so that the newest key added is rotated in last and
-	// ends active.
-	for i := len(stored) - 1; i >= 0; i-- {
-		sk := stored[i]
-		if _, ok := set.Key(sk.ID); ok {
-			continue
+	set.state.Store(state)
+	return nil
+}
+
+// keyState builds the key set of the stored keys, highest Version first,
+// at the policy's now: the active key is the highest version whose publish
+// time has passed, else the oldest. Keys already decoded in known are
+// reused.
+func keyState(stored []StoredKey, p KeyPolicy, known *keySetState) (*keySetState, error) {
+	now := p.now()
+	activeAt := len(stored) - 1
+	for i, sk := range stored {
+		if !sk.CreatedAt.Add(p.PublishAhead).After(now) {
+			activeAt = i
+			break
 		}
-		k, err := sk.Key()
+	}
+	keys := make([]*Key, 0, len(stored))
+	for i, sk := range stored {
+		k, err := knownOrDecode(sk, known)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if err := set.Rotate(k); err != nil {
-			return err
-		}
-	}
-	if newest := stored[0]; set.Active().ID() != newest.ID {
-		// The newest key was already in the set as a verification key.
-		k, _ := set.Key(newest.ID)
-		if err := set.Retire(newest.ID); err != nil {
-			return err
-		}
-		if err := set.Rotate(k); err != nil {
-			return err
+		if i == activeAt {
+			keys = slices.Insert(keys, 0, k)
+		} else {
+			keys = append(keys, k)
 		}
 	}
-	for _, k := range set.Keys() {
-		if !keep[k.ID()] {
-			if err := set.Retire(k.ID()); err != nil {
-				return err
+	return &keySetState{active: keys[0], keys: keys}, nil
+}
+
+// knownOrDecode returns the key of sk from known, or decodes it.
+func knownOrDecode(sk StoredKey, known *keySetState) (*Key, error) {
+	if known != nil {
+		for _, k := range known.keys {
+			if k.id == sk.ID && k.alg == sk.Algorithm {
+				return k, nil
 			}
 		}
 	}
-	return nil
+	return sk.Key()
 }

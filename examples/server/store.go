@@ -26,6 +26,9 @@ const pruneEvery = 10 * time.Minute
 // keys, to follow a rotation made in the database.
 const keySyncEvery = time.Minute
 
+// keyPolicy publishes a rotated key for five minutes before it signs.
+var keyPolicy = mint.KeyPolicy{PublishAhead: 5 * time.Minute}
+
 // openStore opens the store named by spec and puts the configured clients
 // and users in it (replacing stored ones of the same id). It returns the
 // store and a function that closes it.
@@ -122,12 +125,12 @@ func redactErr(err error, dsn string) error {
 // key is generated, lost on exit.
 func openKeys(ctx context.Context, store mint.Store, log *slog.Logger) (*mint.KeySet, error) {
 	if ks, ok := store.(mint.KeyStore); ok {
-		keys, err := mint.LoadKeySet(ctx, ks, mint.EdDSA)
+		keys, err := mint.LoadKeySet(ctx, ks, mint.EdDSA, keyPolicy)
 		if err != nil {
 			return nil, fmt.Errorf("signing keys: %w", err)
 		}
 		go every(ctx, keySyncEvery, func(time.Time) {
-			if err := mint.SyncKeySet(ctx, ks, keys); err != nil && ctx.Err() == nil {
+			if err := mint.SyncKeySet(ctx, ks, keys, keyPolicy); err != nil && ctx.Err() == nil {
 				log.Error("syncing the signing keys", "error", err)
 			}
 		})
