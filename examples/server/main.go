@@ -154,7 +154,7 @@ func serve(ctx context.Context, o options, stdout io.Writer) error {
 			log.Error("closing the store", "error", err)
 		}
 	}()
-	keys, err := openKeys(ctx, store, log)
+	keys, err := openKeys(ctx, store, cfg, log)
 	if err != nil {
 		return err
 	}
