@@ -15,8 +15,8 @@ import (
 // KeyStore is an optional place to keep signing keys, so that every
 // replica of a host signs with the same active key and publishes the same
 // JWKS, and a restart keeps issued tokens verifiable. Keys are numbered by
-// Version; the highest version published for long enough is the active
-// key (see KeyPolicy), the others verify the tokens they signed. The
+// Version; the highest unretired version published for long enough is the
+// active key (see KeyPolicy), the others verify the tokens they signed. The
 // sqlstore package implements it.
 type KeyStore interface {
 	// SigningKeys returns every stored key, highest Version first.
@@ -26,6 +26,11 @@ type KeyStore interface {
 	// false: another replica won the race and its key is the one to use.
 	// storetest.RunKeyStore checks an implementation.
 	AddSigningKey(ctx context.Context, k StoredKey) (added bool, err error)
+	// RetireSigningKey sets the RetiredAt of the key with id kid to at,
+	// unless it is already retired (the first time is kept). It returns
+	// ErrNotFound when no key has that id. Use RetireKey, which refuses
+	// to retire the last key that can sign.
+	RetireSigningKey(ctx context.Context, kid string, at time.Time) error
 }
 
 // StoredKey is a signing key as a KeyStore keeps it. Private is the
@@ -33,8 +38,8 @@ type KeyStore interface {
 // the raw secret of an HS256 key: it is key material and must be protected
 // like a password.
 type StoredKey struct {
-	// Version orders keys: the highest one whose publish time has passed
-	// is the active key.
+	// Version orders keys: the highest unretired one whose publish time
+	// has passed is the active key.
 	Version int64
 	// ID is the key id (kid) put in token headers.
 	ID string
@@ -45,6 +50,10 @@ type StoredKey struct {
 	// CreatedAt is when the key was made: it is published from then on,
 	// and signs from CreatedAt + KeyPolicy.PublishAhead.
 	CreatedAt time.Time
+	// RetiredAt is when the key stopped signing; zero: it is not retired.
+	// A retired key still verifies, and is published, until RetiredAt +
+	// KeyPolicy.TokenLifetime.
+	RetiredAt time.Time
 }
 
 // String names the key without its material.
@@ -108,6 +117,12 @@ type KeyPolicy struct {
 	// sync on, which suits only a host whose verifiers use the KeySet
 	// itself.
 	PublishAhead time.Duration
+	// TokenLifetime is the longest lifetime of a token the keys sign: a
+	// retired key stays in the set, and so in the JWKS, that long after
+	// its RetiredAt, so that every token it signed verifies until it
+	// expires. Zero: a retired key stays until it is deleted from the
+	// store.
+	TokenLifetime time.Duration
 	// Now is the clock. Default (nil): time.Now.
 	Now func() time.Time
 }
@@ -120,10 +135,39 @@ func (p KeyPolicy) now() time.Time {
 	return p.Now()
 }
 
+// published reports whether sk has been published for PublishAhead.
+func (p KeyPolicy) published(sk StoredKey, now time.Time) bool {
+	return !sk.CreatedAt.Add(p.PublishAhead).After(now)
+}
+
+// expired reports whether sk was retired more than TokenLifetime ago, so
+// that no token it signed is still valid.
+func (p KeyPolicy) expired(sk StoredKey, now time.Time) bool {
+	return !sk.RetiredAt.IsZero() && p.TokenLifetime > 0 && !sk.RetiredAt.Add(p.TokenLifetime).After(now)
+}
+
+// activeIndex returns the index in keys (highest Version first) of the
+// key to sign with: the highest unretired version that is published,
+// else the oldest unretired one; -1 when every key is retired.
+func (p KeyPolicy) activeIndex(keys []StoredKey, now time.Time) int {
+	oldest := -1
+	for i, sk := range keys {
+		if !sk.RetiredAt.IsZero() {
+			continue
+		}
+		if p.published(sk, now) {
+			return i
+		}
+		oldest = i
+	}
+	return oldest
+}
+
 // LoadKeySet reads the signing keys of ks into a KeySet: every stored key
-// verifies, and the active key is the highest version published for at
-// least p.PublishAhead (or, when none is yet, the oldest key, so that a
-// fresh deployment signs at once). When ks holds no key yet it generates
+// verifies (but a retired one past p.TokenLifetime), and the active key is
+// the highest unretired version published for at least p.PublishAhead
+// (or, when none is yet, the oldest unretired key, so that a fresh
+// deployment signs at once). When ks holds no key yet it generates
 // one for alg and stores it as version 1; of several replicas doing so at
 // once exactly one key is stored, and every replica ends with that key
 // active.
@@ -172,7 +216,8 @@ func AddGeneratedKey(ctx context.Context, ks KeyStore, alg string, version int64
 // SyncKeySet brings set in line with ks, for replicas that keep running
 // while another one rotates: keys added to the store join the set as
 // verification keys (so its JWKS publishes them), the active key is chosen
-// as LoadKeySet chooses it, and keys deleted from the store leave the set.
+// as LoadKeySet chooses it, and keys deleted from the store, or retired
+// for longer than p.TokenLifetime, leave the set.
 // Call it periodically, more often than p.PublishAhead, so that every key
 // is published before it signs. A failed sync leaves set unchanged.
 func SyncKeySet(ctx context.Context, ks KeyStore, set *KeySet, p KeyPolicy) error {
@@ -193,21 +238,47 @@ func SyncKeySet(ctx context.Context, ks KeyStore, set *KeySet, p KeyPolicy) erro
 	return nil
 }
 
-// keyState builds the key set of the stored keys, highest Version first,
-// at the policy's now: the active key is the highest version whose publish
-// time has passed, else the oldest. Keys already decoded in known are
-// reused.
-func keyState(stored []StoredKey, p KeyPolicy, known *keySetState) (*keySetState, error) {
+// RetireKey stops the key kid of ks signing, from the policy's now: every
+// replica signs with another key from its next SyncKeySet, and keeps
+// publishing kid until p.TokenLifetime has passed. Retiring the only
+// unretired key that has been published for p.PublishAhead is an error,
+// since then no key could sign without a verification gap.
+func RetireKey(ctx context.Context, ks KeyStore, kid string, p KeyPolicy) error {
+	stored, err := ks.SigningKeys(ctx)
+	if err != nil {
+		return err
+	}
 	now := p.now()
-	activeAt := len(stored) - 1
-	for i, sk := range stored {
-		if !sk.CreatedAt.Add(p.PublishAhead).After(now) {
-			activeAt = i
-			break
+	found, other := false, false
+	for _, sk := range stored {
+		if sk.ID == kid {
+			found = true
+		} else if sk.RetiredAt.IsZero() && p.published(sk, now) {
+			other = true
 		}
 	}
-	keys := make([]*Key, 0, len(stored))
-	for i, sk := range stored {
+	switch {
+	case !found:
+		return fmt.Errorf("mint: retire key %s: %w", kid, ErrNotFound)
+	case !other:
+		return fmt.Errorf("mint: cannot retire key %s: no other key can sign", kid)
+	}
+	return ks.RetireSigningKey(ctx, kid, now.UTC())
+}
+
+// keyState builds the key set of the stored keys, highest Version first,
+// at the policy's now: retired keys past their TokenLifetime are left
+// out, and the active key is chosen by activeIndex. Keys already decoded
+// in known are reused.
+func keyState(stored []StoredKey, p KeyPolicy, known *keySetState) (*keySetState, error) {
+	now := p.now()
+	live := slices.DeleteFunc(slices.Clone(stored), func(sk StoredKey) bool { return p.expired(sk, now) })
+	activeAt := p.activeIndex(live, now)
+	if activeAt < 0 {
+		return nil, errors.New("mint: key store holds no key that may sign: every key is retired")
+	}
+	keys := make([]*Key, 0, len(live))
+	for i, sk := range live {
 		k, err := knownOrDecode(sk, known)
 		if err != nil {
 			return nil, err

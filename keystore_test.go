@@ -43,6 +43,20 @@ func (m *memKeyStore) AddSigningKey(_ context.Context, k mint.StoredKey) (bool, 
 	return true, nil
 }
 
+func (m *memKeyStore) RetireSigningKey(_ context.Context, kid string, at time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i, k := range m.keys {
+		if k.ID == kid {
+			if k.RetiredAt.IsZero() {
+				m.keys[i].RetiredAt = at
+			}
+			return nil
+		}
+	}
+	return mint.ErrNotFound
+}
+
 func TestStoredKeyRoundTrip(t *testing.T) {
 	for _, alg := range []string{mint.HS256, mint.RS256, mint.PS256, mint.ES256, mint.EdDSA} {
 		t.Run(alg, func(t *testing.T) {
@@ -249,6 +263,57 @@ func TestKeyPublishAheadFreshStore(t *testing.T) {
 		assert.Equal(t, stored[1].ID, set.Active().ID(), "%s: version 1 signs", name)
 		assert.Len(t, set.Keys(), 2, name)
 	}
+}
+
+// A retired key stops signing at once on every replica, stays published
+// until every token it signed has expired, then leaves the key set; the
+// last key that can sign cannot be retired.
+func TestRetireKey(t *testing.T) {
+	ctx := context.Background()
+	const ahead, lifetime = 5 * time.Minute, time.Hour
+	t0 := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	now := t0
+	p := mint.KeyPolicy{PublishAhead: ahead, TokenLifetime: lifetime, Now: func() time.Time { return now }}
+	ks := &memKeyStore{}
+	syncing, err := mint.LoadKeySet(ctx, ks, mint.EdDSA, p)
+	require.NoError(t, err)
+	first := syncing.Active().ID()
+
+	assert.EqualError(t, mint.RetireKey(ctx, ks, first, p), "mint: cannot retire key "+first+": no other key can sign")
+	assert.ErrorIs(t, mint.RetireKey(ctx, ks, "no-such-kid", p), mint.ErrNotFound)
+	added, err := mint.AddGeneratedKey(ctx, ks, mint.EdDSA, 2, p)
+	require.NoError(t, err)
+	require.True(t, added)
+	second := ks.keys[1].ID
+	assert.EqualError(t, mint.RetireKey(ctx, ks, first, p), "mint: cannot retire key "+first+": no other key can sign",
+		"the new key is not published for long enough yet")
+
+	now = t0.Add(ahead) // the new key signs; the old one is retired now
+	require.NoError(t, mint.RetireKey(ctx, ks, first, p))
+	assert.EqualError(t, mint.RetireKey(ctx, ks, second, p), "mint: cannot retire key "+second+": no other key can sign")
+	for _, step := range []struct {
+		name  string
+		after time.Duration // since the retirement
+		kids  []string
+	}{
+		{"just retired", 0, []string{second, first}},
+		{"a second before its tokens expire", lifetime - time.Second, []string{second, first}},
+		{"when its tokens have expired", lifetime, []string{second}},
+	} {
+		now = t0.Add(ahead + step.after)
+		require.NoError(t, mint.SyncKeySet(ctx, ks, syncing, p), step.name)
+		fresh, err := mint.LoadKeySet(ctx, ks, mint.EdDSA, p)
+		require.NoError(t, err, step.name)
+		for name, set := range map[string]*mint.KeySet{"syncing": syncing, "fresh": fresh} {
+			assert.Equal(t, second, set.Active().ID(), "%s: %s replica signs with", step.name, name)
+			assert.Equal(t, step.kids, kids(set.JWKS()), "%s: %s replica publishes", step.name, name)
+		}
+	}
+
+	// A store whose every key is retired is an error, and the set is kept.
+	ks.keys[0].RetiredAt, ks.keys[1].RetiredAt = now, now
+	assert.EqualError(t, mint.SyncKeySet(ctx, ks, syncing, p), "mint: key store holds no key that may sign: every key is retired")
+	assert.Equal(t, second, syncing.Active().ID())
 }
 
 // kids lists the key ids of a JWKS.

@@ -42,7 +42,7 @@ func Example() {
 	}
 	// The first start creates the key; later starts, and other replicas
 	// on the same database, load it.
-	keys, err := mint.LoadKeySet(ctx, store, mint.EdDSA, mint.KeyPolicy{PublishAhead: 5 * time.Minute})
+	keys, err := mint.LoadKeySet(ctx, store, mint.EdDSA, mint.KeyPolicy{PublishAhead: 5 * time.Minute, TokenLifetime: time.Hour})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -55,7 +55,7 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	again, _ := mint.LoadKeySet(ctx, store, mint.EdDSA, mint.KeyPolicy{PublishAhead: 5 * time.Minute})
+	again, _ := mint.LoadKeySet(ctx, store, mint.EdDSA, mint.KeyPolicy{PublishAhead: 5 * time.Minute, TokenLifetime: time.Hour})
 	fmt.Println(tok.ScopeString(), again.Active().ID() == keys.Active().ID())
 	// Output: read true
 }

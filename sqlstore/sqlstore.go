@@ -60,7 +60,8 @@
 // once and every replica loads it; to rotate, add the next version with
 // mint.AddGeneratedKey and let replicas pick it up with mint.SyncKeySet:
 // they publish it at once and sign with it once the mint.KeyPolicy's
-// PublishAhead has passed.
+// PublishAhead has passed. mint.RetireKey sets retired_at of the key it
+// replaces, which replicas keep publishing until TokenLifetime has passed.
 // Keys are stored unencrypted (PKCS#8 DER) unless the store is given
 // WithKeyEncryption, or the host encrypts the column itself: anyone who
 // can read mint_signing_keys can otherwise sign tokens.
