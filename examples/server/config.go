@@ -482,13 +482,27 @@ func (c *Config) claims() mint.ClaimsFunc {
 }
 
 // keyPolicy returns when a stored signing key starts signing:
-// KeyPublishAhead after it was added, by default five minutes.
+// KeyPublishAhead after it was added, by default five minutes; and how
+// long a retired key stays published: the longest access-token lifetime.
 func (c *Config) keyPolicy() mint.KeyPolicy {
 	ahead := 5 * time.Minute
 	if c.KeyPublishAhead != 0 {
 		ahead = time.Duration(c.KeyPublishAhead)
 	}
-	return mint.KeyPolicy{PublishAhead: ahead}
+	return mint.KeyPolicy{PublishAhead: ahead, TokenLifetime: c.longestAccessTokenTTL()}
+}
+
+// longestAccessTokenTTL is the longest lifetime of the access tokens the
+// server issues: AccessTokenTTL (default one hour) or a client's own.
+func (c *Config) longestAccessTokenTTL() time.Duration {
+	longest := time.Hour
+	if c.AccessTokenTTL != 0 {
+		longest = time.Duration(c.AccessTokenTTL)
+	}
+	for _, cl := range c.Clients {
+		longest = max(longest, time.Duration(cl.AccessTokenTTL))
+	}
+	return longest
 }
 
 // keySyncInterval returns KeySyncInterval, by default 30 seconds.

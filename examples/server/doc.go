@@ -46,8 +46,9 @@
 // store, so that several servers on one database verify each other's
 // tokens. Those servers re-read the keys every "key_sync_interval"
 // (default 30s) and publish a key added to the database for
-// "key_publish_ahead" (default 5m) before signing with it; the server
-// refuses a config where key_publish_ahead does not exceed
+// "key_publish_ahead" (default 5m) before signing with it, and a key
+// retired in the database for the longest "access_token_ttl" after; the
+// server refuses a config where key_publish_ahead does not exceed
 // key_sync_interval.
 //
 // The server logs one line per request to stderr (method, path, status,
