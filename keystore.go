@@ -242,7 +242,8 @@ func SyncKeySet(ctx context.Context, ks KeyStore, set *KeySet, p KeyPolicy) erro
 // replica signs with another key from its next SyncKeySet, and keeps
 // publishing kid until p.TokenLifetime has passed. Retiring the only
 // unretired key that has been published for p.PublishAhead is an error,
-// since then no key could sign without a verification gap.
+// since then no key could sign without a verification gap. The check and
+// the retirement are two steps: do not retire keys concurrently.
 func RetireKey(ctx context.Context, ks KeyStore, kid string, p KeyPolicy) error {
 	stored, err := ks.SigningKeys(ctx)
 	if err != nil {
