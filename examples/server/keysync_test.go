@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"database/sql"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -42,8 +44,16 @@ func TestSQLServerPublishesARotatedKeyAhead(t *testing.T) {
 	require.NoError(t, err)
 	next := stored[0].ID
 
-	assert.Eventually(t, func() bool { return strings.Contains(ts.jwks(t), next) }, 5*time.Second, 100*time.Millisecond,
-		"the new key is published within a sync interval")
+	published := func() bool {
+		resp, err := http.Get(ts.base + pathJWKS)
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		return err == nil && strings.Contains(string(b), next)
+	}
+	assert.Eventually(t, published, 5*time.Second, 100*time.Millisecond, "the new key is published within a sync interval")
 	assert.Contains(t, ts.jwks(t), kid, "the old key stays published")
 	access, _ := ts.login(t)
 	tok, _, err := jwt.NewParser().ParseUnverified(access, jwt.MapClaims{})
