@@ -104,9 +104,10 @@ func (k StoredKey) Key() (*Key, error) {
 	return key, nil
 }
 
-// KeyPolicy says when a stored key starts signing, for LoadKeySet,
-// SyncKeySet and AddGeneratedKey. Every replica of a host should use the
-// same policy, so that they agree on the active key.
+// KeyPolicy says when a stored key starts signing and how long a retired
+// one stays published, for LoadKeySet, SyncKeySet, AddGeneratedKey and
+// RetireKey. Every replica of a host should use the same policy, so that
+// they agree on the active key.
 type KeyPolicy struct {
 	// PublishAhead is how long a stored key is published in the JWKS, as a
 	// verification key only, before it signs: from its CreatedAt on it
@@ -164,7 +165,7 @@ func (p KeyPolicy) activeIndex(keys []StoredKey, now time.Time) int {
 }
 
 // LoadKeySet reads the signing keys of ks into a KeySet: every stored key
-// verifies (but a retired one past p.TokenLifetime), and the active key is
+// verifies, except one retired for longer than p.TokenLifetime; the active key is
 // the highest unretired version published for at least p.PublishAhead
 // (or, when none is yet, the oldest unretired key, so that a fresh
 // deployment signs at once). When ks holds no key yet it generates
