@@ -8,14 +8,16 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
 // KeyStore is an optional place to keep signing keys, so that every
 // replica of a host signs with the same active key and publishes the same
 // JWKS, and a restart keeps issued tokens verifiable. Keys are numbered by
-// Version; the highest version is the active key, the others verify the
-// tokens they signed. The sqlstore package implements it.
+// Version; the highest unretired version published for long enough is the
+// active key (see KeyPolicy), the others verify the tokens they signed. The
+// sqlstore package implements it.
 type KeyStore interface {
 	// SigningKeys returns every stored key, highest Version first.
 	SigningKeys(ctx context.Context) ([]StoredKey, error)
@@ -24,6 +26,11 @@ type KeyStore interface {
 	// false: another replica won the race and its key is the one to use.
 	// storetest.RunKeyStore checks an implementation.
 	AddSigningKey(ctx context.Context, k StoredKey) (added bool, err error)
+	// RetireSigningKey sets the RetiredAt of the key with id kid to at,
+	// unless it is already retired (the first time is kept). It returns
+	// ErrNotFound when no key has that id. Use RetireKey, which refuses
+	// to retire the last key that can sign.
+	RetireSigningKey(ctx context.Context, kid string, at time.Time) error
 }
 
 // StoredKey is a signing key as a KeyStore keeps it. Private is the
@@ -31,7 +38,8 @@ type KeyStore interface {
 // the raw secret of an HS256 key: it is key material and must be protected
 // like a password.
 type StoredKey struct {
-	// Version orders keys: the highest is the active key.
+	// Version orders keys: the highest unretired one whose publish time
+	// has passed is the active key.
 	Version int64
 	// ID is the key id (kid) put in token headers.
 	ID string
@@ -39,8 +47,13 @@ type StoredKey struct {
 	Algorithm string
 	// Private is the key material, PKCS#8 DER or a raw HS256 secret.
 	Private []byte
-	// CreatedAt is when the key was made.
+	// CreatedAt is when the key was made: it is published from then on,
+	// and signs from CreatedAt + KeyPolicy.PublishAhead.
 	CreatedAt time.Time
+	// RetiredAt is when the key stopped signing; zero: it is not retired.
+	// A retired key still verifies, and is published, until RetiredAt +
+	// KeyPolicy.TokenLifetime.
+	RetiredAt time.Time
 }
 
 // String names the key without its material.
@@ -91,17 +104,81 @@ func (k StoredKey) Key() (*Key, error) {
 	return key, nil
 }
 
-// LoadKeySet reads the signing keys of ks into a KeySet, the highest
-// version active. When ks holds no key yet it generates one for alg and
-// stores it as version 1; of several replicas doing so at once exactly one
-// key is stored, and every replica ends with that key active.
-func LoadKeySet(ctx context.Context, ks KeyStore, alg string) (*KeySet, error) {
+// KeyPolicy says when a stored key starts signing and how long a retired
+// one stays published, for LoadKeySet, SyncKeySet, AddGeneratedKey and
+// RetireKey. Every replica of a host should use the same policy, so that
+// they agree on the active key.
+type KeyPolicy struct {
+	// PublishAhead is how long a stored key is published in the JWKS, as a
+	// verification key only, before it signs: from its CreatedAt on it
+	// verifies, from CreatedAt + PublishAhead it may sign. It must exceed
+	// the interval at which replicas sync their key sets plus the time
+	// verifiers cache the JWKS, so that no verifier meets a token signed
+	// by a key it has not fetched. Zero: a new key signs from the first
+	// sync on, which suits only a host whose verifiers use the KeySet
+	// itself.
+	PublishAhead time.Duration
+	// TokenLifetime is the longest lifetime of a token the keys sign: a
+	// retired key stays in the set, and so in the JWKS, that long after
+	// its RetiredAt, so that every token it signed verifies until it
+	// expires. Zero: a retired key stays until it is deleted from the
+	// store.
+	TokenLifetime time.Duration
+	// Now is the clock. Default (nil): time.Now.
+	Now func() time.Time
+}
+
+// now reads the policy's clock.
+func (p KeyPolicy) now() time.Time {
+	if p.Now == nil {
+		return time.Now()
+	}
+	return p.Now()
+}
+
+// published reports whether sk has been published for PublishAhead.
+func (p KeyPolicy) published(sk StoredKey, now time.Time) bool {
+	return !sk.CreatedAt.Add(p.PublishAhead).After(now)
+}
+
+// expired reports whether sk was retired more than TokenLifetime ago, so
+// that no token it signed is still valid.
+func (p KeyPolicy) expired(sk StoredKey, now time.Time) bool {
+	return !sk.RetiredAt.IsZero() && p.TokenLifetime > 0 && !sk.RetiredAt.Add(p.TokenLifetime).After(now)
+}
+
+// activeIndex returns the index in keys (highest Version first) of the
+// key to sign with: the highest unretired version that is published,
+// else the oldest unretired one; -1 when every key is retired.
+func (p KeyPolicy) activeIndex(keys []StoredKey, now time.Time) int {
+	oldest := -1
+	for i, sk := range keys {
+		if !sk.RetiredAt.IsZero() {
+			continue
+		}
+		if p.published(sk, now) {
+			return i
+		}
+		oldest = i
+	}
+	return oldest
+}
+
+// LoadKeySet reads the signing keys of ks into a KeySet: every stored key
+// verifies, except one retired for longer than p.TokenLifetime; the active key is
+// the highest unretired version published for at least p.PublishAhead
+// (or, when none is yet, the oldest unretired key, so that a fresh
+// deployment signs at once). When ks holds no key yet it generates
+// one for alg and stores it as version 1; of several replicas doing so at
+// once exactly one key is stored, and every replica ends with that key
+// active.
+func LoadKeySet(ctx context.Context, ks KeyStore, alg string, p KeyPolicy) (*KeySet, error) {
 	stored, err := ks.SigningKeys(ctx)
 	if err != nil {
 		return nil, err
 	}
 	if len(stored) == 0 {
-		if _, err := AddGeneratedKey(ctx, ks, alg, 1); err != nil {
+		if _, err := AddGeneratedKey(ctx, ks, alg, 1, p); err != nil {
 			return nil, err
 		}
 		if stored, err = ks.SigningKeys(ctx); err != nil {
@@ -111,27 +188,26 @@ func LoadKeySet(ctx context.Context, ks KeyStore, alg string) (*KeySet, error) {
 			return nil, errors.New("mint: key store holds no key after adding one")
 		}
 	}
-	keys := make([]*Key, 0, len(stored))
-	for _, sk := range stored {
-		k, err := sk.Key()
-		if err != nil {
-			return nil, err
-		}
-		keys = append(keys, k)
+	state, err := keyState(stored, p, nil)
+	if err != nil {
+		return nil, err
 	}
-	return NewKeySet(keys[0], keys[1:]...)
+	set := &KeySet{}
+	set.state.Store(state)
+	return set, nil
 }
 
-// AddGeneratedKey generates a key for alg and stores it under version.
-// It returns false, storing nothing, when that version is already taken.
-// To rotate, add version (highest + 1) and reload the key sets with
-// LoadKeySet.
-func AddGeneratedKey(ctx context.Context, ks KeyStore, alg string, version int64) (bool, error) {
+// AddGeneratedKey generates a key for alg and stores it under version,
+// created at the policy's now. It returns false, storing nothing, when
+// that version is already taken. To rotate, add version (highest + 1):
+// replicas publish it at their next SyncKeySet and sign with it once
+// p.PublishAhead has passed.
+func AddGeneratedKey(ctx context.Context, ks KeyStore, alg string, version int64, p KeyPolicy) (bool, error) {
 	k, err := GenerateKey(alg)
 	if err != nil {
 		return false, err
 	}
-	sk, err := k.Stored(version, time.Now().UTC())
+	sk, err := k.Stored(version, p.now().UTC())
 	if err != nil {
 		return false, err
 	}
@@ -139,12 +215,13 @@ func AddGeneratedKey(ctx context.Context, ks KeyStore, alg string, version int64
 }
 
 // SyncKeySet brings set in line with ks, for replicas that keep running
-// while another one rotates: keys added to the store join the set, the
-// highest version becomes the active key, and keys deleted from the store
-// are retired. Call it periodically (say every minute) and after a
-// rotation; a rotation should be published ahead of use, since a token
-// signed with the new key verifies at a replica only once it has synced.
-func SyncKeySet(ctx context.Context, ks KeyStore, set *KeySet) error {
+// while another one rotates: keys added to the store join the set as
+// verification keys (so its JWKS publishes them), the active key is chosen
+// as LoadKeySet chooses it, and keys deleted from the store, or retired
+// for longer than p.TokenLifetime, leave the set.
+// Call it periodically, more often than p.PublishAhead, so that every key
+// is published before it signs. A failed sync leaves set unchanged.
+func SyncKeySet(ctx context.Context, ks KeyStore, set *KeySet, p KeyPolicy) error {
 	stored, err := ks.SigningKeys(ctx)
 	if err != nil {
 		return err
@@ -152,41 +229,79 @@ func SyncKeySet(ctx context.Context, ks KeyStore, set *KeySet) error {
 	if len(stored) == 0 {
 		return errors.New("mint: key store holds no key")
 	}
-	keep := make(map[string]bool, len(stored))
+	set.mu.Lock()
+	defer set.mu.Unlock()
+	state, err := keyState(stored, p, set.state.Load())
+	if err != nil {
+		return err
+	}
+	set.state.Store(state)
+	return nil
+}
+
+// RetireKey stops the key kid of ks signing, from the policy's now: every
+// replica signs with another key from its next SyncKeySet, and keeps
+// publishing kid until p.TokenLifetime has passed. Retiring the only
+// unretired key that has been published for p.PublishAhead is an error,
+// since then no key could sign without a verification gap. The check and
+// the retirement are two steps: do not retire keys concurrently.
+func RetireKey(ctx context.Context, ks KeyStore, kid string, p KeyPolicy) error {
+	stored, err := ks.SigningKeys(ctx)
+	if err != nil {
+		return err
+	}
+	now := p.now()
+	found, other := false, false
 	for _, sk := range stored {
-		keep[sk.ID] = true
-	}
-	// Oldest first, so that the newest key added is rotated in last and
-	// ends active.
-	for i := len(stored) - 1; i >= 0; i-- {
-		sk := stored[i]
-		if _, ok := set.Key(sk.ID); ok {
-			continue
+		if sk.ID == kid {
+			found = true
+		} else if sk.RetiredAt.IsZero() && p.published(sk, now) {
+			other = true
 		}
-		k, err := sk.Key()
+	}
+	switch {
+	case !found:
+		return fmt.Errorf("mint: retire key %s: %w", kid, ErrNotFound)
+	case !other:
+		return fmt.Errorf("mint: cannot retire key %s: no other key can sign", kid)
+	}
+	return ks.RetireSigningKey(ctx, kid, now.UTC())
+}
+
+// keyState builds the key set of the stored keys, highest Version first,
+// at the policy's now: retired keys past their TokenLifetime are left
+// out, and the active key is chosen by activeIndex. Keys already decoded
+// in known are reused.
+func keyState(stored []StoredKey, p KeyPolicy, known *keySetState) (*keySetState, error) {
+	now := p.now()
+	live := slices.DeleteFunc(slices.Clone(stored), func(sk StoredKey) bool { return p.expired(sk, now) })
+	activeAt := p.activeIndex(live, now)
+	if activeAt < 0 {
+		return nil, errors.New("mint: key store holds no key that may sign: every key is retired")
+	}
+	keys := make([]*Key, 0, len(live))
+	for i, sk := range live {
+		k, err := knownOrDecode(sk, known)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if err := set.Rotate(k); err != nil {
-			return err
-		}
-	}
-	if newest := stored[0]; set.Active().ID() != newest.ID {
-		// The newest key was already in the set as a verification key.
-		k, _ := set.Key(newest.ID)
-		if err := set.Retire(newest.ID); err != nil {
-			return err
-		}
-		if err := set.Rotate(k); err != nil {
-			return err
+		if i == activeAt {
+			keys = slices.Insert(keys, 0, k)
+		} else {
+			keys = append(keys, k)
 		}
 	}
-	for _, k := range set.Keys() {
-		if !keep[k.ID()] {
-			if err := set.Retire(k.ID()); err != nil {
-				return err
+	return &keySetState{active: keys[0], keys: keys}, nil
+}
+
+// knownOrDecode returns the key of sk from known, or decodes it.
+func knownOrDecode(sk StoredKey, known *keySetState) (*Key, error) {
+	if known != nil {
+		for _, k := range known.keys {
+			if k.id == sk.ID && k.alg == sk.Algorithm {
+				return k, nil
 			}
 		}
 	}
-	return nil
+	return sk.Key()
 }

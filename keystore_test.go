@@ -43,6 +43,20 @@ func (m *memKeyStore) AddSigningKey(_ context.Context, k mint.StoredKey) (bool, 
 	return true, nil
 }
 
+func (m *memKeyStore) RetireSigningKey(_ context.Context, kid string, at time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i, k := range m.keys {
+		if k.ID == kid {
+			if k.RetiredAt.IsZero() {
+				m.keys[i].RetiredAt = at
+			}
+			return nil
+		}
+	}
+	return mint.ErrNotFound
+}
+
 func TestStoredKeyRoundTrip(t *testing.T) {
 	for _, alg := range []string{mint.HS256, mint.RS256, mint.PS256, mint.ES256, mint.EdDSA} {
 		t.Run(alg, func(t *testing.T) {
@@ -99,7 +113,7 @@ func TestLoadKeySet(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range sets {
 		wg.Go(func() {
-			s, err := mint.LoadKeySet(ctx, ks, mint.EdDSA)
+			s, err := mint.LoadKeySet(ctx, ks, mint.EdDSA, mint.KeyPolicy{})
 			assert.NoError(t, err)
 			sets[i] = s
 		})
@@ -111,41 +125,42 @@ func TestLoadKeySet(t *testing.T) {
 		assert.Equal(t, ks.keys[0].ID, s.Active().ID())
 	}
 
-	// Rotation: the highest version is active, older ones still verify.
-	added, err := mint.AddGeneratedKey(ctx, ks, mint.RS256, 2)
+	// Rotation without publish-ahead: the highest version is active at
+	// once, older ones still verify.
+	added, err := mint.AddGeneratedKey(ctx, ks, mint.RS256, 2, mint.KeyPolicy{})
 	require.NoError(t, err)
 	require.True(t, added)
-	added, err = mint.AddGeneratedKey(ctx, ks, mint.RS256, 2)
+	added, err = mint.AddGeneratedKey(ctx, ks, mint.RS256, 2, mint.KeyPolicy{})
 	require.NoError(t, err)
 	assert.False(t, added, "a taken version is not overwritten")
-	s, err := mint.LoadKeySet(ctx, ks, mint.EdDSA)
+	s, err := mint.LoadKeySet(ctx, ks, mint.EdDSA, mint.KeyPolicy{})
 	require.NoError(t, err)
 	assert.Equal(t, mint.RS256, s.Active().Algorithm())
 	assert.Len(t, s.Keys(), 2)
 	_, ok := s.Key(sets[0].Active().ID())
 	assert.True(t, ok, "the previous key is kept for verification")
 
-	_, err = mint.LoadKeySet(ctx, &memKeyStore{}, "none")
+	_, err = mint.LoadKeySet(ctx, &memKeyStore{}, "none", mint.KeyPolicy{})
 	assert.Error(t, err, "an unknown algorithm")
 }
 
 func TestSyncKeySet(t *testing.T) {
 	ctx := context.Background()
 	ks := &memKeyStore{}
-	set, err := mint.LoadKeySet(ctx, ks, mint.EdDSA)
+	set, err := mint.LoadKeySet(ctx, ks, mint.EdDSA, mint.KeyPolicy{})
 	require.NoError(t, err)
 	first := set.Active().ID()
-	other, err := mint.LoadKeySet(ctx, ks, mint.EdDSA) // another replica
+	other, err := mint.LoadKeySet(ctx, ks, mint.EdDSA, mint.KeyPolicy{}) // another replica
 	require.NoError(t, err)
 
 	// The other replica rotates twice; this one follows on sync.
 	for v := int64(2); v <= 3; v++ {
-		added, err := mint.AddGeneratedKey(ctx, ks, mint.ES256, v)
+		added, err := mint.AddGeneratedKey(ctx, ks, mint.ES256, v, mint.KeyPolicy{})
 		require.NoError(t, err)
 		require.True(t, added)
 	}
-	require.NoError(t, mint.SyncKeySet(ctx, ks, other))
-	require.NoError(t, mint.SyncKeySet(ctx, ks, set))
+	require.NoError(t, mint.SyncKeySet(ctx, ks, other, mint.KeyPolicy{}))
+	require.NoError(t, mint.SyncKeySet(ctx, ks, set, mint.KeyPolicy{}))
 	stored, err := ks.SigningKeys(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, stored[0].ID, set.Active().ID(), "the highest version is active")
@@ -156,7 +171,7 @@ func TestSyncKeySet(t *testing.T) {
 	ks.mu.Lock()
 	ks.keys = slices.DeleteFunc(ks.keys, func(k mint.StoredKey) bool { return k.ID == first })
 	ks.mu.Unlock()
-	require.NoError(t, mint.SyncKeySet(ctx, ks, set))
+	require.NoError(t, mint.SyncKeySet(ctx, ks, set, mint.KeyPolicy{}))
 	_, ok := set.Key(first)
 	assert.False(t, ok)
 	assert.Len(t, set.Keys(), 2)
@@ -173,12 +188,141 @@ func TestSyncKeySet(t *testing.T) {
 	_, _ = ks2.AddSigningKey(ctx, sNew)
 	odd, err := mint.NewKeySet(old, newer)
 	require.NoError(t, err)
-	require.NoError(t, mint.SyncKeySet(ctx, ks2, odd))
+	require.NoError(t, mint.SyncKeySet(ctx, ks2, odd, mint.KeyPolicy{}))
 	assert.Equal(t, newer.ID(), odd.Active().ID())
 	assert.Len(t, odd.Keys(), 2)
 
-	assert.Error(t, mint.SyncKeySet(ctx, &memKeyStore{}, set), "an empty store")
+	assert.Error(t, mint.SyncKeySet(ctx, &memKeyStore{}, set, mint.KeyPolicy{}), "an empty store")
 	assert.Len(t, set.Keys(), 2, "a failed sync leaves the set alone")
+}
+
+// A rotated key is published from the first sync on but signs only once
+// the publish-ahead time has passed since it was added; a replica that
+// keeps syncing and one that starts afresh agree at every step.
+func TestKeyPublishAhead(t *testing.T) {
+	ctx := context.Background()
+	const ahead = 5 * time.Minute
+	t0 := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	now := t0
+	p := mint.KeyPolicy{PublishAhead: ahead, Now: func() time.Time { return now }}
+	ks := &memKeyStore{}
+	syncing, err := mint.LoadKeySet(ctx, ks, mint.EdDSA, p)
+	require.NoError(t, err)
+	first := syncing.Active().ID()
+	assert.Equal(t, t0, ks.keys[0].CreatedAt, "the key is created on the policy's clock")
+
+	now = t0.Add(time.Hour) // the rotation is added at T
+	added, err := mint.AddGeneratedKey(ctx, ks, mint.EdDSA, 2, p)
+	require.NoError(t, err)
+	require.True(t, added)
+	second := ks.keys[1].ID
+	assert.Equal(t, now, ks.keys[1].CreatedAt)
+
+	for _, step := range []struct {
+		name   string
+		after  time.Duration // since T
+		active string
+	}{
+		{"just added", 0, first},
+		{"a second before the publish-ahead ends", ahead - time.Second, first},
+		{"when the publish-ahead ends", ahead, second},
+		{"later", ahead + time.Hour, second},
+	} {
+		now = t0.Add(time.Hour + step.after)
+		require.NoError(t, mint.SyncKeySet(ctx, ks, syncing, p), step.name)
+		fresh, err := mint.LoadKeySet(ctx, ks, mint.EdDSA, p)
+		require.NoError(t, err, step.name)
+		for name, set := range map[string]*mint.KeySet{"syncing": syncing, "fresh": fresh} {
+			assert.Equal(t, step.active, set.Active().ID(), "%s: %s replica signs with", step.name, name)
+			assert.ElementsMatch(t, []string{first, second}, kids(set.JWKS()), "%s: %s replica publishes both keys", step.name, name)
+		}
+		assert.Equal(t, syncing.JWKS(), fresh.JWKS(), "%s: the replicas publish the same JWKS", step.name)
+	}
+}
+
+// A brand-new store whose keys are all within their publish-ahead time
+// signs at once, with the oldest key, on every replica.
+func TestKeyPublishAheadFreshStore(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	p := mint.KeyPolicy{PublishAhead: time.Hour, Now: func() time.Time { return now }}
+	ks := &memKeyStore{}
+	for v := int64(1); v <= 2; v++ {
+		added, err := mint.AddGeneratedKey(ctx, ks, mint.EdDSA, v, p)
+		require.NoError(t, err)
+		require.True(t, added)
+	}
+	stored, err := ks.SigningKeys(ctx)
+	require.NoError(t, err)
+	a, err := mint.LoadKeySet(ctx, ks, mint.EdDSA, p)
+	require.NoError(t, err)
+	b, err := mint.LoadKeySet(ctx, &memKeyStore{keys: slices.Clone(ks.keys)}, mint.EdDSA, p)
+	require.NoError(t, err)
+	require.NoError(t, mint.SyncKeySet(ctx, ks, b, p))
+	for name, set := range map[string]*mint.KeySet{"loaded": a, "synced": b} {
+		assert.Equal(t, stored[1].ID, set.Active().ID(), "%s: version 1 signs", name)
+		assert.Len(t, set.Keys(), 2, name)
+	}
+}
+
+// A retired key stops signing at once on every replica, stays published
+// until every token it signed has expired, then leaves the key set; the
+// last key that can sign cannot be retired.
+func TestRetireKey(t *testing.T) {
+	ctx := context.Background()
+	const ahead, lifetime = 5 * time.Minute, time.Hour
+	t0 := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	now := t0
+	p := mint.KeyPolicy{PublishAhead: ahead, TokenLifetime: lifetime, Now: func() time.Time { return now }}
+	ks := &memKeyStore{}
+	syncing, err := mint.LoadKeySet(ctx, ks, mint.EdDSA, p)
+	require.NoError(t, err)
+	first := syncing.Active().ID()
+
+	assert.EqualError(t, mint.RetireKey(ctx, ks, first, p), "mint: cannot retire key "+first+": no other key can sign")
+	assert.ErrorIs(t, mint.RetireKey(ctx, ks, "no-such-kid", p), mint.ErrNotFound)
+	added, err := mint.AddGeneratedKey(ctx, ks, mint.EdDSA, 2, p)
+	require.NoError(t, err)
+	require.True(t, added)
+	second := ks.keys[1].ID
+	assert.EqualError(t, mint.RetireKey(ctx, ks, first, p), "mint: cannot retire key "+first+": no other key can sign",
+		"the new key is not published for long enough yet")
+
+	now = t0.Add(ahead) // the new key signs; the old one is retired now
+	require.NoError(t, mint.RetireKey(ctx, ks, first, p))
+	assert.EqualError(t, mint.RetireKey(ctx, ks, second, p), "mint: cannot retire key "+second+": no other key can sign")
+	for _, step := range []struct {
+		name  string
+		after time.Duration // since the retirement
+		kids  []string
+	}{
+		{"just retired", 0, []string{second, first}},
+		{"a second before its tokens expire", lifetime - time.Second, []string{second, first}},
+		{"when its tokens have expired", lifetime, []string{second}},
+	} {
+		now = t0.Add(ahead + step.after)
+		require.NoError(t, mint.SyncKeySet(ctx, ks, syncing, p), step.name)
+		fresh, err := mint.LoadKeySet(ctx, ks, mint.EdDSA, p)
+		require.NoError(t, err, step.name)
+		for name, set := range map[string]*mint.KeySet{"syncing": syncing, "fresh": fresh} {
+			assert.Equal(t, second, set.Active().ID(), "%s: %s replica signs with", step.name, name)
+			assert.Equal(t, step.kids, kids(set.JWKS()), "%s: %s replica publishes", step.name, name)
+		}
+	}
+
+	// A store whose every key is retired is an error, and the set is kept.
+	ks.keys[0].RetiredAt, ks.keys[1].RetiredAt = now, now
+	assert.EqualError(t, mint.SyncKeySet(ctx, ks, syncing, p), "mint: key store holds no key that may sign: every key is retired")
+	assert.Equal(t, second, syncing.Active().ID())
+}
+
+// kids lists the key ids of a JWKS.
+func kids(set mint.JWKS) []string {
+	var out []string
+	for _, k := range set.Keys {
+		out = append(out, k.Kid)
+	}
+	return out
 }
 
 func TestMemKeyStoreConformance(t *testing.T) {

@@ -183,7 +183,7 @@ func TestHelperTokenServerProcess(t *testing.T) {
 	if os.Getenv(serverDies) != "" {
 		store = dyingStore{s}
 	}
-	keys, err := mint.LoadKeySet(context.Background(), s, mint.EdDSA)
+	keys, err := mint.LoadKeySet(context.Background(), s, mint.EdDSA, mint.KeyPolicy{})
 	require.NoError(t, err)
 	iss, err := mint.New(store, keys, mint.WithHasher(fastHasher), mint.WithLogger(slog.New(slog.DiscardHandler)),
 		mint.WithRefreshGracePeriod(grace))

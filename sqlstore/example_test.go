@@ -7,6 +7,7 @@ import (
 	"log"
 	"os"
 	"path/filepath"
+	"time"
 
 	_ "modernc.org/sqlite" // the host picks the driver; sqlstore imports none
 
@@ -41,7 +42,7 @@ func Example() {
 	}
 	// The first start creates the key; later starts, and other replicas
 	// on the same database, load it.
-	keys, err := mint.LoadKeySet(ctx, store, mint.EdDSA)
+	keys, err := mint.LoadKeySet(ctx, store, mint.EdDSA, mint.KeyPolicy{PublishAhead: 5 * time.Minute, TokenLifetime: time.Hour})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -54,7 +55,7 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	again, _ := mint.LoadKeySet(ctx, store, mint.EdDSA)
+	again, _ := mint.LoadKeySet(ctx, store, mint.EdDSA, mint.KeyPolicy{PublishAhead: 5 * time.Minute, TokenLifetime: time.Hour})
 	fmt.Println(tok.ScopeString(), again.Active().ID() == keys.Active().ID())
 	// Output: read true
 }

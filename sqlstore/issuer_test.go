@@ -43,7 +43,7 @@ func seed(t testing.TB, s *sqlstore.Store) (secret, password string) {
 // newIssuer returns an Issuer over s signing with the store's shared keys.
 func newIssuer(t testing.TB, s *sqlstore.Store) *mint.Issuer {
 	t.Helper()
-	keys, err := mint.LoadKeySet(context.Background(), s, mint.EdDSA)
+	keys, err := mint.LoadKeySet(context.Background(), s, mint.EdDSA, mint.KeyPolicy{})
 	require.NoError(t, err)
 	iss, err := mint.New(s, keys, mint.WithHasher(fastHasher), mint.WithLogger(slog.New(slog.DiscardHandler)))
 	require.NoError(t, err)
@@ -128,9 +128,9 @@ func TestTwoIssuersShareTokensAndKeys(t *testing.T) {
 				kids[kidOf(t, tok.AccessToken)] = true
 			}
 			assert.Len(t, kids, 1, "both replicas sign with the same key")
-			ka, err := mint.LoadKeySet(ctx, a, mint.EdDSA)
+			ka, err := mint.LoadKeySet(ctx, a, mint.EdDSA, mint.KeyPolicy{})
 			require.NoError(t, err)
-			kb, err := mint.LoadKeySet(ctx, b, mint.EdDSA)
+			kb, err := mint.LoadKeySet(ctx, b, mint.EdDSA, mint.KeyPolicy{})
 			require.NoError(t, err)
 			assert.Equal(t, ka.JWKS(), kb.JWKS())
 		})

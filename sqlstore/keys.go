@@ -3,8 +3,10 @@ package sqlstore
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/mintauth/mint"
 )
@@ -12,7 +14,7 @@ import (
 // SigningKeys implements mint.KeyStore: every stored key, highest version
 // first, decrypted when the store has WithKeyEncryption.
 func (s *Store) SigningKeys(ctx context.Context) ([]mint.StoredKey, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT version, kid, alg, key_data, encrypted, created_at
+	rows, err := s.db.QueryContext(ctx, `SELECT version, kid, alg, key_data, encrypted, created_at, retired_at
 FROM mint_signing_keys ORDER BY version DESC`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: signing keys: %w", err)
@@ -24,10 +26,14 @@ FROM mint_signing_keys ORDER BY version DESC`)
 		var data []byte
 		var encrypted bool
 		var created int64
-		if err := rows.Scan(&k.Version, &k.ID, &k.Algorithm, &data, &encrypted, &created); err != nil {
+		var retired sql.NullInt64
+		if err := rows.Scan(&k.Version, &k.ID, &k.Algorithm, &data, &encrypted, &created, &retired); err != nil {
 			return nil, fmt.Errorf("sqlstore: signing keys: %w", err)
 		}
 		k.CreatedAt = fromNanos(created)
+		if retired.Valid {
+			k.RetiredAt = fromNanos(retired.Int64)
+		}
 		if k.Private, err = s.open(k.ID, data, encrypted); err != nil {
 			return nil, err
 		}
@@ -62,6 +68,23 @@ ON CONFLICT DO NOTHING`, k.Version, k.ID, k.Algorithm, data, encrypted, nanos(k.
 		return false, fmt.Errorf("sqlstore: add signing key: %w", err)
 	}
 	return n == 1, nil
+}
+
+// RetireSigningKey implements mint.KeyStore: it sets retired_at of the
+// key, keeping an earlier one, so that every replica stops signing with
+// it at its next sync. It is ErrNotFound if no key has that id.
+func (s *Store) RetireSigningKey(ctx context.Context, kid string, at time.Time) error {
+	defer s.lockWrites()()
+	res, err := s.db.ExecContext(ctx, "UPDATE mint_signing_keys SET retired_at = COALESCE(retired_at, $1) WHERE kid = $2", nanos(at), kid)
+	if err != nil {
+		return fmt.Errorf("sqlstore: retire signing key: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("sqlstore: retire signing key: %w", err)
+	} else if n == 0 {
+		return mint.ErrNotFound
+	}
+	return nil
 }
 
 // DeleteSigningKey removes a retired key: tokens it signed stop verifying

@@ -38,7 +38,7 @@ func TestLimiterSharedByReplicas(t *testing.T) {
 			clock := func() time.Time { return now }
 			var issuers []*mint.Issuer
 			for _, s := range stores {
-				keys, err := mint.LoadKeySet(ctx, s, mint.EdDSA)
+				keys, err := mint.LoadKeySet(ctx, s, mint.EdDSA, mint.KeyPolicy{})
 				require.NoError(t, err)
 				iss, err := mint.New(s, keys, mint.WithHasher(fastHasher), mint.WithLogger(slog.New(slog.DiscardHandler)),
 					mint.WithClock(clock), mint.WithLimiter(s.Limiter(mint.Backoff{Threshold: 4, Base: time.Minute})))

@@ -154,7 +154,7 @@ func TestRevokeUserAcrossReplicas(t *testing.T) {
 			clock := time.Now().UTC().Truncate(time.Second)
 			now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
 			replica := func(s *sqlstore.Store) (*mint.Issuer, *verify.Verifier) {
-				keys, err := mint.LoadKeySet(ctx, s, mint.EdDSA)
+				keys, err := mint.LoadKeySet(ctx, s, mint.EdDSA, mint.KeyPolicy{})
 				require.NoError(t, err)
 				iss, err := mint.New(s, keys, mint.WithHasher(fastHasher), mint.WithClock(now),
 					mint.WithIssuer("https://issuer.example"), mint.WithAudience("api"),

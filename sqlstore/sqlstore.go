@@ -9,7 +9,7 @@
 //	store, _ := sqlstore.New(db, sqlstore.Postgres)
 //	if err := store.Migrate(ctx); err != nil { ... } // idempotent, replica-safe
 //	_ = store.UpsertClient(ctx, &mint.Client{ID: "svc", SecretHash: hash, ...})
-//	keys, _ := mint.LoadKeySet(ctx, store, mint.EdDSA) // same key on every replica
+//	keys, _ := mint.LoadKeySet(ctx, store, mint.EdDSA, mint.KeyPolicy{PublishAhead: 5 * time.Minute}) // same key on every replica
 //	issuer, _ := mint.New(store, keys)
 //
 // # Schema
@@ -58,7 +58,10 @@
 //
 // Store implements mint.KeyStore: mint.LoadKeySet creates the first key
 // once and every replica loads it; to rotate, add the next version with
-// mint.AddGeneratedKey and let replicas pick it up with mint.SyncKeySet.
+// mint.AddGeneratedKey and let replicas pick it up with mint.SyncKeySet:
+// they publish it at once and sign with it once the mint.KeyPolicy's
+// PublishAhead has passed. mint.RetireKey sets retired_at of the key it
+// replaces, which replicas keep publishing until TokenLifetime has passed.
 // Keys are stored unencrypted (PKCS#8 DER) unless the store is given
 // WithKeyEncryption, or the host encrypts the column itself: anyone who
 // can read mint_signing_keys can otherwise sign tokens.

@@ -269,7 +269,7 @@ func TestSigningKeysSharedByReplicas(t *testing.T) {
 			errs := make([]error, replicas)
 			var wg sync.WaitGroup
 			for i, s := range stores {
-				wg.Go(func() { sets[i], errs[i] = mint.LoadKeySet(ctx, s, mint.EdDSA) })
+				wg.Go(func() { sets[i], errs[i] = mint.LoadKeySet(ctx, s, mint.EdDSA, mint.KeyPolicy{}) })
 			}
 			wg.Wait()
 			for i := range sets {
@@ -288,13 +288,13 @@ func TestSigningKeysSharedByReplicas(t *testing.T) {
 			require.NoError(t, err)
 
 			// Rotation: version 2 becomes active, version 1 still verifies.
-			added, err := mint.AddGeneratedKey(ctx, stores[1], mint.ES256, 2)
+			added, err := mint.AddGeneratedKey(ctx, stores[1], mint.ES256, 2, mint.KeyPolicy{})
 			require.NoError(t, err)
 			assert.True(t, added)
-			added, err = mint.AddGeneratedKey(ctx, stores[2], mint.ES256, 2)
+			added, err = mint.AddGeneratedKey(ctx, stores[2], mint.ES256, 2, mint.KeyPolicy{})
 			require.NoError(t, err)
 			assert.False(t, added, "version 2 is taken")
-			rotated, err := mint.LoadKeySet(ctx, stores[3], mint.EdDSA)
+			rotated, err := mint.LoadKeySet(ctx, stores[3], mint.EdDSA, mint.KeyPolicy{})
 			require.NoError(t, err)
 			assert.Equal(t, mint.ES256, rotated.Active().Algorithm())
 			_, err = jwt.Parse(signed, jwtcheck.Keyfunc(rotated), jwt.WithValidMethods([]string{mint.EdDSA}))
@@ -302,7 +302,7 @@ func TestSigningKeysSharedByReplicas(t *testing.T) {
 
 			require.NoError(t, stores[0].DeleteSigningKey(ctx, sets[0].Active().ID()))
 			assert.ErrorIs(t, stores[0].DeleteSigningKey(ctx, sets[0].Active().ID()), mint.ErrNotFound)
-			again, err := mint.LoadKeySet(ctx, stores[0], mint.EdDSA)
+			again, err := mint.LoadKeySet(ctx, stores[0], mint.EdDSA, mint.KeyPolicy{})
 			require.NoError(t, err)
 			assert.Len(t, again.Keys(), 1)
 		})
@@ -316,7 +316,7 @@ func TestSigningKeyEncryption(t *testing.T) {
 		t.Run(e.name, func(t *testing.T) {
 			dsn := e.newDSN(t)
 			sealed := storeOn(t, e, openDB(t, e, dsn), sqlstore.WithKeyEncryption(kek))
-			set, err := mint.LoadKeySet(ctx, sealed, mint.RS256)
+			set, err := mint.LoadKeySet(ctx, sealed, mint.RS256, mint.KeyPolicy{})
 			require.NoError(t, err)
 
 			var raw []byte
@@ -327,7 +327,7 @@ func TestSigningKeyEncryption(t *testing.T) {
 			require.NoError(t, err)
 			assert.False(t, bytes.Contains(raw, want))
 
-			again, err := mint.LoadKeySet(ctx, storeOn(t, e, openDB(t, e, dsn), sqlstore.WithKeyEncryption(kek)), mint.RS256)
+			again, err := mint.LoadKeySet(ctx, storeOn(t, e, openDB(t, e, dsn), sqlstore.WithKeyEncryption(kek)), mint.RS256, mint.KeyPolicy{})
 			require.NoError(t, err)
 			assert.Equal(t, set.JWKS(), again.JWKS())
 
@@ -335,7 +335,7 @@ func TestSigningKeyEncryption(t *testing.T) {
 				"no key":    nil,
 				"wrong key": {sqlstore.WithKeyEncryption(bytes.Repeat([]byte{8}, 32))},
 			} {
-				_, err := mint.LoadKeySet(ctx, storeOn(t, e, openDB(t, e, dsn), opts...), mint.RS256)
+				_, err := mint.LoadKeySet(ctx, storeOn(t, e, openDB(t, e, dsn), opts...), mint.RS256, mint.KeyPolicy{})
 				assert.Error(t, err, name)
 			}
 		})

@@ -49,6 +49,7 @@ func RunKeyStore(t *testing.T, newKeyStore func(t *testing.T) mint.KeyStore) {
 			assert.Equal(t, k.Algorithm, got[i].Algorithm)
 			assert.Equal(t, k.Private, got[i].Private)
 			assert.True(t, k.CreatedAt.Equal(got[i].CreatedAt))
+			assert.True(t, got[i].RetiredAt.IsZero(), "a new key is not retired")
 			key, err := got[i].Key()
 			require.NoError(t, err)
 			assert.Equal(t, k.Algorithm, key.Algorithm(), "an RSA key keeps its alg, RS256 or PS256")
@@ -73,6 +74,25 @@ func RunKeyStore(t *testing.T, newKeyStore func(t *testing.T) mint.KeyStore) {
 		require.NoError(t, err)
 		require.Len(t, got, 1)
 		assert.Equal(t, first.ID, got[0].ID)
+	})
+
+	t.Run("retire records the first time, unknown is ErrNotFound", func(t *testing.T) {
+		ks := newKeyStore(t)
+		old, kept := stored(t, mint.EdDSA, 1), stored(t, mint.EdDSA, 2)
+		for _, k := range []mint.StoredKey{old, kept} {
+			added, err := ks.AddSigningKey(ctx, k)
+			require.NoError(t, err)
+			require.True(t, added)
+		}
+		at := time.Unix(1_700_000_100, 0).UTC()
+		require.NoError(t, ks.RetireSigningKey(ctx, old.ID, at))
+		require.NoError(t, ks.RetireSigningKey(ctx, old.ID, at.Add(time.Hour)), "retiring again is no error")
+		assert.ErrorIs(t, ks.RetireSigningKey(ctx, "no-such-kid", at), mint.ErrNotFound)
+		got, err := ks.SigningKeys(ctx)
+		require.NoError(t, err)
+		require.Len(t, got, 2)
+		assert.True(t, got[0].RetiredAt.IsZero(), "the other key is not retired")
+		assert.True(t, at.Equal(got[1].RetiredAt), "the first retirement time is kept, got %v", got[1].RetiredAt)
 	})
 
 	t.Run("concurrent adds of one version: exactly one wins", func(t *testing.T) {

@@ -37,6 +37,13 @@ type Config struct {
 	// Clients and Users are put in the store at start.
 	Clients []ClientConfig `json:"clients"`
 	Users   []UserConfig   `json:"users,omitempty"`
+	// KeyPublishAhead is how long a signing key added to a SQL store is
+	// published in the JWKS before it signs: longer than KeySyncInterval
+	// plus the time verifiers cache the JWKS. Default: five minutes.
+	KeyPublishAhead Duration `json:"key_publish_ahead,omitzero"`
+	// KeySyncInterval is how often a server on a SQL store re-reads the
+	// signing keys. Default: 30 seconds.
+	KeySyncInterval Duration `json:"key_sync_interval,omitzero"`
 }
 
 // ClientConfig is one registered client. It has at least one secret: one
@@ -232,6 +239,9 @@ func (c *Config) validate() error {
 	}
 	if len(c.Clients) == 0 {
 		return errors.New("config: at least one client is required")
+	}
+	if ahead, sync := c.keyPolicy().PublishAhead, c.keySyncInterval(); ahead <= sync {
+		return fmt.Errorf("config: key_publish_ahead (%s) must exceed key_sync_interval (%s), or a replica may sign with a key the others do not publish yet", ahead, sync)
 	}
 	ids := map[string]bool{}
 	for i := range c.Clients {
@@ -510,6 +520,38 @@ func (c *Config) claims() mint.ClaimsFunc {
 		}
 		return out, nil
 	}
+}
+
+// keyPolicy returns when a stored signing key starts signing:
+// KeyPublishAhead after it was added, by default five minutes; and how
+// long a retired key stays published: the longest access-token lifetime.
+func (c *Config) keyPolicy() mint.KeyPolicy {
+	ahead := 5 * time.Minute
+	if c.KeyPublishAhead != 0 {
+		ahead = time.Duration(c.KeyPublishAhead)
+	}
+	return mint.KeyPolicy{PublishAhead: ahead, TokenLifetime: c.longestAccessTokenTTL()}
+}
+
+// longestAccessTokenTTL is the longest lifetime of the access tokens the
+// server issues: AccessTokenTTL (default one hour) or a client's own.
+func (c *Config) longestAccessTokenTTL() time.Duration {
+	longest := time.Hour
+	if c.AccessTokenTTL != 0 {
+		longest = time.Duration(c.AccessTokenTTL)
+	}
+	for _, cl := range c.Clients {
+		longest = max(longest, time.Duration(cl.AccessTokenTTL))
+	}
+	return longest
+}
+
+// keySyncInterval returns KeySyncInterval, by default 30 seconds.
+func (c *Config) keySyncInterval() time.Duration {
+	if c.KeySyncInterval != 0 {
+		return time.Duration(c.KeySyncInterval)
+	}
+	return 30 * time.Second
 }
 
 // issuerOptions returns the mint.Options the configuration asks for.

@@ -33,7 +33,9 @@ const designConfig = `{
     {"id": "7", "username": "john_doe", "email": "john_doe@domain.com",
      "password": "john_doe_secret", "roles": [3], "claims": {"tenant_id": "acme"},
      "disabled": false}
-  ]
+  ],
+  "key_publish_ahead": "5m",
+  "key_sync_interval": "30s"
 }`
 
 func TestParseConfigDesignExample(t *testing.T) {
@@ -296,4 +298,43 @@ func TestConfigRefusesReservedClaimsAndBadResources(t *testing.T) {
 			assert.Contains(t, err.Error(), tt.want)
 		})
 	}
+}
+
+// The key timing defaults to a five-minute publish-ahead and a 30-second
+// sync, and a publish-ahead that does not exceed the sync interval is
+// refused with both named.
+func TestConfigKeyTiming(t *testing.T) {
+	base := `"issuer":"https://auth.example.com","clients":[{"id":"a","secret":"s","grants":["client_credentials"]}]`
+	for _, tc := range []struct {
+		name, fields          string
+		ahead, sync, lifetime time.Duration
+		err                   string
+	}{
+		{"defaults", ``, 5 * time.Minute, 30 * time.Second, time.Hour, ""},
+		{"both set", `,"key_publish_ahead":"2m","key_sync_interval":"10s"`, 2 * time.Minute, 10 * time.Second, time.Hour, ""},
+		{"only the interval", `,"key_sync_interval":"1m"`, 5 * time.Minute, time.Minute, time.Hour, ""},
+		{"a shorter access-token lifetime", `,"access_token_ttl":"10m"`, 5 * time.Minute, 30 * time.Second, 10 * time.Minute, ""},
+		{"ahead equal to the interval", `,"key_publish_ahead":"30s"`, 0, 0, 0, "key_publish_ahead (30s) must exceed key_sync_interval (30s)"},
+		{"ahead under the interval", `,"key_publish_ahead":"1m","key_sync_interval":"2m"`, 0, 0, 0, "key_publish_ahead (1m0s) must exceed key_sync_interval (2m0s)"},
+		{"interval over the default ahead", `,"key_sync_interval":"10m"`, 0, 0, 0, "key_publish_ahead (5m0s) must exceed key_sync_interval (10m0s)"},
+		{"interval under a second", `,"key_sync_interval":"10ms"`, 0, 0, 0, "under one second"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := ParseConfig(context.Background(), []byte(`{`+base+tc.fields+`}`), cheap)
+			if tc.err != "" {
+				assert.ErrorContains(t, err, tc.err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.ahead, cfg.keyPolicy().PublishAhead)
+			assert.Nil(t, cfg.keyPolicy().Now, "the server runs on the wall clock")
+			assert.Equal(t, tc.sync, cfg.keySyncInterval())
+			assert.Equal(t, tc.lifetime, cfg.keyPolicy().TokenLifetime, "a retired key is published as long as an access token lives")
+		})
+	}
+	cfg, err := ParseConfig(context.Background(), []byte(designConfig), cheap)
+	require.NoError(t, err)
+	assert.Equal(t, 5*time.Minute, time.Duration(cfg.KeyPublishAhead), "the example config spells out the defaults")
+	assert.Equal(t, 30*time.Second, time.Duration(cfg.KeySyncInterval))
+	assert.Equal(t, 604800*time.Second, cfg.keyPolicy().TokenLifetime, "a client's longer access-token lifetime wins")
 }

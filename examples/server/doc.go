@@ -29,7 +29,9 @@
 //	  "users": [
 //	    {"id": "7", "username": "john_doe", "email": "john_doe@domain.com",
 //	     "password": "john_doe_secret", "roles": [3]}
-//	  ]
+//	  ],
+//	  "key_publish_ahead": "5m",
+//	  "key_sync_interval": "30s"
 //	}
 //
 // Unknown fields are rejected. "secret" and "password" may be given
@@ -48,7 +50,12 @@
 // Tokens are signed with an EdDSA key: generated at start with the memory
 // store (tokens do not survive a restart), kept in the database with a SQL
 // store, so that several servers on one database verify each other's
-// tokens.
+// tokens. Those servers re-read the keys every "key_sync_interval"
+// (default 30s) and publish a key added to the database for
+// "key_publish_ahead" (default 5m) before signing with it, and a key
+// retired in the database for the longest "access_token_ttl" after; the
+// server refuses a config where key_publish_ahead does not exceed
+// key_sync_interval.
 //
 // The server logs one line per request to stderr (method, path, status,
 // duration; never a query string, header or body). Its http.Server limits

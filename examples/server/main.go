@@ -159,7 +159,7 @@ func serve(ctx context.Context, o options, stdout io.Writer) error {
 	if o.wrapStore != nil {
 		store = o.wrapStore(store)
 	}
-	keys, err := openKeys(ctx, store, log)
+	keys, err := openKeys(ctx, store, cfg, log)
 	if err != nil {
 		return err
 	}

@@ -22,10 +22,6 @@ import (
 // deny-list entries.
 const pruneEvery = 10 * time.Minute
 
-// keySyncEvery is how often a server on a SQL store reloads the signing
-// keys, to follow a rotation made in the database.
-const keySyncEvery = time.Minute
-
 // openStore opens the store named by spec and puts the configured clients
 // and users in it (replacing stored ones of the same id). It returns the
 // store and a function that closes it.
@@ -117,17 +113,19 @@ func redactErr(err error, dsn string) error {
 // stores) gives every server sharing the database the same active EdDSA
 // key, created once by whichever starts first, so that they verify each
 // other's tokens and a restart keeps issued tokens valid; the set is
-// synced with the database every keySyncEvery until ctx is done, so that
-// a key rotated in the database reaches every server. Otherwise a fresh
-// key is generated, lost on exit.
-func openKeys(ctx context.Context, store mint.Store, log *slog.Logger) (*mint.KeySet, error) {
+// synced with the database every key_sync_interval until ctx is done, so
+// that a key rotated in the database is published by every server, and
+// signs once key_publish_ahead has passed. Otherwise a fresh key is
+// generated, lost on exit.
+func openKeys(ctx context.Context, store mint.Store, cfg *Config, log *slog.Logger) (*mint.KeySet, error) {
 	if ks, ok := store.(mint.KeyStore); ok {
-		keys, err := mint.LoadKeySet(ctx, ks, mint.EdDSA)
+		policy := cfg.keyPolicy()
+		keys, err := mint.LoadKeySet(ctx, ks, mint.EdDSA, policy)
 		if err != nil {
 			return nil, fmt.Errorf("signing keys: %w", err)
 		}
-		go every(ctx, keySyncEvery, func(time.Time) {
-			if err := mint.SyncKeySet(ctx, ks, keys); err != nil && ctx.Err() == nil {
+		go every(ctx, cfg.keySyncInterval(), func(time.Time) {
+			if err := mint.SyncKeySet(ctx, ks, keys, policy); err != nil && ctx.Err() == nil {
 				log.Error("syncing the signing keys", "error", err)
 			}
 		})
