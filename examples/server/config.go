@@ -227,21 +227,11 @@ func decodeError(b []byte, err error) error {
 }
 
 func (c *Config) validate() error {
-	if c.Issuer == "" {
-		return errors.New("config: issuer is required")
-	}
-	u, err := url.Parse(c.Issuer)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-		return fmt.Errorf("config: issuer %q must be an absolute http(s) URL without query or fragment (RFC 8414 section 2)", c.Issuer)
-	}
-	if g := time.Duration(c.RefreshGracePeriod); g < 0 || g > maxGracePeriod {
-		return fmt.Errorf("config: refresh_grace_period %s is out of range: want 0s (off) to %s", g, maxGracePeriod)
+	if err := c.validateServer(); err != nil {
+		return err
 	}
 	if len(c.Clients) == 0 {
 		return errors.New("config: at least one client is required")
-	}
-	if ahead, sync := c.keyPolicy().PublishAhead, c.keySyncInterval(); ahead <= sync {
-		return fmt.Errorf("config: key_publish_ahead (%s) must exceed key_sync_interval (%s), or a replica may sign with a key the others do not publish yet", ahead, sync)
 	}
 	ids := map[string]bool{}
 	for i := range c.Clients {
@@ -254,6 +244,25 @@ func (c *Config) validate() error {
 		if err := c.Users[i].validate(fmt.Sprintf("config: users[%d]", i), userIDs, logins); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// validateServer checks the server-wide settings: the issuer, the refresh
+// grace period and the key timings.
+func (c *Config) validateServer() error {
+	if c.Issuer == "" {
+		return errors.New("config: issuer is required")
+	}
+	u, err := url.Parse(c.Issuer)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("config: issuer %q must be an absolute http(s) URL without query or fragment (RFC 8414 section 2)", c.Issuer)
+	}
+	if g := time.Duration(c.RefreshGracePeriod); g < 0 || g > maxGracePeriod {
+		return fmt.Errorf("config: refresh_grace_period %s is out of range: want 0s (off) to %s", g, maxGracePeriod)
+	}
+	if ahead, sync := c.keyPolicy().PublishAhead, c.keySyncInterval(); ahead <= sync {
+		return fmt.Errorf("config: key_publish_ahead (%s) must exceed key_sync_interval (%s), or a replica may sign with a key the others do not publish yet", ahead, sync)
 	}
 	return nil
 }
