@@ -73,6 +73,48 @@ func (s *Store) Client(ctx context.Context, id string) (*mint.Client, error) {
 	return &c, nil
 }
 
+// ClientIDs returns the id of every stored client, in byte order, for
+// tools that list clients (cmd/mint's clients list).
+func (s *Store) ClientIDs(ctx context.Context) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT id FROM mint_clients ORDER BY id")
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: client ids: %w", err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("sqlstore: client ids: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlstore: client ids: %w", err)
+	}
+	return ids, nil
+}
+
+// DeleteClient removes the client id, so that its secrets no longer
+// authenticate; tokens already issued to it are not revoked (RevokeClient
+// does that). An unknown id is mint.ErrNotFound.
+func (s *Store) DeleteClient(ctx context.Context, id string) error {
+	if !storable(id) {
+		return mint.ErrNotFound
+	}
+	defer s.lockWrites()()
+	res, err := s.db.ExecContext(ctx, "DELETE FROM mint_clients WHERE id = $1", id)
+	if err != nil {
+		return fmt.Errorf("sqlstore: delete client: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("sqlstore: delete client: %w", err)
+	} else if n == 0 {
+		return mint.ErrNotFound
+	}
+	return nil
+}
+
 // storedSecret is a mint.Secret as the secrets column holds it.
 // mint.Secret's own JSON form leaves the hash out.
 type storedSecret struct {

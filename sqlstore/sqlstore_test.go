@@ -354,3 +354,30 @@ func TestKeyStoreConformance(t *testing.T) {
 		})
 	}
 }
+
+func TestClientIDsAndDeleteClient(t *testing.T) {
+	ctx := context.Background()
+	for _, e := range engines {
+		t.Run(e.name, func(t *testing.T) {
+			s := newStore(t, e)
+			ids, err := s.ClientIDs(ctx)
+			require.NoError(t, err)
+			assert.Empty(t, ids, "a fresh store has no client")
+			for _, id := range []string{"b", "a", "c"} {
+				require.NoError(t, s.UpsertClient(ctx, &mint.Client{ID: id}))
+			}
+			ids, err = s.ClientIDs(ctx)
+			require.NoError(t, err)
+			assert.Equal(t, []string{"a", "b", "c"}, ids, "in byte order")
+
+			require.NoError(t, s.DeleteClient(ctx, "b"))
+			_, err = s.Client(ctx, "b")
+			assert.ErrorIs(t, err, mint.ErrNotFound, "a deleted client is gone")
+			assert.ErrorIs(t, s.DeleteClient(ctx, "b"), mint.ErrNotFound, "deleting twice")
+			assert.ErrorIs(t, s.DeleteClient(ctx, "nobody"), mint.ErrNotFound)
+			ids, err = s.ClientIDs(ctx)
+			require.NoError(t, err)
+			assert.Equal(t, []string{"a", "c"}, ids, "the others stay")
+		})
+	}
+}
