@@ -170,3 +170,30 @@ func (s *Store) migrate(ctx context.Context, all []migration) error {
 	}
 	return nil
 }
+
+// Migrated reports whether Migrate has applied every migration this
+// version of the package holds, changing nothing, so that a tool can
+// refuse to work on a database that was never prepared (cmd/mint does,
+// for every command but migrate).
+func (s *Store) Migrated(ctx context.Context) (bool, error) {
+	all, err := migrations()
+	if err != nil {
+		return false, err
+	}
+	exists := "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'mint_schema_migrations'"
+	if s.dialect == Postgres {
+		exists = "SELECT COUNT(*) FROM (SELECT to_regclass('mint_schema_migrations') AS t) r WHERE t IS NOT NULL"
+	}
+	var n int
+	if err := s.db.QueryRowContext(ctx, exists).Scan(&n); err != nil {
+		return false, fmt.Errorf("sqlstore: migrated: %w", err)
+	}
+	if n == 0 {
+		return false, nil
+	}
+	if err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM mint_schema_migrations WHERE version <= $1",
+		all[len(all)-1].version).Scan(&n); err != nil {
+		return false, fmt.Errorf("sqlstore: migrated: %w", err)
+	}
+	return n == len(all), nil
+}

@@ -381,3 +381,28 @@ func TestClientIDsAndDeleteClient(t *testing.T) {
 		})
 	}
 }
+
+func TestMigrated(t *testing.T) {
+	ctx := context.Background()
+	for _, e := range engines {
+		t.Run(e.name, func(t *testing.T) {
+			db := openDB(t, e, e.newDSN(t))
+			s, err := sqlstore.New(db, e.dialect)
+			require.NoError(t, err)
+			ok, err := s.Migrated(ctx)
+			require.NoError(t, err)
+			assert.False(t, ok, "an empty database is not migrated")
+
+			require.NoError(t, s.Migrate(ctx))
+			ok, err = s.Migrated(ctx)
+			require.NoError(t, err)
+			assert.True(t, ok, "after Migrate")
+
+			_, err = db.ExecContext(ctx, "DELETE FROM mint_schema_migrations WHERE version = (SELECT MAX(version) FROM mint_schema_migrations)")
+			require.NoError(t, err)
+			ok, err = s.Migrated(ctx)
+			require.NoError(t, err)
+			assert.False(t, ok, "a migration missing")
+		})
+	}
+}
