@@ -6,12 +6,17 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/mintauth/mint"
 )
+
+// rotateAlgs are the algorithms keys rotate makes keys for: asymmetric
+// ones, whose public half the servers publish.
+var rotateAlgs = []string{mint.EdDSA, mint.ES256, mint.RS256, mint.PS256}
 
 // defaultPublishAhead is the reference server's default key_publish_ahead.
 const defaultPublishAhead = 5 * time.Minute
@@ -107,9 +112,12 @@ var keysRotateCommand = command{
 			if len(keys) > 0 {
 				version = keys[0].Version + 1
 			}
+			if !slices.Contains(rotateAlgs, *alg) {
+				return usagef("keys rotate: -alg %s: want one of %s (a key the servers can publish in their JWKS)", *alg, strings.Join(rotateAlgs, ", "))
+			}
 			key, err := mint.GenerateKey(*alg)
 			if err != nil {
-				return usagef("keys rotate: -alg %s: %s", *alg, err)
+				return err
 			}
 			sk, err := key.Stored(version, time.Now().UTC())
 			if err != nil {
