@@ -136,6 +136,9 @@ func lookupCode(code int) (mint.Code, bool) {
 // base64url SHA-256 of the token (the RefreshToken doc), and false for a
 // string that is not of mint's form (32 bytes, base64url).
 func digestRefreshToken(token string) (string, bool) {
+	if len(token) != 43 { // base64's decoder skips CR and LF, so the length is checked first
+		return "", false
+	}
 	raw, err := base64.RawURLEncoding.Strict().DecodeString(token)
 	if err != nil || len(raw) != 32 {
 		return "", false
