@@ -19,7 +19,7 @@ import (
 // too, until Prune finds none of its tokens left.
 //
 // Besides Store it implements AccessTokenDenyList, SubjectRevoker,
-// PasswordRehasher and SecretRehasher. The records of RevokeUser and
+// ReplayCache, PasswordRehasher and SecretRehasher. The records of RevokeUser and
 // RevokeClient, one per user or client, are kept for good.
 type MemoryStore struct {
 	mu        sync.RWMutex
@@ -33,6 +33,7 @@ type MemoryStore struct {
 	// revokedUsers and revokedClients: id -> the time as of which
 	// everything of it is revoked (SubjectRevoker).
 	revokedUsers, revokedClients map[string]time.Time
+	used                         map[string]time.Time // ReplayCache: id -> expires
 }
 
 // family is a rotation chain: the digests of its tokens still stored, and
@@ -52,6 +53,7 @@ func NewMemoryStore() *MemoryStore {
 		tokens:    map[string]*RefreshToken{},
 		families:  map[string]*family{},
 		denied:    map[string]time.Time{},
+		used:      map[string]time.Time{},
 
 		revokedUsers:   map[string]time.Time{},
 		revokedClients: map[string]time.Time{},
@@ -67,6 +69,7 @@ func (s *MemoryStore) PutClient(c *Client) {
 	cp.Audience = slices.Clone(c.Audience)
 	cp.Resources = slices.Clone(c.Resources)
 	cp.Secrets = slices.Clone(c.Secrets)
+	cp.JWKS = slices.Clone(c.JWKS)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.clients[cp.ID] = &cp
@@ -286,8 +289,20 @@ func (s *MemoryStore) UpdateSecretHash(_ context.Context, clientID, old, hash st
 	return nil
 }
 
-// Prune drops the refresh tokens and deny-list entries that expired before
-// now, and forgets revoked families none of whose tokens are left.
+// UseOnce implements ReplayCache: an id stays recorded until Prune finds
+// it expired.
+func (s *MemoryStore) UseOnce(_ context.Context, id string, expires time.Time) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, seen := s.used[id]; seen {
+		return false, nil
+	}
+	s.used[id] = expires
+	return true, nil
+}
+
+// Prune drops the refresh tokens, deny-list entries and used ids
+// (ReplayCache) that expired before now, and forgets revoked families none of whose tokens are left.
 func (s *MemoryStore) Prune(now time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -298,6 +313,7 @@ func (s *MemoryStore) Prune(now time.Time) {
 	}
 	maps.DeleteFunc(s.families, func(_ string, f *family) bool { return len(f.tokens) == 0 })
 	maps.DeleteFunc(s.denied, func(_ string, until time.Time) bool { return until.Before(now) })
+	maps.DeleteFunc(s.used, func(_ string, until time.Time) bool { return until.Before(now) })
 }
 
 // saveLocked stores a copy of t, replacing a token with the same digest.

@@ -93,6 +93,17 @@ type SubjectRevoker interface {
 	RevokeClient(ctx context.Context, clientID string, at time.Time) error
 }
 
+// ReplayCache is an optional Store capability: the ids of the client
+// assertions (RFC 7523) and DPoP proofs (RFC 9449) already accepted, so
+// that each is accepted once, on every replica sharing the store. Without
+// it the Issuer remembers them in its own memory.
+type ReplayCache interface {
+	// UseOnce records id until expires and reports whether it is new:
+	// false when id is already recorded and has not expired. Of two
+	// concurrent calls for the same id at most one reports true.
+	UseOnce(ctx context.Context, id string, expires time.Time) (bool, error)
+}
+
 // PasswordRehasher is an optional Store capability: when a user logs in
 // with a password whose stored hash uses outdated parameters, the Issuer
 // hands the store a fresh hash of the same password.
@@ -154,7 +165,25 @@ type Client struct {
 	// client may ask for with `resource`; the ones granted become the
 	// token's `aud`. Default (nil): none.
 	Resources []string
+	// AuthMethod is how the client authenticates at the token,
+	// introspection and revocation endpoints (RFC 7591
+	// token_endpoint_auth_method): "" for a secret (HTTP Basic or the
+	// body), or AuthPrivateKeyJWT for a JWT signed with one of its keys
+	// (RFC 7523 section 2.2), and then no secret is accepted.
+	AuthMethod string
+	// JWKS is the client's public keys for private_key_jwt, a JWK Set
+	// (RFC 7517 section 5); JWKSURI is where to fetch them instead.
+	JWKS    json.RawMessage
+	JWKSURI string
+	// DPoPBound makes every access token of the client DPoP-bound (RFC
+	// 9449 section 5.2, dpop_bound_access_tokens): a token request
+	// without a DPoP proof is refused.
+	DPoPBound bool
 }
+
+// AuthPrivateKeyJWT is the Client.AuthMethod of a client that
+// authenticates with a JWT signed by its own key (RFC 7523 section 2.2).
+const AuthPrivateKeyJWT = "private_key_jwt"
 
 // AllowsGrant reports whether the client may use the grant type.
 func (c *Client) AllowsGrant(grant string) bool { return slices.Contains(c.Grants, grant) }
@@ -184,8 +213,12 @@ func (c Client) MarshalJSON() ([]byte, error) {
 		Roles       []int    `json:"roles,omitempty"`
 		Audience    []string `json:"audience,omitempty"`
 		Resources   []string `json:"resources,omitempty"`
+		AuthMethod  string   `json:"token_endpoint_auth_method,omitempty"`
+		JWKSURI     string   `json:"jwks_uri,omitempty"`
+		DPoPBound   bool     `json:"dpop_bound_access_tokens,omitempty"`
 	}
-	return json.Marshal(public{c.ID, c.Name, c.Description, c.Identifier, c.Grants, c.Scopes, c.Roles, c.Audience, c.Resources})
+	return json.Marshal(public{c.ID, c.Name, c.Description, c.Identifier, c.Grants, c.Scopes, c.Roles, c.Audience,
+		c.Resources, c.AuthMethod, c.JWKSURI, c.DPoPBound})
 }
 
 // Secret is one of a client's secrets (see Client.Secrets).
@@ -302,6 +335,10 @@ type RefreshToken struct {
 	UsedAt time.Time
 	// Revoked is set when the family was revoked.
 	Revoked bool
+	// JKT is the RFC 7638 thumbprint of the DPoP key the family is bound
+	// to, "" for an unbound family: each refresh needs a DPoP proof by
+	// that key (RFC 9449 section 5).
+	JKT string
 }
 
 // Active reports whether the token may still be rotated at time now.

@@ -26,17 +26,19 @@ func (s *Store) UpsertClient(ctx context.Context, c *mint.Client) error {
 	resources, _ := json.Marshal(c.Resources)
 	defer s.lockWrites()()
 	_, err := s.db.ExecContext(ctx, `INSERT INTO mint_clients
-    (id, secret_hash, name, description, identifier, grants, scopes, roles, access_token_ttl, audience, resources, secrets)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+    (id, secret_hash, name, description, identifier, grants, scopes, roles, access_token_ttl, audience, resources, secrets,
+     auth_method, jwks, jwks_uri, dpop_bound)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
 ON CONFLICT (id) DO UPDATE SET
     secret_hash = excluded.secret_hash, name = excluded.name,
     description = excluded.description, identifier = excluded.identifier,
     grants = excluded.grants, scopes = excluded.scopes, roles = excluded.roles,
     access_token_ttl = excluded.access_token_ttl, audience = excluded.audience, resources = excluded.resources,
-    secrets = excluded.secrets`,
+    secrets = excluded.secrets, auth_method = excluded.auth_method, jwks = excluded.jwks,
+    jwks_uri = excluded.jwks_uri, dpop_bound = excluded.dpop_bound`,
 		c.ID, c.SecretHash, c.Name, c.Description, c.Identifier,
 		string(grants), string(scopes), string(roles), int64(c.AccessTokenTTL), string(audience), string(resources),
-		encodeSecrets(c.Secrets))
+		encodeSecrets(c.Secrets), c.AuthMethod, string(c.JWKS), c.JWKSURI, c.DPoPBound)
 	if err != nil {
 		return fmt.Errorf("sqlstore: upsert client: %w", err)
 	}
@@ -49,12 +51,13 @@ func (s *Store) Client(ctx context.Context, id string) (*mint.Client, error) {
 		return nil, mint.ErrNotFound
 	}
 	var c mint.Client
-	var grants, scopes, roles, audience, resources, secrets string
+	var grants, scopes, roles, audience, resources, secrets, jwks string
 	var ttl int64
 	err := s.db.QueryRowContext(ctx, `SELECT id, secret_hash, name, description, identifier,
-    grants, scopes, roles, access_token_ttl, audience, resources, secrets FROM mint_clients WHERE id = $1`, id).
+    grants, scopes, roles, access_token_ttl, audience, resources, secrets, auth_method, jwks, jwks_uri, dpop_bound
+FROM mint_clients WHERE id = $1`, id).
 		Scan(&c.ID, &c.SecretHash, &c.Name, &c.Description, &c.Identifier, &grants, &scopes, &roles, &ttl,
-			&audience, &resources, &secrets)
+			&audience, &resources, &secrets, &c.AuthMethod, &jwks, &c.JWKSURI, &c.DPoPBound)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, mint.ErrNotFound
 	}
@@ -70,6 +73,9 @@ func (s *Store) Client(ctx context.Context, id string) (*mint.Client, error) {
 		return nil, fmt.Errorf("sqlstore: client %q: %w", c.ID, err)
 	}
 	c.AccessTokenTTL = time.Duration(ttl)
+	if jwks != "" {
+		c.JWKS = json.RawMessage(jwks)
+	}
 	return &c, nil
 }
 

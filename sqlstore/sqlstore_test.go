@@ -231,10 +231,20 @@ func TestPrune(t *testing.T) {
 			require.NoError(t, s.RevokeRefreshFamily(ctx, "c")) // keeps its live token
 			require.NoError(t, s.DenyAccessToken(ctx, "old-jti", now.Add(-time.Minute)))
 			require.NoError(t, s.DenyAccessToken(ctx, "new-jti", now.Add(time.Minute)))
+			for id, expires := range map[string]time.Time{"old-id": now.Add(-time.Minute), "new-id": now.Add(time.Minute)} {
+				fresh, err := s.UseOnce(ctx, id, expires)
+				require.NoError(t, err)
+				require.True(t, fresh)
+			}
 
 			p, err := s.Prune(ctx, now)
 			require.NoError(t, err)
-			assert.Equal(t, sqlstore.Pruned{RefreshTokens: 2, RevokedFamilies: 1, DeniedAccessTokens: 1}, p)
+			assert.Equal(t, sqlstore.Pruned{RefreshTokens: 2, RevokedFamilies: 1, DeniedAccessTokens: 1, UsedIDs: 1}, p)
+			for id, want := range map[string]bool{"old-id": true, "new-id": false} {
+				fresh, err := s.UseOnce(ctx, id, now.Add(time.Minute))
+				require.NoError(t, err)
+				assert.Equal(t, want, fresh, "%s: an id is new again once its record was pruned", id)
+			}
 			for d, want := range map[string]bool{"expired": false, "at-now": false, "live": true} {
 				_, err := s.RefreshToken(ctx, d)
 				assert.Equal(t, want, err == nil, d)
@@ -403,6 +413,26 @@ func TestMigrated(t *testing.T) {
 			ok, err = s.Migrated(ctx)
 			require.NoError(t, err)
 			assert.False(t, ok, "a migration missing")
+		})
+	}
+}
+
+// TestUseOnceRenewsAnExpiredID: an id whose record expired, before Prune
+// deleted it, is new again.
+func TestUseOnceRenewsAnExpiredID(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, e := range engines {
+		t.Run(e.name, func(t *testing.T) {
+			s := newStore(t, e, sqlstore.WithClock(func() time.Time { return now }))
+			for _, step := range []struct {
+				expires time.Time
+				want    bool
+			}{{now.Add(-time.Second), true}, {now.Add(time.Minute), true}, {now.Add(time.Hour), false}} {
+				fresh, err := s.UseOnce(ctx, "id", step.expires)
+				require.NoError(t, err)
+				assert.Equal(t, step.want, fresh)
+			}
 		})
 	}
 }

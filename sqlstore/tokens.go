@@ -13,8 +13,8 @@ import (
 
 const insertToken = `INSERT INTO mint_refresh_tokens
     (digest, family, parent_digest, next_digest, client_id, user_id, grant_type, scope,
-     issued_at, expires_at, used_at, resources)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`
+     issued_at, expires_at, used_at, resources, jkt)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`
 
 // execer is what *sql.DB and *sql.Tx have in common.
 type execer interface {
@@ -26,7 +26,7 @@ func saveToken(ctx context.Context, db execer, t *mint.RefreshToken) error {
 	resources, _ := json.Marshal(t.Resources)
 	_, err := db.ExecContext(ctx, insertToken,
 		t.Digest, t.Family, t.Parent, t.Next, t.ClientID, t.UserID, t.Grant, string(scope),
-		nanos(t.IssuedAt), nanos(t.ExpiresAt), nullNanos(t.UsedAt), string(resources))
+		nanos(t.IssuedAt), nanos(t.ExpiresAt), nullNanos(t.UsedAt), string(resources), t.JKT)
 	return err
 }
 
@@ -56,10 +56,10 @@ func (s *Store) RefreshToken(ctx context.Context, digest string) (*mint.RefreshT
     EXISTS (SELECT 1 FROM mint_revoked_families f WHERE f.family = t.family)
     OR EXISTS (SELECT 1 FROM mint_revoked_subjects r WHERE r.revoked_at >= t.issued_at
         AND ((r.kind = 'user' AND r.subject = t.user_id) OR (r.kind = 'client' AND r.subject = t.client_id))),
-    t.resources
+    t.resources, t.jkt
 FROM mint_refresh_tokens t WHERE t.digest = $1`, digest).
 		Scan(&t.Digest, &t.Family, &t.Parent, &t.Next, &t.ClientID, &t.UserID, &t.Grant, &scope,
-			&issued, &expires, &used, &t.Revoked, &resources)
+			&issued, &expires, &used, &t.Revoked, &resources, &t.JKT)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, mint.ErrNotFound
 	}
@@ -218,11 +218,11 @@ WHERE excluded.revoked_at > mint_revoked_subjects.revoked_at`, kind, id, nanos(a
 
 // Pruned counts the rows Prune deleted.
 type Pruned struct {
-	RefreshTokens, RevokedFamilies, DeniedAccessTokens int64
+	RefreshTokens, RevokedFamilies, DeniedAccessTokens, UsedIDs int64
 }
 
-// Prune deletes refresh tokens and deny-list entries that expired at or
-// before now, and the revocation marks of families with no token left, in
+// Prune deletes refresh tokens, deny-list entries and used ids
+// (mint.ReplayCache) that expired at or before now, and the revocation marks of families with no token left, in
 // one transaction. Call it periodically from one replica or all: it is
 // idempotent.
 func (s *Store) Prune(ctx context.Context, now time.Time) (Pruned, error) {
@@ -239,6 +239,7 @@ func (s *Store) Prune(ctx context.Context, now time.Time) (Pruned, error) {
 	}{
 		{"DELETE FROM mint_refresh_tokens WHERE expires_at <= $1", &p.RefreshTokens},
 		{"DELETE FROM mint_denied_access_tokens WHERE expires_at <= $1", &p.DeniedAccessTokens},
+		{"DELETE FROM mint_used_ids WHERE expires_at <= $1", &p.UsedIDs},
 		{`DELETE FROM mint_revoked_families WHERE revoked_at <= $1 AND NOT EXISTS
     (SELECT 1 FROM mint_refresh_tokens t WHERE t.family = mint_revoked_families.family)`, &p.RevokedFamilies},
 	} {
@@ -254,4 +255,26 @@ func (s *Store) Prune(ctx context.Context, now time.Time) (Pruned, error) {
 		return Pruned{}, fmt.Errorf("sqlstore: prune: %w", err)
 	}
 	return p, nil
+}
+
+// UseOnce implements mint.ReplayCache with one statement: the id is
+// inserted, or an expired record of it (one Prune has not deleted yet)
+// renewed; a record that has not expired is left alone, and then the id
+// is not new.
+func (s *Store) UseOnce(ctx context.Context, id string, expires time.Time) (bool, error) {
+	if !storable(id) {
+		return false, errors.New("sqlstore: use once: id is not valid UTF-8 text")
+	}
+	defer s.lockWrites()()
+	res, err := s.db.ExecContext(ctx, `INSERT INTO mint_used_ids (id, expires_at) VALUES ($1, $2)
+ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at WHERE mint_used_ids.expires_at <= $3`,
+		id, nanos(expires), nanos(s.now()))
+	if err != nil {
+		return false, fmt.Errorf("sqlstore: use once: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("sqlstore: use once: %w", err)
+	}
+	return n == 1, nil
 }

@@ -40,8 +40,10 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		c := &mint.Client{ID: "c1", SecretHash: "$sha256$x", Name: "N", Description: "D", Identifier: "I",
 			Grants: []string{"password", "refresh_token"}, Scopes: []string{"read", "write"}, Roles: []int{1, 2},
 			AccessTokenTTL: 2 * time.Hour, Audience: []string{"demo-api"},
-			Resources: []string{"https://api.example.com/", "https://files.example.com/"},
-			Secrets:   []mint.Secret{{Hash: "$sha256$old", ExpiresAt: now.Add(24 * time.Hour)}, {Hash: "$sha256$other"}}}
+			Resources:  []string{"https://api.example.com/", "https://files.example.com/"},
+			Secrets:    []mint.Secret{{Hash: "$sha256$old", ExpiresAt: now.Add(24 * time.Hour)}, {Hash: "$sha256$other"}},
+			AuthMethod: mint.AuthPrivateKeyJWT, JWKS: []byte(`{"keys":[]}`), JWKSURI: "https://c1.example.com/jwks",
+			DPoPBound: true}
 		s.PutClient(c)
 		got, err := s.Client(ctx, "c1")
 		require.NoError(t, err)
@@ -87,6 +89,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		s := newStore(t)
 		rt := token("d1", "d1", "")
 		rt.Resources = []string{"https://api.example.com/"}
+		rt.JKT = "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
 		require.NoError(t, s.SaveRefreshToken(ctx, rt))
 		got, err := s.RefreshToken(ctx, "d1")
 		require.NoError(t, err)
@@ -97,6 +100,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		assert.Equal(t, rt.Grant, got.Grant)
 		assert.Equal(t, rt.Scope, got.Scope)
 		assert.Equal(t, rt.Resources, got.Resources)
+		assert.Equal(t, rt.JKT, got.JKT, "the DPoP key the family is bound to")
 		assert.True(t, rt.ExpiresAt.Equal(got.ExpiresAt))
 		assert.True(t, got.Active(now))
 		_, err = s.RefreshToken(ctx, "nope")
@@ -235,6 +239,10 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 
 	if _, ok := any(newStore(t)).(mint.SubjectRevoker); ok {
 		runSubjectRevoker(t, newStore, now)
+	}
+
+	if _, ok := any(newStore(t)).(mint.ReplayCache); ok {
+		runReplayCache(t, newStore, now)
 	}
 
 	// A rehash replaces a hash only if it is still the one the login
@@ -376,4 +384,37 @@ func runSubjectRevoker(t *testing.T, newStore func(t *testing.T) Store, now time
 			check(tc.denied[:1], at, true)
 		})
 	}
+}
+
+// runReplayCache checks that an id is accepted once until it expires,
+// also under concurrent calls.
+func runReplayCache(t *testing.T, newStore func(t *testing.T) Store, now time.Time) {
+	ctx := context.Background()
+	t.Run("replay cache accepts an id once", func(t *testing.T) {
+		r := any(newStore(t)).(mint.ReplayCache)
+		for _, step := range []struct {
+			id   string
+			want bool
+		}{{"a", true}, {"a", false}, {"b", true}, {"a", false}} {
+			fresh, err := r.UseOnce(ctx, step.id, now.Add(time.Hour))
+			require.NoError(t, err)
+			assert.Equal(t, step.want, fresh, "UseOnce(%q)", step.id)
+		}
+	})
+	t.Run("replay cache: concurrent uses of one id, one wins", func(t *testing.T) {
+		r := any(newStore(t)).(mint.ReplayCache)
+		var wins atomic.Int32
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Go(func() {
+				fresh, err := r.UseOnce(ctx, "same", now.Add(time.Hour))
+				assert.NoError(t, err)
+				if fresh {
+					wins.Add(1)
+				}
+			})
+		}
+		wg.Wait()
+		assert.EqualValues(t, 1, wins.Load())
+	})
 }
