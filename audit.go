@@ -16,11 +16,13 @@ type EventType string
 const (
 	// EventTokenIssued: a token request succeeded.
 	EventTokenIssued EventType = "token_issued"
-	// EventAuthFailed: a client secret, a password or a refresh token was
-	// refused; Event.Kind says which (KindClientNotFound,
-	// KindSecretMismatch, KindUserNotFound, KindPasswordMismatch,
-	// KindInvalidRefreshToken, KindExpiredRefreshToken,
-	// KindRevokedRefreshToken).
+	// EventAuthFailed: a client secret or assertion, a password, a
+	// refresh token or a DPoP proof was refused; Event.Kind says which
+	// (KindClientNotFound, KindSecretMismatch, KindInvalidClientAssertion,
+	// KindUserNotFound, KindPasswordMismatch, KindInvalidRefreshToken,
+	// KindExpiredRefreshToken, KindRevokedRefreshToken,
+	// KindInvalidDPoPProof, KindUseDPoPNonce), and Event.Reason why for
+	// an assertion or a proof.
 	EventAuthFailed EventType = "auth_failed"
 	// EventThrottled: the Limiter refused the request before any secret
 	// was checked, or the server was too busy hashing; Event.RetryAfter
@@ -191,7 +193,8 @@ func (iss *Issuer) Audit(ctx context.Context, e Event) {
 func auditKind(k Kind) (EventType, bool) {
 	switch k {
 	case KindClientNotFound, KindSecretMismatch, KindUnsupportedAuthMethod, KindUserNotFound, KindPasswordMismatch,
-		KindInvalidRefreshToken, KindExpiredRefreshToken, KindRevokedRefreshToken:
+		KindInvalidRefreshToken, KindExpiredRefreshToken, KindRevokedRefreshToken,
+		KindInvalidClientAssertion, KindInvalidDPoPProof, KindUseDPoPNonce:
 		return EventAuthFailed, true
 	case KindThrottled:
 		return EventThrottled, true
@@ -224,10 +227,16 @@ func (iss *Issuer) auditToken(ctx context.Context, r *TokenRequest, client *Clie
 		return
 	}
 	e.Type, e.Kind, e.UserID, e.RetryAfter = typ, me.Kind, me.userID, me.RetryAfter
-	if typ == EventRefused {
+	if typ == EventRefused || explained(me.Kind) {
 		e.Reason = me.Message()
 	}
 	iss.Audit(ctx, e)
+}
+
+// explained reports whether a failure of kind k is audited with its
+// reason: the checks of an assertion or a DPoP proof have many.
+func explained(k Kind) bool {
+	return k == KindInvalidClientAssertion || k == KindInvalidDPoPProof || k == KindUseDPoPNonce
 }
 
 // auditClient reports a failed client authentication outside the token
@@ -235,6 +244,10 @@ func (iss *Issuer) auditToken(ctx context.Context, r *TokenRequest, client *Clie
 func (iss *Issuer) auditClient(ctx context.Context, clientID string, err error) {
 	me := AsError(err)
 	if typ, ok := auditKind(me.Kind); ok {
-		iss.Audit(ctx, Event{Type: typ, ClientID: clientID, Kind: me.Kind, RetryAfter: me.RetryAfter})
+		e := Event{Type: typ, ClientID: clientID, Kind: me.Kind, RetryAfter: me.RetryAfter}
+		if explained(me.Kind) {
+			e.Reason = me.Message()
+		}
+		iss.Audit(ctx, e)
 	}
 }

@@ -15,26 +15,29 @@ type Kind uint8
 
 // The kinds of Error. The zero Kind is KindServerError.
 const (
-	KindServerError           Kind = iota // anything not the client's fault
-	KindMissingField                      // a required parameter is absent; Error.Field names it
-	KindMalformedRequest                  // bad body, duplicate parameter, two auth methods, ...
-	KindClientNotFound                    // no client with that id
-	KindSecretMismatch                    // the client secret is wrong
-	KindUnsupportedAuthMethod             // an Authorization header that is not Basic client credentials
-	KindUserNotFound                      // no user with that username or e-mail
-	KindPasswordMismatch                  // the user's password is wrong
-	KindGrantNotAllowed                   // the client may not use this grant (unauthorized_client)
-	KindUnsupportedGrant                  // no such grant here (unsupported_grant_type)
-	KindInvalidGrant                      // the grant is refused (invalid_grant): an extension grant's credential, another client's token
-	KindInvalidScope                      // scope outside what the client or token may have, or malformed
-	KindInvalidRefreshToken               // unknown, malformed or another client's refresh token
-	KindExpiredRefreshToken               // refresh token past its expiry
-	KindRevokedRefreshToken               // refresh token revoked or replayed (family revoked)
-	KindUnsupportedTokenType              // revocation of an access token without a deny list (RFC 7009)
-	KindInvalidTarget                     // a resource the client may not ask for, or malformed (RFC 8707 invalid_target)
-	KindRefused                           // the host refused (a locked account, a tenant over quota): Error.OAuthError, Code, CodeMessage
-	KindThrottled                         // too many failures; retry later
-	KindMethodNotAllowed                  // the endpoint answers POST only (HTTP 405)
+	KindServerError            Kind = iota // anything not the client's fault
+	KindMissingField                       // a required parameter is absent; Error.Field names it
+	KindMalformedRequest                   // bad body, duplicate parameter, two auth methods, ...
+	KindClientNotFound                     // no client with that id
+	KindSecretMismatch                     // the client secret is wrong
+	KindUnsupportedAuthMethod              // an Authorization header that is not Basic client credentials
+	KindUserNotFound                       // no user with that username or e-mail
+	KindPasswordMismatch                   // the user's password is wrong
+	KindGrantNotAllowed                    // the client may not use this grant (unauthorized_client)
+	KindUnsupportedGrant                   // no such grant here (unsupported_grant_type)
+	KindInvalidGrant                       // the grant is refused (invalid_grant): an extension grant's credential, another client's token
+	KindInvalidScope                       // scope outside what the client or token may have, or malformed
+	KindInvalidRefreshToken                // unknown, malformed or another client's refresh token
+	KindExpiredRefreshToken                // refresh token past its expiry
+	KindRevokedRefreshToken                // refresh token revoked or replayed (family revoked)
+	KindUnsupportedTokenType               // revocation of an access token without a deny list (RFC 7009)
+	KindInvalidTarget                      // a resource the client may not ask for, or malformed (RFC 8707 invalid_target)
+	KindRefused                            // the host refused (a locked account, a tenant over quota): Error.OAuthError, Code, CodeMessage
+	KindThrottled                          // too many failures; retry later
+	KindMethodNotAllowed                   // the endpoint answers POST only (HTTP 405)
+	KindInvalidClientAssertion             // a private_key_jwt assertion is refused (RFC 7523 section 3); Description says why
+	KindInvalidDPoPProof                   // a DPoP proof is missing or refused (RFC 9449 invalid_dpop_proof)
+	KindUseDPoPNonce                       // the DPoP proof lacks the server's current nonce (RFC 9449 section 8)
 	kindCount
 )
 
@@ -65,6 +68,10 @@ var kinds = [kindCount]struct {
 	KindRefused:               {"refused", "invalid_grant", "the request was refused", 400},
 	KindThrottled:             {"throttled", "temporarily_unavailable", "too many requests, retry later", 429},
 	KindMethodNotAllowed:      {"method_not_allowed", "invalid_request", "the method is not allowed, use POST", 405},
+
+	KindInvalidClientAssertion: {"invalid_client_assertion", "invalid_client", "the client assertion is invalid", 401},
+	KindInvalidDPoPProof:       {"invalid_dpop_proof", "invalid_dpop_proof", "the DPoP proof is invalid", 400},
+	KindUseDPoPNonce:           {"use_dpop_nonce", "use_dpop_nonce", "a DPoP nonce is required", 400},
 }
 
 func (k Kind) info() Kind {
@@ -262,9 +269,9 @@ var catalogue = []struct {
 	kinds []Kind
 }{
 	{Code{CodeSuccess, "success", ""}, nil},
-	{Code{CodeWrongCredentials, "Incorrect client secret or user password", "invalid_grant"}, []Kind{KindSecretMismatch, KindPasswordMismatch}},
+	{Code{CodeWrongCredentials, "Incorrect client secret or user password", "invalid_grant"}, []Kind{KindSecretMismatch, KindPasswordMismatch, KindInvalidClientAssertion}},
 	{Code{CodeFieldRequired, "field is required", "invalid_request"}, []Kind{KindMissingField}},
-	{Code{CodeMalformedRequest, "request is malformed", "invalid_request"}, []Kind{KindMalformedRequest, KindUnsupportedAuthMethod}},
+	{Code{CodeMalformedRequest, "request is malformed", "invalid_request"}, []Kind{KindMalformedRequest, KindUnsupportedAuthMethod, KindInvalidDPoPProof, KindUseDPoPNonce}},
 	{Code{CodeNotFound, "Client or user not found", "invalid_client"}, []Kind{KindClientNotFound, KindUserNotFound}},
 	{Code{CodeUnsupportedGrant, "grant type is not supported", "unsupported_grant_type"}, []Kind{KindUnsupportedGrant, KindUnsupportedTokenType}},
 	{Code{CodeInvalidScope, "scope is not allowed", "invalid_scope"}, []Kind{KindInvalidScope}},

@@ -213,34 +213,49 @@ func DecodeObject(data []byte) (map[string]json.RawMessage, error) {
 }
 
 // Credentials are a request's client credentials (RFC 6749 section
-// 2.3.1). Secrets holds the candidates to try, in order: the HTTP Basic
-// secret form-decoded and, when that differs, as sent, because many
-// clients (Python's requests, Authlib) never form-encode; or the body's
-// client_secret. An empty Secrets means none was sent.
+// 2.3.1, RFC 7523 section 2.2). Secrets holds the candidates to try, in
+// order: the HTTP Basic secret form-decoded and, when that differs, as
+// sent, because many clients (Python's requests, Authlib) never
+// form-encode; or the body's client_secret. An empty Secrets means none
+// was sent. Assertion is a private_key_jwt client assertion instead.
 type Credentials struct {
-	ID      string
-	Secrets []string
+	ID        string
+	Secrets   []string
+	Assertion string
 	// Basic reports that the Authorization header carried them.
 	Basic bool
 }
 
+// JWTBearer is the client_assertion_type of a JWT client assertion (RFC
+// 7523 section 2.2).
+const JWTBearer = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
 // ClientCredentials returns the client credentials of r from the HTTP
-// Basic Authorization header or from the client_id and client_secret
-// parameters of p. The body may repeat the Basic client_id; a different
-// one, or a client_secret beside the header, is Malformed (two methods at
-// once), and so is a repeated Authorization header. An Authorization
-// header that is not valid Basic credentials is ErrAuthScheme.
+// Basic Authorization header, from the client_id and client_secret
+// parameters of p, or from its client_assertion_type and
+// client_assertion (with an optional client_id). The body may repeat the
+// Basic client_id; a different one, or a client_secret or assertion
+// beside another method, is Malformed (two methods at once), and so is a
+// repeated Authorization header. An Authorization header that is not
+// valid Basic credentials, and an assertion type other than JWTBearer,
+// are ErrAuthScheme.
 func ClientCredentials(r *http.Request, p map[string]string) (Credentials, error) {
-	switch len(r.Header.Values("Authorization")) {
-	case 0:
+	_, hasType := p["client_assertion_type"]
+	_, hasAssertion := p["client_assertion"]
+	assertion := hasType || hasAssertion
+	switch n := len(r.Header.Values("Authorization")); {
+	case n > 1:
+		return Credentials{}, Malformed("the Authorization header is given more than once")
+	case n == 1 && assertion:
+		return Credentials{}, Malformed("use one client authentication method, not two")
+	case n == 0 && assertion:
+		return assertionCredentials(p)
+	case n == 0:
 		c := Credentials{ID: p["client_id"]}
 		if s := p["client_secret"]; s != "" {
 			c.Secrets = []string{s}
 		}
 		return c, nil
-	case 1:
-	default:
-		return Credentials{}, Malformed("the Authorization header is given more than once")
 	}
 	id, secret, ok := r.BasicAuth()
 	if !ok {
@@ -260,6 +275,22 @@ func ClientCredentials(r *http.Request, p map[string]string) (Credentials, error
 		}
 	}
 	return c, nil
+}
+
+// assertionCredentials reads a JWT client assertion (RFC 7521 section
+// 4.2): both parameters are required, and no client_secret beside them.
+func assertionCredentials(p map[string]string) (Credentials, error) {
+	switch _, secret := p["client_secret"]; {
+	case secret:
+		return Credentials{}, Malformed("use one client authentication method, not two")
+	case p["client_assertion_type"] == "":
+		return Credentials{}, Malformed("client_assertion_type is required with client_assertion")
+	case p["client_assertion_type"] != JWTBearer:
+		return Credentials{}, ErrAuthScheme
+	case p["client_assertion"] == "":
+		return Credentials{}, Malformed("client_assertion is required with client_assertion_type")
+	}
+	return Credentials{ID: p["client_id"], Assertion: p["client_assertion"]}, nil
 }
 
 // ErrAuthScheme is an Authorization header of another scheme than Basic,
