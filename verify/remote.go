@@ -2,23 +2,15 @@ package verify
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/elliptic"
-	"crypto/rsa"
-	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"math/big"
 	"net/http"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/mintauth/mint/internal/jwtcheck"
+	"github.com/mintauth/mint/internal/jwk"
 	"github.com/mintauth/mint/internal/wire"
 )
 
@@ -132,152 +124,43 @@ func (r *remoteKeys) fetch(ctx context.Context) error {
 }
 
 func (r *remoteKeys) load(ctx context.Context, now time.Time) error {
-	doc, err := fetchObject(ctx, r.cfg.client, r.url)
+	doc, err := fetchDocument(ctx, r.cfg.client, r.url)
 	if err != nil {
 		return err
 	}
-	var set []json.RawMessage
-	if err := json.Unmarshal(doc["keys"], &set); err != nil || set == nil {
-		return fmt.Errorf("GET %s: no keys array", r.url)
+	set, err := jwk.ParseSet(doc)
+	if err != nil {
+		return fmt.Errorf("GET %s: %w", r.url, err)
 	}
 	keys := make(map[string]remoteKey, len(set))
-	for _, raw := range set {
-		kid, k, ok := parseJWK(raw)
-		if !ok {
-			continue // RFC 7517 section 5: ignore keys not understood
+	for _, k := range set {
+		if k.ID == "" {
+			continue // a token names its key by kid: a key without one is never found
 		}
-		if _, dup := keys[kid]; !dup {
-			keys[kid] = k
+		if _, dup := keys[k.ID]; !dup {
+			keys[k.ID] = remoteKey{alg: k.Alg, key: k.Public}
 		}
 	}
 	r.state.Store(&remoteState{keys: keys, fetched: now})
 	return nil
 }
 
-// jwk is the members of an RFC 7517 key that a verifier reads.
-type jwk struct {
-	kty, kid, use, alg, crv, n, e, x, y string
-	keyOps                              []string
-	private                             bool // has d or k: not a public key
-}
-
-// decodeJWK reads a JWK by exact member names (RFC 7517 section 4): "USE"
-// is not "use", and a member given twice makes the key unusable.
-func decodeJWK(raw json.RawMessage) (jwk, bool) {
-	obj, err := wire.DecodeObject(raw)
-	if err != nil {
-		return jwk{}, false
-	}
-	var j jwk
-	if stringMembers(obj, map[string]*string{"kty": &j.kty, "kid": &j.kid, "use": &j.use, "alg": &j.alg,
-		"crv": &j.crv, "n": &j.n, "e": &j.e, "x": &j.x, "y": &j.y}) != nil {
-		return jwk{}, false
-	}
-	if ops, ok := obj["key_ops"]; ok && json.Unmarshal(ops, &j.keyOps) != nil {
-		return jwk{}, false
-	}
-	_, d := obj["d"]
-	_, k := obj["k"]
-	j.private = d || k
-	return j, true
-}
-
-// parseJWK reads one public signing key (RFC 7517, RFC 7518 section 6,
-// RFC 8037 for Ed25519). A key that is not for signatures, has no kid, is
-// private, too weak or of an unsupported type is skipped.
-func parseJWK(raw json.RawMessage) (string, remoteKey, bool) {
-	j, ok := decodeJWK(raw)
-	if !ok || j.kid == "" || j.private || (j.use != "" && j.use != "sig") ||
-		(j.keyOps != nil && !slices.Contains(j.keyOps, "verify")) {
-		return "", remoteKey{}, false
-	}
-	var k remoteKey
-	switch j.kty {
-	case "RSA":
-		k, ok = rsaKey(j)
-	case "EC":
-		k, ok = ecKey(j)
-	case "OKP":
-		k, ok = okpKey(j)
-	default:
-		ok = false
-	}
-	return j.kid, k, ok
-}
-
-// rsaKey reads an RSA key of at least 2048 bits, bound to the alg it
-// names, RS256 or PS256. A key without alg is taken for RS256, the common
-// case, and never for PS256 as well: a key checks one algorithm only (RFC
-// 8725 section 3.1), and an issuer signing PS256 says so in alg, as mint
-// does.
-func rsaKey(j jwk) (remoteKey, bool) {
-	alg := j.alg
-	switch alg {
-	case "":
-		alg = jwtcheck.RS256
-	case jwtcheck.RS256, jwtcheck.PS256:
-	default:
-		return remoteKey{}, false
-	}
-	n, err1 := b64d(j.n)
-	e, err2 := b64d(j.e)
-	if err1 != nil || err2 != nil || len(e) == 0 || len(e) > 4 {
-		return remoteKey{}, false
-	}
-	pub := &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: int(new(big.Int).SetBytes(e).Int64())}
-	if pub.N.BitLen() < 2048 || pub.E < 3 || pub.E%2 == 0 {
-		return remoteKey{}, false
-	}
-	return remoteKey{alg, pub}, true
-}
-
-func ecKey(j jwk) (remoteKey, bool) {
-	if (j.alg != "" && j.alg != jwtcheck.ES256) || j.crv != "P-256" {
-		return remoteKey{}, false
-	}
-	x, err1 := b64d(j.x)
-	y, err2 := b64d(j.y)
-	if err1 != nil || err2 != nil || len(x) != 32 || len(y) != 32 {
-		return remoteKey{}, false
-	}
-	pub, err := ecdsa.ParseUncompressedPublicKey(elliptic.P256(), append(append([]byte{4}, x...), y...))
-	if err != nil {
-		return remoteKey{}, false
-	}
-	return remoteKey{jwtcheck.ES256, pub}, true
-}
-
-// okpKey reads an Ed25519 key; its alg may be EdDSA or, after RFC 9864,
-// Ed25519.
-func okpKey(j jwk) (remoteKey, bool) {
-	if (j.alg != "" && j.alg != jwtcheck.EdDSA && j.alg != "Ed25519") || j.crv != "Ed25519" {
-		return remoteKey{}, false
-	}
-	x, err := b64d(j.x)
-	if err != nil || len(x) != ed25519.PublicKeySize {
-		return remoteKey{}, false
-	}
-	return remoteKey{jwtcheck.EdDSA, ed25519.PublicKey(x)}, true
-}
-
-func b64d(s string) ([]byte, error) { return base64.RawURLEncoding.DecodeString(s) }
-
-var errMemberType = errors.New("a member is not a string")
-
-// stringMembers sets each *dst to the string member of obj with exactly
-// that name, when there is one.
-func stringMembers(obj map[string]json.RawMessage, dst map[string]*string) error {
-	for name, p := range dst {
-		if raw, ok := obj[name]; ok && json.Unmarshal(raw, p) != nil {
-			return fmt.Errorf("%s: %w", name, errMemberType)
-		}
-	}
-	return nil
-}
-
 // fetchObject GETs url and decodes a JSON object of at most 1 MiB into
 // its members, by exact name and none given twice (wire.DecodeObject).
 func fetchObject(ctx context.Context, hc *http.Client, url string) (map[string]json.RawMessage, error) {
+	body, err := fetchDocument(ctx, hc, url)
+	if err != nil {
+		return nil, err
+	}
+	obj, err := wire.DecodeObject(body)
+	if err != nil {
+		return nil, fmt.Errorf("GET %s: %w", url, err)
+	}
+	return obj, nil
+}
+
+// fetchDocument GETs url and returns its body, of at most 1 MiB.
+func fetchDocument(ctx context.Context, hc *http.Client, url string) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return nil, err
@@ -298,9 +181,5 @@ func fetchObject(ctx context.Context, hc *http.Client, url string) (map[string]j
 	if len(body) > maxDocumentSize {
 		return nil, fmt.Errorf("GET %s: document over 1 MiB", url)
 	}
-	obj, err := wire.DecodeObject(body)
-	if err != nil {
-		return nil, fmt.Errorf("GET %s: %w", url, err)
-	}
-	return obj, nil
+	return body, nil
 }

@@ -166,7 +166,7 @@ func Discover(ctx context.Context, issuer, audience string, opts ...Option) (*Ve
 		return nil, fmt.Errorf("verify: fetch metadata: %w", err)
 	}
 	var mdIssuer, jwksURI string
-	if err := stringMembers(md, map[string]*string{"issuer": &mdIssuer, "jwks_uri": &jwksURI}); err != nil {
+	if err := wire.StringMembers(md, map[string]*string{"issuer": &mdIssuer, "jwks_uri": &jwksURI}); err != nil {
 		return nil, fmt.Errorf("verify: metadata: %w", err)
 	}
 	if mdIssuer != issuer {

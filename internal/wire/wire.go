@@ -12,6 +12,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -210,6 +211,23 @@ func DecodeObject(data []byte) (map[string]json.RawMessage, error) {
 		return nil, Malformed("the JSON body has data after the object")
 	}
 	return obj, nil
+}
+
+// ErrMemberType is a member that StringMembers wants as a string and
+// is not one.
+var ErrMemberType = errors.New("a member is not a string")
+
+// StringMembers sets each *dst to the string member of obj (as
+// DecodeObject returns it) with exactly that name, when there is one; a
+// member of another JSON type, null included, is ErrMemberType, wrapped
+// with the member's name.
+func StringMembers(obj map[string]json.RawMessage, dst map[string]*string) error {
+	for name, p := range dst {
+		if raw, ok := obj[name]; ok && (len(raw) == 0 || raw[0] != '"' || json.Unmarshal(raw, p) != nil) {
+			return fmt.Errorf("%s: %w", name, ErrMemberType)
+		}
+	}
+	return nil
 }
 
 // Credentials are a request's client credentials (RFC 6749 section
