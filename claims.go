@@ -38,6 +38,9 @@ type Claims struct {
 	// "act" claim {"sub": Actor}, so resource servers can tell such tokens
 	// from ones the user logged in for.
 	Actor string
+	// JKT, for a DPoP-bound token, is the RFC 7638 thumbprint of the key
+	// it is bound to: the cnf claim {"jkt": JKT} (RFC 9449 section 6.1).
+	JKT string
 	// Extra are the host's own claims (WithClaims), none of them a
 	// reserved name.
 	Extra map[string]any
@@ -113,6 +116,12 @@ type actor struct {
 	Sub string `json:"sub"`
 }
 
+// confirmation is the cnf claim of a DPoP-bound token (RFC 9449 section
+// 6.1).
+type confirmation struct {
+	JKT string `json:"jkt"`
+}
+
 // MarshalJSON writes the claims under their registered names, then the
 // host's Extra in name order; aud is a string when there is one audience
 // (RFC 7519 section 4.1.3).
@@ -154,19 +163,24 @@ func (c Claims) marshalOwn() ([]byte, error) {
 	if c.Actor != "" {
 		act = &actor{c.Actor}
 	}
+	var cnf *confirmation
+	if c.JKT != "" {
+		cnf = &confirmation{c.JKT}
+	}
 	return json.Marshal(struct {
-		Iss      string `json:"iss"`
-		Sub      string `json:"sub"`
-		SubType  string `json:"sub_type,omitempty"`
-		Aud      any    `json:"aud"`
-		Exp      int64  `json:"exp"`
-		Iat      int64  `json:"iat"`
-		Jti      string `json:"jti"`
-		ClientID string `json:"client_id"`
-		Scope    string `json:"scope,omitempty"`
-		Roles    []int  `json:"roles,omitempty"`
-		Act      *actor `json:"act,omitempty"`
-	}{c.Issuer, c.Subject, c.SubjectType, aud, c.ExpiresAt.Unix(), c.IssuedAt.Unix(), c.ID, c.ClientID, c.Scope, c.Roles, act})
+		Iss      string        `json:"iss"`
+		Sub      string        `json:"sub"`
+		SubType  string        `json:"sub_type,omitempty"`
+		Aud      any           `json:"aud"`
+		Exp      int64         `json:"exp"`
+		Iat      int64         `json:"iat"`
+		Jti      string        `json:"jti"`
+		ClientID string        `json:"client_id"`
+		Scope    string        `json:"scope,omitempty"`
+		Roles    []int         `json:"roles,omitempty"`
+		Act      *actor        `json:"act,omitempty"`
+		Cnf      *confirmation `json:"cnf,omitempty"`
+	}{c.Issuer, c.Subject, c.SubjectType, aud, c.ExpiresAt.Unix(), c.IssuedAt.Unix(), c.ID, c.ClientID, c.Scope, c.Roles, act, cnf})
 }
 
 // userID is the user behind the token: its sub when sub_type is

@@ -50,6 +50,9 @@ func (iss *Issuer) refresh(ctx context.Context, r *TokenRequest, client *Client)
 	if err != nil {
 		return nil, err
 	}
+	if rec.JKT != "" && rec.JKT != r.jkt { // RFC 9449 section 5
+		return nil, dpopFailure("the refresh token is bound to a DPoP key: a proof by that key is required")
+	}
 	// RFC 6749 section 6: the new scope must not exceed the original.
 	scope, err := grantScope(r.Scope, rec.Scope)
 	if err != nil {
@@ -81,7 +84,7 @@ func (iss *Issuer) refresh(ctx context.Context, r *TokenRequest, client *Client)
 		return nil, err
 	}
 	secret, next := iss.newRefreshToken(client, user.ID, rec.Grant, rec.Scope)
-	next.Family, next.Parent, next.Resources = rec.Family, rec.Digest, rec.Resources
+	next.Family, next.Parent, next.Resources, next.JKT = rec.Family, rec.Digest, rec.Resources, rec.JKT
 	switch err := iss.store.RotateRefreshToken(ctx, spend.Digest, next); {
 	case errors.Is(err, ErrTokenUsed):
 		return nil, iss.replayed(ctx, rec)

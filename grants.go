@@ -95,11 +95,13 @@ func WithGrant(grantType string, g Grant) Option {
 	}
 }
 
-// grantTypes returns the names of every grant the Issuer knows.
+// grantTypes returns the names of every grant the Issuer serves.
 func (iss *Issuer) grantTypes() []string {
 	names := make([]string, 0, len(iss.grants))
 	for name := range iss.grants {
-		names = append(names, name)
+		if iss.cfg.fapiGrant(name) {
+			names = append(names, name)
+		}
 	}
 	return names
 }

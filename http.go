@@ -94,9 +94,13 @@ func (h TokenHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, d, nil, serverError(errors.New("mint: TokenHandler without an Issuer")))
 		return
 	}
+	h.Issuer.setDPoPNonce(w)
 	req, err := d.DecodeTokenRequest(w, r)
 	if err == nil && req == nil {
 		err = serverError(errors.New("mint: Dialect decoded no request and no error"))
+	}
+	if err == nil && req.URL == "" {
+		req.URL = h.Issuer.endpointURL(r)
 	}
 	if err == nil && req.GrantType != "" && h.Grants != nil && !slices.Contains(h.Grants, req.GrantType) {
 		err = KindUnsupportedGrant
@@ -172,6 +176,7 @@ func newTokenRequest(r *http.Request, p map[string]string, c wire.Credentials) *
 		RefreshToken: p["refresh_token"],
 		RemoteAddr:   r.RemoteAddr,
 	}
+	req.ClientAssertion = c.Assertion
 	if len(c.Secrets) > 0 {
 		req.ClientSecret = c.Secrets[0]
 	}

@@ -41,13 +41,17 @@ type Introspection struct {
 	// SubjectType is the access token's sub_type: SubjectUser or
 	// SubjectClient.
 	SubjectType string
+	// JKT is the thumbprint of the DPoP key a token is bound to, printed
+	// as the cnf member {"jkt": JKT} (RFC 9449 section 6.2); an access
+	// token bound to it has TokenType "DPoP".
+	JKT string
 	// Extra are the access token's host claims (WithClaims), printed at
 	// the top level under their own names (RFC 7662 section 2.2).
 	Extra map[string]any
 }
 
-// MarshalJSON writes the RFC 7662 members, then sub_type, act and the
-// host's claims, and only "active" for an inactive token.
+// MarshalJSON writes the RFC 7662 members, then sub_type, act, cnf and
+// the host's claims, and only "active" for an inactive token.
 func (in Introspection) MarshalJSON() ([]byte, error) {
 	if !in.Active {
 		return []byte(`{"active":false}`), nil
@@ -56,18 +60,19 @@ func (in Introspection) MarshalJSON() ([]byte, error) {
 		Sub string `json:"sub"`
 	}
 	wire := struct {
-		Active    bool   `json:"active"`
-		Scope     string `json:"scope,omitempty"`
-		ClientID  string `json:"client_id,omitempty"`
-		Sub       string `json:"sub,omitempty"`
-		Exp       int64  `json:"exp,omitempty"`
-		Iat       int64  `json:"iat,omitempty"`
-		Iss       string `json:"iss,omitempty"`
-		Aud       any    `json:"aud,omitempty"`
-		TokenType string `json:"token_type,omitempty"`
-		Jti       string `json:"jti,omitempty"`
-		SubType   string `json:"sub_type,omitempty"`
-		Act       *act   `json:"act,omitempty"`
+		Active    bool          `json:"active"`
+		Scope     string        `json:"scope,omitempty"`
+		ClientID  string        `json:"client_id,omitempty"`
+		Sub       string        `json:"sub,omitempty"`
+		Exp       int64         `json:"exp,omitempty"`
+		Iat       int64         `json:"iat,omitempty"`
+		Iss       string        `json:"iss,omitempty"`
+		Aud       any           `json:"aud,omitempty"`
+		TokenType string        `json:"token_type,omitempty"`
+		Jti       string        `json:"jti,omitempty"`
+		SubType   string        `json:"sub_type,omitempty"`
+		Act       *act          `json:"act,omitempty"`
+		Cnf       *confirmation `json:"cnf,omitempty"`
 	}{Active: true, Scope: in.Scope, ClientID: in.ClientID, Sub: in.Subject, Exp: in.ExpiresAt,
 		Iat: in.IssuedAt, Iss: in.Issuer, TokenType: in.TokenType, Jti: in.ID, SubType: in.SubjectType}
 	switch len(in.Audience) {
@@ -79,6 +84,9 @@ func (in Introspection) MarshalJSON() ([]byte, error) {
 	}
 	if in.Actor != "" {
 		wire.Act = &act{in.Actor}
+	}
+	if in.JKT != "" {
+		wire.Cnf = &confirmation{in.JKT}
 	}
 	b, err := json.Marshal(wire)
 	if err != nil || len(in.Extra) == 0 {
@@ -122,6 +130,7 @@ func (iss *Issuer) Introspect(ctx context.Context, client *Client, token, hint s
 			TokenType: "refresh_token",
 			// Only user grants issue refresh tokens.
 			SubjectType: SubjectUser,
+			JKT:         rec.JKT,
 		}, nil
 	}
 	c := iss.readAccessToken(token)
@@ -146,10 +155,11 @@ func (iss *Issuer) Introspect(ctx context.Context, client *Client, token, hint s
 		IssuedAt:    c.IssuedAt.Unix(),
 		Issuer:      c.Issuer,
 		Audience:    c.Audience,
-		TokenType:   "Bearer",
+		TokenType:   tokenType(c.JKT),
 		ID:          c.ID,
 		Actor:       c.Actor,
 		SubjectType: c.SubjectType,
+		JKT:         c.JKT,
 		Extra:       c.Extra,
 	}, nil
 }
@@ -190,6 +200,7 @@ func (iss *Issuer) readAccessToken(token string) *Claims {
 		// SubjectType and Extra as the token carries them, the host's
 		// claims byte for byte.
 		SubjectType: c.SubType,
+		JKT:         c.JKT,
 		Extra:       rawClaims(c.Extra),
 	}
 }
@@ -279,7 +290,7 @@ func (ep clientEndpoint) authenticate(w http.ResponseWriter, r *http.Request) (*
 		return nil, nil, nil, perr
 	}
 	ctx := ContextWithRequestInfo(r.Context(), wire.RequestID(r, "X-Request-Id"), r.RemoteAddr)
-	client, err := ep.iss.authenticate(ctx, creds.ID, creds.Secrets)
+	client, err := ep.iss.authenticate(ctx, creds, ep.iss.endpointURL(r))
 	return client, params, ctx, err
 }
 

@@ -77,17 +77,22 @@ type Metadata struct {
 	// the Issuer knows, sorted.
 	GrantTypesSupported []string `json:"grant_types_supported,omitempty"`
 	// TokenEndpointAuthMethodsSupported lists the client authentication
-	// methods. Zero value: client_secret_basic and client_secret_post.
+	// methods. Zero value: client_secret_basic, client_secret_post and
+	// private_key_jwt; private_key_jwt alone under the FAPI 2.0 profile.
 	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported,omitempty"`
+	// TokenEndpointAuthSigningAlgValuesSupported lists the algorithms of
+	// private_key_jwt assertions. Zero value: those the Issuer accepts.
+	TokenEndpointAuthSigningAlgValuesSupported []string `json:"token_endpoint_auth_signing_alg_values_supported,omitempty"`
 	// IntrospectionEndpointAuthMethodsSupported, likewise for the
 	// introspection endpoint, when there is one.
 	IntrospectionEndpointAuthMethodsSupported []string `json:"introspection_endpoint_auth_methods_supported,omitempty"`
 	// RevocationEndpointAuthMethodsSupported, likewise for the revocation
 	// endpoint, when there is one.
 	RevocationEndpointAuthMethodsSupported []string `json:"revocation_endpoint_auth_methods_supported,omitempty"`
+	// DPoPSigningAlgValuesSupported lists the algorithms of DPoP proofs
+	// (RFC 9449 section 5.1). Zero value: those the Issuer accepts.
+	DPoPSigningAlgValuesSupported []string `json:"dpop_signing_alg_values_supported,omitempty"`
 }
-
-var clientAuthMethods = []string{"client_secret_basic", "client_secret_post"}
 
 // MetadataHandler serves the RFC 8414 metadata of iss for GET and HEAD
 // (405 otherwise). m names what the host mounted; the zero fields are
@@ -102,7 +107,7 @@ func MetadataHandler(iss *Issuer, m Metadata) (http.Handler, error) {
 	if err := m.check(iss.cfg.issuer); err != nil {
 		return nil, err
 	}
-	m.complete(iss.grantTypes())
+	m.complete(iss)
 	body, err := json.Marshal(m)
 	if err != nil {
 		return nil, err
@@ -138,13 +143,23 @@ func (m *Metadata) check(issuer string) error {
 }
 
 // complete fills in the zero fields as their docs say.
-func (m *Metadata) complete(grants []string) {
+func (m *Metadata) complete(iss *Issuer) {
 	if m.ResponseTypesSupported == nil {
 		m.ResponseTypesSupported = []string{}
 	}
 	if m.GrantTypesSupported == nil {
-		m.GrantTypesSupported = grants
+		m.GrantTypesSupported = iss.grantTypes()
 		slices.Sort(m.GrantTypesSupported)
+	}
+	clientAuthMethods := []string{"client_secret_basic", "client_secret_post", AuthPrivateKeyJWT}
+	if iss.cfg.fapi2 {
+		clientAuthMethods = []string{AuthPrivateKeyJWT}
+	}
+	if m.TokenEndpointAuthSigningAlgValuesSupported == nil {
+		m.TokenEndpointAuthSigningAlgValuesSupported = iss.algs()
+	}
+	if m.DPoPSigningAlgValuesSupported == nil {
+		m.DPoPSigningAlgValuesSupported = iss.algs()
 	}
 	if m.TokenEndpointAuthMethodsSupported == nil {
 		m.TokenEndpointAuthMethodsSupported = clientAuthMethods

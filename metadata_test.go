@@ -117,9 +117,11 @@ func TestMetadataHandler(t *testing.T) {
 		"scopes_supported":                      []any{"read", "write"},
 		"response_types_supported":              []any{},
 		"grant_types_supported":                 []any{"client_credentials", "password", "refresh_token", "silent_password"},
-		"token_endpoint_auth_methods_supported": []any{"client_secret_basic", "client_secret_post"},
-		"introspection_endpoint_auth_methods_supported": []any{"client_secret_basic", "client_secret_post"},
-		"revocation_endpoint_auth_methods_supported":    []any{"client_secret_basic", "client_secret_post"},
+		"token_endpoint_auth_methods_supported": []any{"client_secret_basic", "client_secret_post", "private_key_jwt"},
+		"introspection_endpoint_auth_methods_supported":    []any{"client_secret_basic", "client_secret_post", "private_key_jwt"},
+		"revocation_endpoint_auth_methods_supported":       []any{"client_secret_basic", "client_secret_post", "private_key_jwt"},
+		"token_endpoint_auth_signing_alg_values_supported": []any{"ES256", "PS256", "RS256", "EdDSA"},
+		"dpop_signing_alg_values_supported":                []any{"ES256", "PS256", "RS256", "EdDSA"},
 	}, md)
 
 	t.Run("POST", func(t *testing.T) {
@@ -136,7 +138,9 @@ func TestMetadataHandler(t *testing.T) {
 		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
 		assert.JSONEq(t, `{"issuer":"`+rsIssuer+`","token_endpoint":"`+base+`/token","response_types_supported":[],
 			"grant_types_supported":["client_credentials"],
-			"token_endpoint_auth_methods_supported":["client_secret_basic","client_secret_post"]}`, rec.Body.String())
+			"token_endpoint_auth_methods_supported":["client_secret_basic","client_secret_post","private_key_jwt"],
+			"token_endpoint_auth_signing_alg_values_supported":["ES256","PS256","RS256","EdDSA"],
+			"dpop_signing_alg_values_supported":["ES256","PS256","RS256","EdDSA"]}`, rec.Body.String())
 	})
 }
 

@@ -79,6 +79,13 @@ func (d OAuth2Dialect) DecodeTokenRequest(w http.ResponseWriter, r *http.Request
 	}
 	req := newTokenRequest(r, p, creds)
 	req.NoRefreshToken, req.Resource = d.NoRefreshToken, lists["resource"]
+	switch proofs := r.Header.Values("DPoP"); len(proofs) {
+	case 0:
+	case 1:
+		req.DPoP = proofs[0]
+	default:
+		return nil, dpopFailure("send one DPoP proof, not several")
+	}
 	for k, v := range p {
 		if !contains(oauthParams, k) {
 			if req.Extra == nil {
@@ -111,7 +118,10 @@ type oauthError struct {
 func (d OAuth2Dialect) WriteToken(w http.ResponseWriter, _ *http.Request, t *Token) {
 	body := oauthToken{AccessToken: t.AccessToken, ExpiresIn: int64(t.ExpiresIn / time.Second),
 		RefreshToken: t.RefreshToken, TokenType: d.TokenType}
-	if body.TokenType == "" {
+	switch {
+	case t.TokenType == "DPoP": // RFC 9449 section 5: whatever the dialect's case
+		body.TokenType = t.TokenType
+	case body.TokenType == "":
 		body.TokenType = "Bearer"
 	}
 	if !d.OmitScope {

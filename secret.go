@@ -1,6 +1,8 @@
 package mint
 
 import (
+	"github.com/mintauth/mint/internal/wire"
+
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -198,21 +200,35 @@ func WithUnknownClientHash(hash string) Option {
 // like the token endpoint, and failures are reported to the audit hook
 // (see ContextWithRequestInfo).
 func (iss *Issuer) AuthenticateClient(ctx context.Context, id, secret string) (*Client, error) {
-	return iss.authenticate(ctx, id, []string{secret})
+	return iss.authenticate(ctx, wire.Credentials{ID: id, Secrets: []string{secret}}, "")
 }
 
-// authenticate is AuthenticateClient trying each of secrets.
-func (iss *Issuer) authenticate(ctx context.Context, id string, secrets []string) (*Client, error) {
-	keys := limitKeys{clientID: id}
+// authenticate is AuthenticateClient with a request's credentials: each
+// of its secrets in turn, or its client assertion, whose aud may be url.
+func (iss *Issuer) authenticate(ctx context.Context, creds wire.Credentials, url string) (*Client, error) {
+	keys := limitKeys{clientID: creds.ID}
 	err := iss.checkLimits(ctx, keys)
 	if err == nil {
 		var c *Client
-		if c, err = iss.authenticateClient(ctx, keys, id, secrets); err == nil {
+		if c, err = iss.authenticateAny(ctx, keys, creds, url); err == nil {
 			return c, nil
 		}
 	}
-	iss.auditClient(ctx, id, err)
+	iss.auditClient(ctx, creds.ID, err)
 	return nil, err
+}
+
+// authenticateAny authenticates the client by its assertion or its
+// secret, whichever it sent. The FAPI 2.0 profile accepts assertions
+// only.
+func (iss *Issuer) authenticateAny(ctx context.Context, keys limitKeys, creds wire.Credentials, url string) (*Client, error) {
+	switch {
+	case creds.Assertion != "":
+		return iss.authenticateAssertion(ctx, creds.ID, creds.Assertion, url)
+	case iss.cfg.fapi2:
+		return nil, &Error{Kind: KindUnsupportedAuthMethod, Description: "the FAPI 2.0 profile requires private_key_jwt"}
+	}
+	return iss.authenticateClient(ctx, keys, creds.ID, creds.Secrets)
 }
 
 // authenticateClient checks the client's secret: each candidate in turn
@@ -280,10 +296,14 @@ func (iss *Issuer) checkSecret(ctx context.Context, keys limitKeys, client *Clie
 }
 
 // activeHashes returns the hashes of the client's secrets that have not
-// expired at now, SecretHash first; [""] when there is none, which
-// verify fails at the cost of one verification.
+// expired at now, SecretHash first; [""] when there is none or the
+// client authenticates with private_key_jwt, which verify fails at the
+// cost of one verification.
 func activeHashes(c *Client, now time.Time) []string {
 	var hashes []string
+	if c.AuthMethod == AuthPrivateKeyJWT { // such a client has no secret
+		return []string{""}
+	}
 	if c.SecretHash != "" {
 		hashes = append(hashes, c.SecretHash)
 	}

@@ -46,6 +46,9 @@ import (
 	"runtime"
 	"strings"
 	"time"
+
+	"github.com/mintauth/mint/internal/dpop"
+	"github.com/mintauth/mint/internal/wire"
 )
 
 // Issuer is the token engine. It authenticates the client, runs the grant,
@@ -59,6 +62,10 @@ type Issuer struct {
 	grants    map[string]Grant
 	dummy     string        // hash verified when the user is unknown
 	hashSlots chan struct{} // bounds concurrent hash computations
+
+	clientKeys *clientKeys  // private_key_jwt clients' keys
+	replay     *dpop.Memory // used ids, when the Store is no ReplayCache
+	nonces     *dpop.Nonces // DPoP nonces, when required
 }
 
 type config struct {
@@ -77,6 +84,8 @@ type config struct {
 	hashSlots   int
 	audit       AuditFunc
 	claims      ClaimsFunc
+	fapi2       bool
+	dpopNonce   []byte // key of the DPoP nonces; nil: none required
 }
 
 // Option configures an Issuer. Options validate their arguments and New
@@ -217,8 +226,17 @@ func New(store Store, signer Signer, opts ...Option) (*Issuer, error) {
 	if cfg.dummyClient == "" {
 		cfg.dummyClient = dummy
 	}
-	return &Issuer{store: store, signer: signer, cfg: cfg, grants: cfg.grants, dummy: dummy,
-		hashSlots: make(chan struct{}, cfg.hashSlots)}, nil
+	if err := cfg.checkProfile(signer); err != nil {
+		return nil, err
+	}
+	iss := &Issuer{store: store, signer: signer, cfg: cfg, grants: cfg.grants, dummy: dummy,
+		hashSlots:  make(chan struct{}, cfg.hashSlots),
+		clientKeys: newClientKeys(cfg.now),
+		replay:     &dpop.Memory{Now: cfg.now}}
+	if cfg.dpopNonce != nil {
+		iss.nonces = dpop.NewNonces(cfg.dpopNonce, 0, cfg.now)
+	}
+	return iss, nil
 }
 
 // TokenRequest is a parsed, wire-neutral token request (RFC 6749 sections
@@ -240,6 +258,15 @@ type TokenRequest struct {
 	// `aud`. Nil asks for the client's default audience (or, on a
 	// refresh, what the refreshed token was granted).
 	Resource []string
+	// ClientAssertion is a private_key_jwt client assertion (RFC 7523
+	// section 2.2), sent instead of a secret.
+	ClientAssertion string
+	// DPoP is the request's DPoP proof (RFC 9449 section 4), "" if none.
+	DPoP string
+	// URL is the token endpoint's URL without query, as clients address
+	// it: the htu a DPoP proof must name, and an aud a client assertion
+	// may name besides the issuer identifier.
+	URL string
 	// Extra holds the parameters of extension grants.
 	Extra url.Values
 	// NoRefreshToken says the dialect cannot deliver a refresh token, so
@@ -252,6 +279,9 @@ type TokenRequest struct {
 	// rawSecret is the HTTP Basic secret as sent, when it differs from
 	// its form-decoded ClientSecret: either may match.
 	rawSecret string
+	// jkt is the thumbprint of the checked DPoP proof's key, once the
+	// Issuer has checked it.
+	jkt string
 }
 
 // secrets returns the client secrets to try.
@@ -347,6 +377,9 @@ func (t *Token) ScopeString() string { return strings.Join(t.Scope, " ") }
 // is an *Error, and the outcome is reported to the audit hook.
 func (iss *Issuer) Token(ctx context.Context, r *TokenRequest) (*Token, error) {
 	grant, client, keys, err := iss.admit(ctx, r)
+	if err == nil {
+		r.jkt, err = iss.checkDPoP(ctx, r, client)
+	}
 	var tok *Token
 	switch {
 	case err != nil:
@@ -394,7 +427,7 @@ func (iss *Issuer) authorize(ctx context.Context, r *TokenRequest, grant Grant, 
 	}
 	if auth.User != nil && !r.NoRefreshToken && client.AllowsGrant(GrantRefreshToken) {
 		secret, rec := iss.newRefreshToken(client, auth.User.ID, r.GrantType, scope)
-		rec.Family, rec.Resources = rec.Digest, resources
+		rec.Family, rec.Resources, rec.JKT = rec.Digest, resources, r.jkt
 		if err := iss.store.SaveRefreshToken(ctx, rec); err != nil {
 			return nil, serverError(err)
 		}
@@ -417,13 +450,14 @@ func (iss *Issuer) admit(ctx context.Context, r *TokenRequest) (Grant, *Client, 
 	// A dialect that cannot deliver a refresh token does not serve the
 	// refresh grant: rotating would spend the client's token for a
 	// successor it never sees.
-	if !ok || (r.GrantType == GrantRefreshToken && r.NoRefreshToken) {
+	if !ok || (r.GrantType == GrantRefreshToken && r.NoRefreshToken) || !iss.cfg.fapiGrant(r.GrantType) {
 		return nil, nil, keys, &Error{Kind: KindUnsupportedGrant}
 	}
 	if err := iss.checkLimits(ctx, keys); err != nil {
 		return nil, nil, keys, err
 	}
-	client, err := iss.authenticateClient(ctx, keys, r.ClientID, r.secrets())
+	client, err := iss.authenticateAny(ctx, keys, wire.Credentials{ID: r.ClientID, Secrets: r.secrets(),
+		Assertion: r.ClientAssertion}, r.URL)
 	if err != nil {
 		return nil, nil, keys, err
 	}
@@ -466,6 +500,7 @@ func (iss *Issuer) mint(ctx context.Context, r *TokenRequest, client *Client, au
 		Actor:       auth.Actor,
 		Extra:       extra,
 		SubjectType: SubjectClient,
+		JKT:         r.jkt,
 	}
 	if auth.User != nil {
 		c.Subject, c.Roles, c.SubjectType = auth.User.ID, auth.User.Roles, SubjectUser
@@ -474,9 +509,12 @@ func (iss *Issuer) mint(ctx context.Context, r *TokenRequest, client *Client, au
 	if err != nil {
 		return nil, serverError(err)
 	}
+	if err := iss.checkFAPISigned(at); err != nil {
+		return nil, err
+	}
 	return &Token{
 		AccessToken: at,
-		TokenType:   "Bearer",
+		TokenType:   tokenType(r.jkt),
 		ExpiresIn:   ttl,
 		ExpiresAt:   c.ExpiresAt,
 		Scope:       scope,
@@ -488,6 +526,15 @@ func (iss *Issuer) mint(ctx context.Context, r *TokenRequest, client *Client, au
 		Actor:       c.Actor,
 		Answer:      auth.Answer,
 	}, nil
+}
+
+// tokenType is the token_type of an access token bound to the DPoP key
+// jkt, "" for none: DPoP or Bearer.
+func tokenType(jkt string) string {
+	if jkt != "" {
+		return "DPoP"
+	}
+	return "Bearer"
 }
 
 // grantScope decides the scope of a new grant: the requested scopes if

@@ -54,6 +54,7 @@ type Claims struct {
 	Roles    []int            // roles, mint's own
 	Act      string           // the sub of act (RFC 8693 section 4.1)
 	SubType  string           // sub_type, mint's own: "user" or "client"
+	JKT      string           // the jkt of cnf (RFC 9449 section 6.1): the DPoP key the token is bound to
 	// Extra are the members whose names are not Reserved, as they were
 	// encoded; nil when there are none.
 	Extra map[string]json.RawMessage
@@ -95,8 +96,11 @@ func (c *Claims) UnmarshalJSON(b []byte) error {
 			return fmt.Errorf("%s: %w", m.name, err)
 		}
 	}
-	if c.Act, err = actor(obj["act"]); err != nil {
+	if c.Act, err = member(obj["act"], "sub"); err != nil {
 		return fmt.Errorf("act: %w", err)
+	}
+	if c.JKT, err = member(obj["cnf"], "jkt"); err != nil {
+		return fmt.Errorf("cnf: %w", err)
 	}
 	if c.Scope != "" && !ValidScope(c.Scope) {
 		return ErrInvalidScope
@@ -146,9 +150,10 @@ func numericDate(raw json.RawMessage) (*jwt.NumericDate, error) {
 	return jwt.NewNumericDate(time.Unix(int64(sec), int64(frac*1e9))), nil
 }
 
-// actor reads the sub of an act claim (RFC 8693 section 4.1), an object
+// member reads the string member name of an object claim, the sub of
+// act (RFC 8693 section 4.1) or the jkt of cnf (RFC 9449 section 6.1),
 // whose names are compared exactly too.
-func actor(raw json.RawMessage) (string, error) {
+func member(raw json.RawMessage, name string) (string, error) {
 	if raw == nil || string(raw) == "null" {
 		return "", nil
 	}
@@ -156,11 +161,11 @@ func actor(raw json.RawMessage) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	var sub string
-	if s, ok := obj["sub"]; ok && json.Unmarshal(s, &sub) != nil {
+	var v string
+	if s, ok := obj[name]; ok && json.Unmarshal(s, &v) != nil {
 		return "", ErrClaimType
 	}
-	return sub, nil
+	return v, nil
 }
 
 // ValidScope reports whether s is scope = scope-token *( SP scope-token )
