@@ -78,6 +78,11 @@ type Claims struct {
 	// Actor, when set, is the client that minted a user token without the
 	// user's password: the sub of the RFC 8693 section 4.1 "act" claim.
 	Actor string
+	// JKT is the RFC 7638 thumbprint of the key the token is bound to,
+	// from its cnf.jkt (RFC 9449 section 6.1); "" for a bearer token. A
+	// bound token is accepted only with the DPoP scheme and a proof by
+	// that key (Bearer, VerifyDPoP); Verify alone does not check it.
+	JKT string
 	// Extra are the issuer's other claims (a mint host's WithClaims),
 	// under their exact names, as encoding/json decodes JSON into an any
 	// (numbers are float64); nil when there are none.
@@ -262,6 +267,7 @@ func claimsOf(c *jwtcheck.Claims) (*Claims, error) {
 		Scope:       c.Scope,
 		Roles:       c.Roles,
 		Actor:       c.Act,
+		JKT:         c.JKT,
 	}
 	if c.SubType == subjectUser {
 		out.UserID = c.Sub

@@ -54,7 +54,9 @@ type Claims struct {
 	Roles    []int            // roles, mint's own
 	Act      string           // the sub of act (RFC 8693 section 4.1)
 	SubType  string           // sub_type, mint's own: "user" or "client"
-	JKT      string           // the jkt of cnf (RFC 9449 section 6.1): the DPoP key the token is bound to
+	// JKT is the jkt of cnf (RFC 9449 section 6.1): the RFC 7638
+	// thumbprint of the DPoP key the token is bound to; "" without cnf.
+	JKT string
 	// Extra are the members whose names are not Reserved, as they were
 	// encoded; nil when there are none.
 	Extra map[string]json.RawMessage
@@ -96,10 +98,10 @@ func (c *Claims) UnmarshalJSON(b []byte) error {
 			return fmt.Errorf("%s: %w", m.name, err)
 		}
 	}
-	if c.Act, err = member(obj["act"], "sub"); err != nil {
+	if c.Act, err = actor(obj["act"]); err != nil {
 		return fmt.Errorf("act: %w", err)
 	}
-	if c.JKT, err = member(obj["cnf"], "jkt"); err != nil {
+	if c.JKT, err = confirmation(obj["cnf"]); err != nil {
 		return fmt.Errorf("cnf: %w", err)
 	}
 	if c.Scope != "" && !ValidScope(c.Scope) {
@@ -150,10 +152,9 @@ func numericDate(raw json.RawMessage) (*jwt.NumericDate, error) {
 	return jwt.NewNumericDate(time.Unix(int64(sec), int64(frac*1e9))), nil
 }
 
-// member reads the string member name of an object claim, the sub of
-// act (RFC 8693 section 4.1) or the jkt of cnf (RFC 9449 section 6.1),
+// actor reads the sub of an act claim (RFC 8693 section 4.1), an object
 // whose names are compared exactly too.
-func member(raw json.RawMessage, name string) (string, error) {
+func actor(raw json.RawMessage) (string, error) {
 	if raw == nil || string(raw) == "null" {
 		return "", nil
 	}
@@ -161,11 +162,31 @@ func member(raw json.RawMessage, name string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	var v string
-	if s, ok := obj[name]; ok && json.Unmarshal(s, &v) != nil {
+	var sub string
+	if s, ok := obj["sub"]; ok && json.Unmarshal(s, &sub) != nil {
 		return "", ErrClaimType
 	}
-	return v, nil
+	return sub, nil
+}
+
+// confirmation reads the jkt of a cnf claim (RFC 7800 section 3.1, RFC
+// 9449 section 6.1), an object whose names are compared exactly. A cnf
+// that is not an object with a non-empty string jkt, null included, is
+// refused: a token bound by a method mint does not implement must not
+// pass for a bearer token.
+func confirmation(raw json.RawMessage) (string, error) {
+	if raw == nil {
+		return "", nil
+	}
+	obj, err := decodeObject(raw)
+	if err != nil {
+		return "", err
+	}
+	var jkt string
+	if wire.StringMembers(obj, map[string]*string{"jkt": &jkt}) != nil || jkt == "" {
+		return "", ErrClaimType
+	}
+	return jkt, nil
 }
 
 // ValidScope reports whether s is scope = scope-token *( SP scope-token )

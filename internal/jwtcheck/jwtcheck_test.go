@@ -162,6 +162,12 @@ func TestClaimsReadNamesExactly(t *testing.T) {
 		_, err := f.parse(sign(t, jwt.SigningMethodEdDSA, f.priv, f.header(""), payload))
 		assert.ErrorIs(t, err, jwt.ErrTokenRequiredClaimMissing, "no aud")
 	})
+	t.Run("cnf jkt", func(t *testing.T) {
+		c, err := f.parse(sign(t, jwt.SigningMethodEdDSA, f.priv, f.header(""), f.payload(`,"cnf":{"jkt":"0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I","x":1}`)))
+		require.NoError(t, err)
+		assert.Equal(t, "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I", c.JKT)
+		assert.NotContains(t, c.Extra, "cnf")
+	})
 	t.Run("act SUB is not act sub", func(t *testing.T) {
 		c, err := f.parse(sign(t, jwt.SigningMethodEdDSA, f.priv, f.header(""), f.payload(`,"act":{"sub":"svc","SUB":"admin"}`)))
 		require.NoError(t, err)
@@ -238,6 +244,14 @@ func TestClaimsTypes(t *testing.T) {
 		"iat out of range":  `,"iat":1e99`,
 		"act a string":      `,"act":"svc"`,
 		"act sub an object": `,"act":{"sub":{}}`,
+		"cnf a string":      `,"cnf":"x"`,
+		"cnf null":          `,"cnf":null`,
+		"cnf without jkt":   `,"cnf":{"x5t#S256":"x"}`,
+		"cnf JKT":           `,"cnf":{"JKT":"x"}`,
+		"cnf jkt empty":     `,"cnf":{"jkt":""}`,
+		"cnf jkt a number":  `,"cnf":{"jkt":1}`,
+		"cnf jkt null":      `,"cnf":{"jkt":null}`,
+		"cnf jkt twice":     `,"cnf":{"jkt":"a","jkt":"b"}`,
 	} {
 		t.Run(name, func(t *testing.T) {
 			payload := f.payload(extra)
