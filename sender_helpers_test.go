@@ -126,7 +126,9 @@ func (k *clientKey) proof(t testing.TB, method, htu string, now time.Time, edit 
 	h := map[string]any{"typ": "dpop+jwt", "jwk": k.publicJWK()}
 	c := jwt.MapClaims{"jti": randomID(t), "htm": method, "htu": htu, "iat": now.Unix()}
 	for _, e := range edit {
-		e(h, c)
+		if e != nil {
+			e(h, c)
+		}
 	}
 	return k.sign(t, h, c)
 }
