@@ -28,6 +28,8 @@ type Config struct {
 	// AccessTokenTTL is the access-token lifetime of clients that set none.
 	// Default: one hour.
 	AccessTokenTTL Duration `json:"access_token_ttl,omitzero"`
+	// RefreshTokenTTL is the refresh-token lifetime. Default: 30 days.
+	RefreshTokenTTL Duration `json:"refresh_token_ttl,omitzero"`
 	// RefreshGracePeriod is how long after a refresh the client may present
 	// the previous refresh token again, for a client that lost the answer
 	// (a server that died after the rotation committed): it gets a new
@@ -44,6 +46,13 @@ type Config struct {
 	// KeySyncInterval is how often a server on a SQL store re-reads the
 	// signing keys. Default: 30 seconds.
 	KeySyncInterval Duration `json:"key_sync_interval,omitzero"`
+	// DPoPRequireNonce makes DPoP proofs carry a server nonce (RFC 9449
+	// section 8). The nonce key is made at start: replicas behind one
+	// address each accept only their own nonces.
+	DPoPRequireNonce bool `json:"dpop_require_nonce,omitempty"`
+	// Profile "fapi2" turns on the FAPI 2.0 profile (mint.WithFAPI2);
+	// "" is none.
+	Profile string `json:"profile,omitempty"`
 }
 
 // ClientConfig is one registered client. It has at least one secret: one
@@ -70,6 +79,14 @@ type ClientConfig struct {
 	Resources []string `json:"resources,omitempty"`
 	// Claims are static claims of the client's tokens (a user's win).
 	Claims map[string]any `json:"claims,omitempty"`
+	// TokenEndpointAuthMethod, JWKS, JWKSURI and DPoPBoundAccessTokens
+	// are the RFC 7591 and RFC 9449 client metadata: "private_key_jwt"
+	// with the client's public keys inline or at a URL, instead of a
+	// secret; and whether every token of the client is DPoP-bound.
+	TokenEndpointAuthMethod string          `json:"token_endpoint_auth_method,omitempty"`
+	JWKS                    json.RawMessage `json:"jwks,omitempty"`
+	JWKSURI                 string          `json:"jwks_uri,omitempty"`
+	DPoPBoundAccessTokens   bool            `json:"dpop_bound_access_tokens,omitempty"`
 }
 
 // SecretConfig is one of a client's Secrets: exactly one of Secret and
@@ -264,7 +281,7 @@ func (c *Config) validateServer() error {
 	if ahead, sync := c.keyPolicy().PublishAhead, c.keySyncInterval(); ahead <= sync {
 		return fmt.Errorf("config: key_publish_ahead (%s) must exceed key_sync_interval (%s), or a replica may sign with a key the others do not publish yet", ahead, sync)
 	}
-	return nil
+	return c.validateProfile()
 }
 
 // validate checks one client; ids are the client ids seen so far.
@@ -273,7 +290,7 @@ func (cl *ClientConfig) validate(where string, ids map[string]bool) error {
 	if err != nil {
 		return err
 	}
-	if err := cl.validateSecrets(where); err != nil {
+	if err := cl.validateAuth(where); err != nil {
 		return err
 	}
 	if len(cl.Grants) == 0 {
@@ -465,6 +482,8 @@ func (c *Config) MintClients() []*mint.Client {
 			Grants: cl.Grants, Scopes: cl.Scopes, Roles: cl.Roles,
 			AccessTokenTTL: time.Duration(cl.AccessTokenTTL),
 			Audience:       cl.Audience, Resources: cl.Resources,
+			AuthMethod: authMethod(cl.TokenEndpointAuthMethod), JWKS: cl.JWKS, JWKSURI: cl.JWKSURI,
+			DPoPBound: cl.DPoPBoundAccessTokens,
 		})
 	}
 	return out
@@ -572,8 +591,11 @@ func (c *Config) issuerOptions() []mint.Option {
 	if c.AccessTokenTTL != 0 {
 		opts = append(opts, mint.WithAccessTokenTTL(time.Duration(c.AccessTokenTTL)))
 	}
+	if c.RefreshTokenTTL != 0 {
+		opts = append(opts, mint.WithRefreshTokenTTL(time.Duration(c.RefreshTokenTTL)))
+	}
 	if c.RefreshGracePeriod != 0 {
 		opts = append(opts, mint.WithRefreshGracePeriod(time.Duration(c.RefreshGracePeriod)))
 	}
-	return opts
+	return append(opts, c.senderOptions()...)
 }

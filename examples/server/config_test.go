@@ -20,7 +20,12 @@ const designConfig = `{
   "issuer": "http://127.0.0.1:8080",
   "audience": "demo-api",
   "access_token_ttl": "1h",
+  "refresh_token_ttl": "720h",
   "refresh_grace_period": "0s",
+  "key_publish_ahead": "5m",
+  "key_sync_interval": "30s",
+  "dpop_require_nonce": false,
+  "profile": "",
   "clients": [
     {"id": "bb145d5f", "secret": "bb145d5fxyz", "name": "Library app",
      "description": "Back office", "identifier": "library",
@@ -33,9 +38,7 @@ const designConfig = `{
     {"id": "7", "username": "john_doe", "email": "john_doe@domain.com",
      "password": "john_doe_secret", "roles": [3], "claims": {"tenant_id": "acme"},
      "disabled": false}
-  ],
-  "key_publish_ahead": "5m",
-  "key_sync_interval": "30s"
+  ]
 }`
 
 func TestParseConfigDesignExample(t *testing.T) {
@@ -45,7 +48,10 @@ func TestParseConfigDesignExample(t *testing.T) {
 	assert.Equal(t, "http://127.0.0.1:8080", cfg.Issuer)
 	assert.Equal(t, "demo-api", cfg.Audience)
 	assert.Equal(t, time.Hour, time.Duration(cfg.AccessTokenTTL))
+	assert.Equal(t, 720*time.Hour, time.Duration(cfg.RefreshTokenTTL))
 	assert.Zero(t, cfg.RefreshGracePeriod, "strict rotation")
+	assert.False(t, cfg.DPoPRequireNonce)
+	assert.Empty(t, cfg.Profile)
 
 	require.Len(t, cfg.Clients, 1)
 	c := cfg.MintClients()[0]
@@ -181,6 +187,16 @@ func TestParseConfigRejects(t *testing.T) {
 		{"user without password", wrap(client, `{"id":"u","username":"x"}`), "give password or password_hash"},
 		{"user with both", wrap(client, `{"id":"u","username":"x","password":"p","password_hash":"$argon2id$x"}`), "not both"},
 		{"bad password hash", wrap(client, `{"id":"u","username":"x","password_hash":"plaintext-by-mistake"}`), "password_hash: unrecognised format"},
+		{"unknown auth method", wrap(`{"id":"a","secret":"s","grants":["client_credentials"],"token_endpoint_auth_method":"tls_client_auth"}`, ``), `token_endpoint_auth_method "tls_client_auth"`},
+		{"private_key_jwt without keys", wrap(`{"id":"a","grants":["client_credentials"],"token_endpoint_auth_method":"private_key_jwt"}`, ``), "needs jwks or jwks_uri"},
+		{"private_key_jwt with both", wrap(`{"id":"a","grants":["client_credentials"],"token_endpoint_auth_method":"private_key_jwt","jwks":{"keys":[{}]},"jwks_uri":"https://c/jwks"}`, ``), "needs jwks or jwks_uri, one of them"},
+		{"private_key_jwt with a secret", wrap(`{"id":"a","secret":"s","grants":["client_credentials"],"token_endpoint_auth_method":"private_key_jwt","jwks_uri":"https://c/jwks"}`, ``), "has no secret"},
+		{"jwks not a set", wrap(`{"id":"a","grants":["client_credentials"],"token_endpoint_auth_method":"private_key_jwt","jwks":{"kty":"EC"}}`, ``), "not a JWK Set"},
+		{"relative jwks_uri", wrap(`{"id":"a","grants":["client_credentials"],"token_endpoint_auth_method":"private_key_jwt","jwks_uri":"/jwks"}`, ``), "not an absolute http(s) URL"},
+		{"jwks for a secret client", wrap(`{"id":"a","secret":"s","grants":["client_credentials"],"jwks_uri":"https://c/jwks"}`, ``), "are for token_endpoint_auth_method private_key_jwt"},
+		{"unknown profile", `{"issuer":"https://a","profile":"fapi1","clients":[` + client + `]}`, `profile "fapi1"`},
+		{"fapi2 with a secret client", `{"issuer":"https://a","profile":"fapi2","clients":[` + client + `]}`, "needs token_endpoint_auth_method private_key_jwt"},
+		{"fapi2 with the password grant", `{"issuer":"https://a","profile":"fapi2","clients":[{"id":"a","grants":["password"],"token_endpoint_auth_method":"private_key_jwt","jwks_uri":"https://c/jwks"}]}`, "has no password grant"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
