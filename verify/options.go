@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"time"
 
+	"github.com/mintauth/mint/internal/dpop"
 	"github.com/mintauth/mint/internal/jwtcheck"
+	"github.com/mintauth/mint/internal/wire"
 )
 
 // Defaults of the options.
@@ -53,6 +56,12 @@ type config struct {
 	now      func() time.Time
 	deny     DenyList
 	logger   *slog.Logger
+
+	dpopOrigin string
+	dpopWindow time.Duration
+	replay     ReplayStore
+	nonceKey   []byte
+	dpopOffer  bool // a DPoP option was given: offer the DPoP scheme in challenges
 }
 
 // WithLeeway sets the clock skew tolerated on exp and nbf.
@@ -170,6 +179,78 @@ func WithLogger(l *slog.Logger) Option {
 	}
 }
 
+// maxDPoPWindow bounds WithDPoPWindow.
+const maxDPoPWindow = 5 * time.Minute
+
+// WithDPoPOrigin sets the origin, scheme://host[:port], of the URL that a
+// DPoP proof's htu must name (RFC 9449 section 4.3): the origin followed
+// by the request's path. Set it when the resource is reached through a
+// proxy, or at another name than the request's Host. Default: https when
+// the request came over TLS (http otherwise) and the request's Host.
+// Giving it also offers the DPoP scheme in the challenges of requests
+// without a DPoP token (see Bearer).
+func WithDPoPOrigin(origin string) Option {
+	return func(c *config) error {
+		u, err := url.Parse(origin)
+		if err != nil || wire.CheckAbsoluteURL(origin) != nil || u.User != nil || (u.Path != "" && u.Path != "/") ||
+			u.RawQuery != "" || u.ForceQuery {
+			return fmt.Errorf("verify: DPoP origin %q is not scheme://host[:port]", origin)
+		}
+		c.dpopOrigin = u.Scheme + "://" + u.Host
+		c.dpopOffer = true
+		return nil
+	}
+}
+
+// WithDPoPWindow sets how far a DPoP proof's iat may be from now, either
+// way; a proof's jti is remembered that long after its iat. Default:
+// DefaultDPoPWindow (60 s); at most 5 minutes. Giving it also offers the
+// DPoP scheme in challenges.
+func WithDPoPWindow(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 || d > maxDPoPWindow {
+			return errors.New("verify: DPoP window must be positive and at most 5m")
+		}
+		c.dpopWindow = d
+		c.dpopOffer = true
+		return nil
+	}
+}
+
+// WithReplayStore sets where the jti values of accepted DPoP proofs are
+// remembered (RFC 9449 section 11.1). Default: a map in memory, one per
+// Verifier, which resource servers behind one load balancer do not share.
+// Giving it also offers the DPoP scheme in challenges.
+func WithReplayStore(s ReplayStore) Option {
+	return func(c *config) error {
+		if s == nil {
+			return errors.New("verify: nil replay store")
+		}
+		c.replay = s
+		c.dpopOffer = true
+		return nil
+	}
+}
+
+// WithDPoPNonce requires a server nonce in every DPoP proof (RFC 9449
+// section 9), so that a proof made in advance is worthless: a proof
+// without a valid nonce is answered 401 error="use_dpop_nonce" with the
+// nonce to use in a DPoP-Nonce header, which every answer to a DPoP
+// request carries. Nonces are an HMAC-SHA256 of the current minute under
+// key (at least 16 random bytes, kept secret), valid for one to two
+// minutes; resource servers sharing the key accept each other's.
+// Default: no nonce. Giving it also offers the DPoP scheme in challenges.
+func WithDPoPNonce(key []byte) Option {
+	return func(c *config) error {
+		if len(key) < dpop.MinNonceKeySize {
+			return errors.New("verify: a DPoP nonce key needs at least 16 bytes")
+		}
+		c.nonceKey = append([]byte(nil), key...)
+		c.dpopOffer = true
+		return nil
+	}
+}
+
 func newConfig(opts []Option) (config, error) {
 	cfg := config{
 		leeway:   DefaultLeeway,
@@ -179,6 +260,8 @@ func newConfig(opts []Option) (config, error) {
 		maxAge:   DefaultJWKSMaxAge,
 		now:      time.Now,
 		logger:   slog.Default(),
+
+		dpopWindow: DefaultDPoPWindow,
 	}
 	for _, o := range opts {
 		if err := o(&cfg); err != nil {

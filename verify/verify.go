@@ -10,6 +10,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/mintauth/mint/internal/dpop"
 	"github.com/mintauth/mint/internal/jwtcheck"
 	"github.com/mintauth/mint/internal/wire"
 )
@@ -117,6 +118,8 @@ type Verifier struct {
 	keyfunc jwt.Keyfunc
 	remote  *remoteKeys // nil for local keys
 	cfg     config
+	replay  ReplayStore  // DPoP proofs accepted
+	nonces  *dpop.Nonces // nil: no DPoP nonce required
 }
 
 // New returns a Verifier over local keys, usually the issuer's own
@@ -197,12 +200,20 @@ func newVerifier(keys Keys, rk *remoteKeys, issuer, audience string, cfg config)
 	if audience == "" {
 		return nil, errors.New("verify: a Verifier needs the audience")
 	}
-	return &Verifier{
+	v := &Verifier{
 		parser:  jwtcheck.NewParser(cfg.algs, issuer, []string{audience}, cfg.leeway, cfg.now),
 		keyfunc: jwtcheck.Keyfunc(keys),
 		remote:  rk,
 		cfg:     cfg,
-	}, nil
+		replay:  cfg.replay,
+	}
+	if v.replay == nil {
+		v.replay = &dpop.Memory{Now: cfg.now}
+	}
+	if cfg.nonceKey != nil {
+		v.nonces = dpop.NewNonces(cfg.nonceKey, 0, cfg.now)
+	}
+	return v, nil
 }
 
 // Refresh fetches a remote Verifier's key set now, regardless of the
