@@ -356,7 +356,11 @@ func TestDPoPOrigin(t *testing.T) {
 	a = dpopDo(t, "GET", srv.URL+"/me", "Authorization", "DPoP "+tok, "DPoP", c.sign(t, proofClaims(f, "GET", srv.URL+"/me", tok)))
 	assert.Equal(t, http.StatusUnauthorized, a.status, "the request's own host is not the configured origin")
 
-	for _, bad := range []string{"", "api.example.com", "https://api.example.com/v1", "https://api.example.com?x", "https://u@api.example.com", "ftp://api.example.com", "https://api.example.com#f"} {
+	behindProxy, _ := dpopServer(t, f, verify.WithDPoPOrigin("https://api.example.com/v1/"))
+	a = dpopDo(t, "GET", behindProxy.URL+"/me", "Authorization", "DPoP "+tok, "DPoP", c.sign(t, proofClaims(f, "GET", "https://api.example.com/v1/me", tok)))
+	assert.Equal(t, http.StatusOK, a.status, "a base URL whose path a proxy strips: %v", a.body)
+
+	for _, bad := range []string{"", "api.example.com", "https://api.example.com?x", "https://u@api.example.com", "ftp://api.example.com", "https://api.example.com#f"} {
 		_, err := f.verifier(verify.WithDPoPOrigin(bad))
 		assert.Error(t, err, "%q", bad)
 	}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/mintauth/mint/internal/dpop"
@@ -184,19 +185,20 @@ const maxDPoPWindow = 5 * time.Minute
 
 // WithDPoPOrigin sets the origin, scheme://host[:port], of the URL that a
 // DPoP proof's htu must name (RFC 9449 section 4.3): the origin followed
-// by the request's path. Set it when the resource is reached through a
-// proxy, or at another name than the request's Host. Default: https when
-// the request came over TLS (http otherwise) and the request's Host.
-// Giving it also offers the DPoP scheme in the challenges of requests
-// without a DPoP token (see Bearer).
+// by the request's path. The origin may end in a path, a base URL such as
+// https://api.example.com/v1, when a proxy strips that prefix before the
+// request reaches the handler. Set it when the resource is reached
+// through a proxy, or at another name than the request's Host. Default:
+// https when the request came over TLS (http otherwise) and the
+// request's Host. Giving it also offers the DPoP scheme in the
+// challenges of requests without a DPoP token (see Bearer).
 func WithDPoPOrigin(origin string) Option {
 	return func(c *config) error {
 		u, err := url.Parse(origin)
-		if err != nil || wire.CheckAbsoluteURL(origin) != nil || u.User != nil || (u.Path != "" && u.Path != "/") ||
-			u.RawQuery != "" || u.ForceQuery {
-			return fmt.Errorf("verify: DPoP origin %q is not scheme://host[:port]", origin)
+		if err != nil || wire.CheckAbsoluteURL(origin) != nil || u.User != nil || u.RawQuery != "" || u.ForceQuery {
+			return fmt.Errorf("verify: DPoP origin %q is not scheme://host[:port][/path]", origin)
 		}
-		c.dpopOrigin = u.Scheme + "://" + u.Host
+		c.dpopOrigin = u.Scheme + "://" + u.Host + strings.TrimSuffix(u.EscapedPath(), "/")
 		c.dpopOffer = true
 		return nil
 	}

@@ -3,7 +3,9 @@
 // standard OAuth 2.0 token endpoint,
 // introspection (RFC 7662), revocation (RFC 7009), authorization-server
 // metadata (RFC 8414), the public signing keys (RFC 7517) and a demo
-// resource, GET /api/me, behind the bearer middleware (RFC 6750).
+// resource, GET /api/me, behind the bearer middleware (RFC 6750), which
+// also takes DPoP-bound tokens with a proof whose htu is under the
+// issuer's URL (RFC 9449).
 //
 //	go run ./examples/server                                    # built-in demo configuration
 //	go run ./examples/server -config examples/server/config.example.json

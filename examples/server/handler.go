@@ -142,8 +142,9 @@ func newHandler(s site, log *slog.Logger) (http.Handler, []route, error) {
 	m.handle(http.MethodGet, pathJWKS, "public signing keys (RFC 7517)", mint.JWKSHandler(keys), false)
 
 	// The demo resource verifies as a resource server in this process
-	// would: the issuer's own key set, its identifier and audience.
-	var opts []verify.Option
+	// would: the issuer's own key set, its identifier and audience. A
+	// DPoP proof (RFC 9449) names it under the issuer's base URL.
+	opts := []verify.Option{verify.WithDPoPOrigin(base)}
 	if deny, ok := s.store.(verify.DenyList); ok {
 		opts = append(opts, verify.WithDenyList(deny)) // revoked access tokens are refused
 	}
@@ -151,7 +152,7 @@ func newHandler(s site, log *slog.Logger) (http.Handler, []route, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	m.handle(http.MethodGet, pathMe, "demo resource behind the bearer middleware (RFC 6750)",
+	m.handle(http.MethodGet, pathMe, "demo resource behind the bearer middleware (RFC 6750, RFC 9449 DPoP)",
 		verify.Bearer(verifier, "mint")(http.HandlerFunc(me)), false)
 	return underIssuerPath(m, s.issuerURL), m.routes, nil
 }
