@@ -369,6 +369,9 @@ func (iss *Issuer) authorize(ctx context.Context, r *TokenRequest, grant Grant, 
 	if err == nil && auth == nil { // a host's Grant that decided nothing
 		err = serverError(errors.New("mint: grant " + r.GrantType + " returned no Authorization and no error"))
 	}
+	if err == nil && auth.User != nil && auth.User.Disabled { // after the grant verified the password
+		err = userDisabled(auth.User)
+	}
 	if err != nil {
 		return nil, AsError(err)
 	}
