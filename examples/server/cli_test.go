@@ -14,15 +14,16 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// buildBinary builds the main package in dir (relative to this package)
-// into the test's temporary directory and returns its path. It is an
-// ordinary build, without the race detector, so that the processes it
-// starts stay light.
-func buildBinary(t *testing.T, dir, name string) string {
+// buildBinaries builds the main packages in dirs (relative to this
+// package) in one go build into the test's temporary directory, and
+// returns the directory: each binary is named after its package's
+// directory (this package's is "server"). It is an ordinary build,
+// without the race detector, so that the processes it starts stay light.
+func buildBinaries(t *testing.T, dirs ...string) string {
 	t.Helper()
-	out := filepath.Join(t.TempDir(), name)
-	b, err := exec.Command("go", "build", "-o", out, dir).CombinedOutput()
-	require.NoError(t, err, "building %s: %s", dir, b)
+	out := t.TempDir()
+	b, err := exec.Command("go", append([]string{"build", "-o", out + string(filepath.Separator)}, dirs...)...).CombinedOutput()
+	require.NoError(t, err, "building %v: %s", dirs, b)
 	return out
 }
 
@@ -58,7 +59,7 @@ func runCLI(t *testing.T, binary, spec string, args ...string) cliResult {
 // logs in and the refresh token held meanwhile works. An unknown user is a
 // failure that leaves the user alone.
 func TestUserDisabledWithTheCLI(t *testing.T) {
-	cli := buildBinary(t, "../../cmd/mint", "mint")
+	cli := filepath.Join(buildBinaries(t, "../../cmd/mint"), "mint")
 	login := url.Values{"grant_type": {"password"}, "username": {"john_doe"}, "password": {"john_doe_secret"}}
 	silent := call{path: pathSilentPassword,
 		json: `{"clientId":"bb145d5f","clientSecret":"bb145d5fxyz","grantType":"silent_password","username":"john_doe"}`}

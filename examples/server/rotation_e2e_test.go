@@ -62,8 +62,8 @@ func TestKeyRotationEndToEnd(t *testing.T) {
 		t.Skip("this process is the resource server")
 	}
 	spec := postgresSpec(t)
-	cli := buildBinary(t, "../../cmd/mint", "mint")
-	server := buildBinary(t, ".", "server")
+	bin := buildBinaries(t, "../../cmd/mint", ".")
+	cli, server := filepath.Join(bin, "mint"), filepath.Join(bin, "server")
 	deadline := time.Now().Add(rotationTimeout)
 
 	// The issuer's URL is the proxy's, bound now and served once the
