@@ -255,6 +255,7 @@ const (
 	CodeInvalidClient    = 401122 // Horus client credentials: clientId or clientSecret are invalid
 	CodeForbiddenClient  = 403051 // Horus silent password: clientId or clientSecret are invalid
 	CodeClientNotAllowed = 403052 // mint: client may not use this grant (Horus)
+	CodeUserDisabled     = 403060 // mint: the user is disabled (User.Disabled)
 	CodeMethodNotAllowed = 405000 // mint: only POST
 	CodeTooManyRequests  = 429000 // mint: throttled
 	CodeServerError      = 500000 // Eventhos: not categorized error
@@ -283,6 +284,7 @@ var catalogue = []struct {
 	{Code{CodeInvalidClient, "clientId or clientSecret are invalid", "invalid_client"}, nil},
 	{Code{CodeForbiddenClient, "clientId or clientSecret are invalid", "invalid_client"}, nil},
 	{Code{CodeClientNotAllowed, "client may not use this grant type", "unauthorized_client"}, nil},
+	{Code{CodeUserDisabled, "user is disabled", "invalid_grant"}, nil},
 	{Code{CodeMethodNotAllowed, "method not allowed", "invalid_request"}, []Kind{KindMethodNotAllowed}},
 	{Code{CodeTooManyRequests, "too many requests", "temporarily_unavailable"}, []Kind{KindThrottled}},
 	{Code{CodeServerError, "Not categorized error", "server_error"}, []Kind{KindServerError}},

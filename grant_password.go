@@ -59,3 +59,12 @@ func (iss *Issuer) VerifyPassword(ctx context.Context, u *User, password string)
 	}
 	return nil
 }
+
+// userDisabled is the refusal of a disabled user (User.Disabled), once
+// the grant verified whatever it verifies: invalid_grant "account
+// disabled" in the OAuth 2.0 dialects, HTTP 403 with CodeUserDisabled
+// "user is disabled" in the envelope dialects.
+func userDisabled(u *User) *Error {
+	return &Error{Kind: KindRefused, Description: "account disabled", Code: CodeUserDisabled,
+		CodeMessage: "user is disabled", userID: u.ID}
+}

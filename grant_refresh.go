@@ -75,6 +75,9 @@ func (iss *Issuer) refresh(ctx context.Context, r *TokenRequest, client *Client)
 	if err != nil {
 		return nil, serverError(err)
 	}
+	if user.Disabled { // refused, not spent: the token works again once the user is enabled
+		return nil, userDisabled(user)
+	}
 	auth := &Authorization{User: user}
 	if rec.Grant == GrantSilentPassword {
 		auth.Actor = client.ID

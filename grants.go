@@ -105,3 +105,18 @@ func (iss *Issuer) grantTypes() []string {
 	}
 	return names
 }
+
+// decided checks what a grant returned: an error, or an Authorization
+// whose user, if any, is not disabled (checked after the grant, so after
+// the password it verified).
+func decided(grantType string, auth *Authorization, err error) error {
+	switch {
+	case err != nil:
+		return err
+	case auth == nil: // a host's Grant that decided nothing
+		return serverError(errors.New("mint: grant " + grantType + " returned no Authorization and no error"))
+	case auth.User != nil && auth.User.Disabled:
+		return userDisabled(auth.User)
+	}
+	return nil
+}

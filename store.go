@@ -277,6 +277,15 @@ type User struct {
 	PasswordHash string
 	// Roles are the user's role ids, put in the `roles` claim.
 	Roles []int
+	// Disabled refuses the user: a disabled user's logins are refused even
+	// with the right password (checked after the password, so that the
+	// answer tells nothing to someone who does not know it), and refresh
+	// tokens of that user are refused too while disabled, without being
+	// spent or revoked: enabling the user again makes them work. The
+	// refusal is invalid_grant "account disabled" in the OAuth 2.0
+	// dialects, CodeUserDisabled in the envelope dialects. Default
+	// (false): the user may log in.
+	Disabled bool
 }
 
 // String returns the user id and username only.
@@ -297,8 +306,9 @@ func (u User) MarshalJSON() ([]byte, error) {
 		Username string `json:"username,omitempty"`
 		Email    string `json:"email,omitempty"`
 		Roles    []int  `json:"roles,omitempty"`
+		Disabled bool   `json:"disabled,omitempty"`
 	}
-	return json.Marshal(public{u.ID, u.Username, u.Email, u.Roles})
+	return json.Marshal(public{u.ID, u.Username, u.Email, u.Roles, u.Disabled})
 }
 
 // RefreshToken is the stored record of a refresh token. The token itself

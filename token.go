@@ -399,10 +399,7 @@ func (iss *Issuer) Token(ctx context.Context, r *TokenRequest) (*Token, error) {
 // client and mints its tokens.
 func (iss *Issuer) authorize(ctx context.Context, r *TokenRequest, grant Grant, client *Client, keys limitKeys) (*Token, error) {
 	auth, err := grant.Authorize(withLimitKeys(ctx, keys), iss, r, client)
-	if err == nil && auth == nil { // a host's Grant that decided nothing
-		err = serverError(errors.New("mint: grant " + r.GrantType + " returned no Authorization and no error"))
-	}
-	if err != nil {
+	if err = decided(r.GrantType, auth, err); err != nil {
 		return nil, AsError(err)
 	}
 	if auth.User != nil {

@@ -207,13 +207,13 @@ func (s *Store) UpsertUser(ctx context.Context, u *mint.User) error {
 	roles, _ := json.Marshal(u.Roles)
 	defer s.lockWrites()()
 	_, err := s.db.ExecContext(ctx, `INSERT INTO mint_users
-    (id, username, email, email_key, password_hash, roles)
-VALUES ($1, $2, $3, $4, $5, $6)
+    (id, username, email, email_key, password_hash, roles, disabled)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
 ON CONFLICT (id) DO UPDATE SET
     username = excluded.username, email = excluded.email, email_key = excluded.email_key,
-    password_hash = excluded.password_hash, roles = excluded.roles`,
+    password_hash = excluded.password_hash, roles = excluded.roles, disabled = excluded.disabled`,
 		u.ID, nullString(u.Username), nullString(u.Email), nullString(emailKey(u.Email)),
-		u.PasswordHash, string(roles))
+		u.PasswordHash, string(roles), u.Disabled)
 	if err != nil {
 		return fmt.Errorf("sqlstore: upsert user: %w", err)
 	}
@@ -223,7 +223,7 @@ ON CONFLICT (id) DO UPDATE SET
 // emailKey is the form e-mail addresses are compared in.
 func emailKey(email string) string { return strings.ToLower(email) }
 
-const userColumns = "id, username, email, password_hash, roles FROM mint_users"
+const userColumns = "id, username, email, password_hash, roles, disabled FROM mint_users"
 
 // User implements mint.UserStore; the id is matched exactly.
 func (s *Store) User(ctx context.Context, id string) (*mint.User, error) {
@@ -255,7 +255,7 @@ func (s *Store) user(ctx context.Context, query, arg string) (*mint.User, error)
 	var u mint.User
 	var username, email sql.NullString
 	var roles string
-	err := s.db.QueryRowContext(ctx, query, arg).Scan(&u.ID, &username, &email, &u.PasswordHash, &roles)
+	err := s.db.QueryRowContext(ctx, query, arg).Scan(&u.ID, &username, &email, &u.PasswordHash, &roles, &u.Disabled)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, mint.ErrNotFound
 	}
@@ -267,6 +267,30 @@ func (s *Store) user(ctx context.Context, query, arg string) (*mint.User, error)
 		return nil, fmt.Errorf("sqlstore: user %q roles: %w", u.ID, err)
 	}
 	return &u, nil
+}
+
+// SetUserDisabled disables the user with this id (mint.User.Disabled), or
+// enables it again, in one UPDATE: every server reading the store refuses
+// the user's logins and refresh tokens from its next request on, and
+// accepts them again once enabled. An unknown user is mint.ErrNotFound,
+// and nothing changes.
+func (s *Store) SetUserDisabled(ctx context.Context, id string, disabled bool) error {
+	if !storable(id) {
+		return mint.ErrNotFound
+	}
+	defer s.lockWrites()()
+	res, err := s.db.ExecContext(ctx, "UPDATE mint_users SET disabled = $1 WHERE id = $2", disabled, id)
+	if err != nil {
+		return fmt.Errorf("sqlstore: set user disabled: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("sqlstore: set user disabled: %w", err)
+	}
+	if n == 0 {
+		return mint.ErrNotFound
+	}
+	return nil
 }
 
 // UpdatePasswordHash implements mint.PasswordRehasher.

@@ -19,8 +19,8 @@
 // mint_revoked_subjects (RevokeUser, RevokeClient), mint_signing_keys, mint_limiter (the shared state of Store.Limiter) and
 // mint_schema_migrations, with the same SQL on both
 // engines: times are BIGINT Unix nanoseconds (UTC), lists (grants, scopes,
-// roles, a client's Secrets) are JSON text, key material is BYTEA (a BLOB
-// on SQLite).
+// roles, a client's Secrets) are JSON text, User.Disabled is a BOOLEAN
+// (SetUserDisabled), key material is BYTEA (a BLOB on SQLite).
 //
 // # Case rules
 //

@@ -80,6 +80,25 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		}
 	})
 
+	t.Run("disabled users", func(t *testing.T) {
+		s := newStore(t)
+		u := &mint.User{ID: "7", Username: "john_doe", Email: "john_doe@domain.com", PasswordHash: "h", Disabled: true}
+		s.PutUser(u)
+		for _, disabled := range []bool{true, false, true} {
+			u.Disabled = disabled
+			s.PutUser(u)
+			for name, get := range map[string]func() (*mint.User, error){
+				"by id":       func() (*mint.User, error) { return s.User(ctx, "7") },
+				"by username": func() (*mint.User, error) { return s.UserByUsername(ctx, "john_doe") },
+				"by email":    func() (*mint.User, error) { return s.UserByEmail(ctx, "john_doe@domain.com") },
+			} {
+				got, err := get()
+				require.NoError(t, err, name)
+				assert.Equal(t, disabled, got.Disabled, "%s, stored with Disabled %v", name, disabled)
+			}
+		}
+	})
+
 	token := func(digest, family, parent string) *mint.RefreshToken {
 		return &mint.RefreshToken{Digest: digest, Family: family, Parent: parent, ClientID: "c1", UserID: "7",
 			Grant: "password", Scope: []string{"read"}, IssuedAt: now, ExpiresAt: now.Add(time.Hour)}

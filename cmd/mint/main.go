@@ -64,7 +64,7 @@ type command struct {
 var commands = []command{
 	migrateCommand, keysListCommand, keysRotateCommand, keysRetireCommand,
 	clientsAddCommand, clientsListCommand, clientsRemoveCommand, clientsRotateSecretCommand,
-	usersAddCommand, revokeCommand, hashCommand, tokenInspectCommand,
+	usersAddCommand, usersDisableCommand, usersEnableCommand, revokeCommand, hashCommand, tokenInspectCommand,
 }
 
 // usageError is a mistake in the command line: exit status 2.

@@ -162,7 +162,7 @@ func snapshot(t *testing.T, spec string, users ...string) string {
 			continue
 		}
 		require.NoError(t, err)
-		fmt.Fprintf(&b, "user %s %s %s %s\n", u.ID, u.Username, u.Email, u.PasswordHash)
+		fmt.Fprintf(&b, "user %s %s %s %s disabled=%v\n", u.ID, u.Username, u.Email, u.PasswordHash, u.Disabled)
 	}
 	return b.String()
 }
@@ -186,6 +186,11 @@ func TestUsage(t *testing.T) {
 			fs.VisitAll(func(f *flag.Flag) { assert.Contains(t, r.stdout, "-"+f.Name+" ") })
 		}
 	})
+	t.Run("users -h", func(t *testing.T) {
+		r := mintRun(t, "", "", "users", "-h")
+		assert.Equal(t, 0, r.code, r.stderr)
+		assert.Contains(t, r.stdout, "usage: mint users {add|disable|enable} ...")
+	})
 	spec := sqliteSpec(t)
 	for _, tc := range []struct {
 		name   string
@@ -206,6 +211,9 @@ func TestUsage(t *testing.T) {
 		{"revoke neither", []string{"revoke", "-store", spec}, "exactly one of -user ID and -client ID"},
 		{"revoke both", []string{"revoke", "-user", "u", "-client", "c", "-store", spec}, "exactly one"},
 		{"users add without username", []string{"users", "add", "7", "-store", spec}, "-username is required"},
+		{"users disable without id", []string{"users", "disable", "-store", spec}, "want 1 argument(s) ID, got 0"},
+		{"users enable with two ids", []string{"users", "enable", "7", "8", "-store", spec}, "want 1 argument(s) ID, got 2"},
+		{"users disable with a flag", []string{"users", "disable", "7", "-force", "-store", spec}, "flag provided but not defined: -force"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if strings.HasSuffix(tc.name, "alg") || strings.HasPrefix(tc.name, "revoke") || strings.HasPrefix(tc.name, "users") {

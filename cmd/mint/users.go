@@ -47,6 +47,37 @@ var usersAddCommand = command{
 	},
 }
 
+var usersDisableCommand = usersSetDisabled("disable", true,
+	"Disables the user ID: the servers refuse the user's logins, even with the right password, "+
+		"and the user's refresh tokens, from their next request on. Nothing is revoked: mint users enable undoes it.")
+
+var usersEnableCommand = usersSetDisabled("enable", false,
+	"Enables the user ID again: logins and the refresh tokens the user still holds work again.")
+
+// usersSetDisabled is the command users disable or users enable: it sets
+// the user's Disabled, and fails for an unknown user, changing nothing.
+func usersSetDisabled(verb string, disabled bool, doc string) command {
+	return command{
+		name:  "users " + verb,
+		args:  "ID",
+		nargs: 1,
+		doc:   doc,
+		store: true,
+		setup: func(*flag.FlagSet) action {
+			return func(ctx context.Context, e *env, args []string) error {
+				id := args[0]
+				if err := e.store.SetUserDisabled(ctx, id, disabled); errors.Is(err, mint.ErrNotFound) {
+					return fmt.Errorf("users %s: no user %q", verb, id)
+				} else if err != nil {
+					return err
+				}
+				fmt.Fprintf(e.stdout, "%sd user %s\n", verb, id)
+				return nil
+			}
+		},
+	}
+}
+
 var revokeCommand = command{
 	name: "revoke",
 	doc: "Revokes everything of a user (-user ID) or of a client (-client ID, its users' tokens too): " +

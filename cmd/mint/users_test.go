@@ -75,6 +75,56 @@ func TestUsersAndRevoke(t *testing.T) {
 	}
 }
 
+// disabled reports whether the stored user id is disabled.
+func disabled(t *testing.T, spec, id string) bool {
+	t.Helper()
+	s, closeStore, err := openStore(context.Background(), spec, false)
+	require.NoError(t, err)
+	defer closeStore()
+	u, err := s.User(context.Background(), id)
+	require.NoError(t, err)
+	return u.Disabled
+}
+
+// users disable and enable flip the stored user's Disabled, each as often
+// as asked; an unknown user is a failure that changes nothing.
+func TestUsersDisableAndEnable(t *testing.T) {
+	for _, e := range engines {
+		t.Run(e.name, func(t *testing.T) {
+			spec := migrated(t, e)
+			require.Equal(t, 0, mintRun(t, spec, "pw\n", "users", "add", "7", "-username", "john").code)
+			require.Equal(t, 0, mintRun(t, spec, "pw\n", "users", "add", "8", "-username", "mia").code)
+			for _, step := range []struct {
+				args     []string
+				stdout   string
+				disabled bool
+			}{
+				{[]string{"users", "disable", "7"}, "disabled user 7\n", true},
+				{[]string{"users", "disable", "7"}, "disabled user 7\n", true},
+				{[]string{"users", "enable", "7", "-store", spec}, "enabled user 7\n", false},
+				{[]string{"-store", spec, "users", "disable", "7"}, "disabled user 7\n", true},
+				{[]string{"users", "enable", "7"}, "enabled user 7\n", false},
+			} {
+				r := mintRun(t, spec, "", step.args...)
+				require.Equal(t, 0, r.code, "%v: %s", step.args, r.stderr)
+				assert.Equal(t, step.stdout, r.stdout, "%v", step.args)
+				assert.Equal(t, step.disabled, disabled(t, spec, "7"), "%v", step.args)
+				assert.False(t, disabled(t, spec, "8"), "%v: another user is left alone", step.args)
+			}
+
+			require.Equal(t, 0, mintRun(t, spec, "", "users", "disable", "8").code)
+			before := snapshot(t, spec, "7", "8", "9")
+			for _, args := range [][]string{{"users", "disable", "9"}, {"users", "enable", "9"}, {"users", "enable", "john"}} {
+				r := mintRun(t, spec, "", args...)
+				assert.Equal(t, 1, r.code, "%v", args)
+				assert.Contains(t, r.stderr, "no user", "%v", args)
+				assert.Empty(t, r.stdout, "%v", args)
+				assert.Equal(t, before, snapshot(t, spec, "7", "8", "9"), "%v: nothing changed", args)
+			}
+		})
+	}
+}
+
 func TestHash(t *testing.T) {
 	for _, tc := range []struct{ name, stdin, secret string }{
 		{"a line", "hunter2\n", "hunter2"},

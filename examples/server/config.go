@@ -109,7 +109,10 @@ type UserConfig struct {
 	Roles        []int  `json:"roles,omitempty"`
 	// Claims are static claims of the user's tokens.
 	Claims map[string]any `json:"claims,omitempty"`
-	// Disabled refuses the user's logins, once the password verified.
+	// Disabled refuses the user's logins, once the password verified,
+	// and the user's refresh tokens (mint.User.Disabled). On a SQL store
+	// it is written at start, like the rest of the user; `mint users
+	// disable` and `enable` change it while the servers run.
 	Disabled bool `json:"disabled,omitempty"`
 }
 
@@ -493,7 +496,8 @@ func (c *Config) MintClients() []*mint.Client {
 func (c *Config) MintUsers() []*mint.User {
 	out := make([]*mint.User, 0, len(c.Users))
 	for _, u := range c.Users {
-		out = append(out, &mint.User{ID: u.ID, Username: u.Username, Email: u.Email, PasswordHash: u.PasswordHash, Roles: u.Roles})
+		out = append(out, &mint.User{ID: u.ID, Username: u.Username, Email: u.Email, PasswordHash: u.PasswordHash, Roles: u.Roles,
+			Disabled: u.Disabled})
 	}
 	return out
 }
@@ -517,30 +521,20 @@ func (c *Config) audience() string {
 	return c.Issuer
 }
 
-// errDisabled is the refusal of a disabled user: invalid_grant "account
-// disabled" in the OAuth 2.0 dialects, HTTP 403 and 403060 "user is
-// disabled" in the envelope dialects.
-var errDisabled = &mint.Error{Kind: mint.KindRefused, Description: "account disabled",
-	Code: 403060, CodeMessage: "user is disabled"}
-
 // claims is the server's claims hook: the client's static claims, then
-// the user's (which win), and the refusal of a disabled user. The Issuer
-// runs it after the password verified, so the refusal tells nothing to
-// someone who does not know it.
+// the user's (which win). A disabled user never reaches it: the Issuer
+// refuses one itself (mint.User.Disabled).
 func (c *Config) claims() mint.ClaimsFunc {
-	clients, users, disabled := map[string]map[string]any{}, map[string]map[string]any{}, map[string]bool{}
+	clients, users := map[string]map[string]any{}, map[string]map[string]any{}
 	for _, cl := range c.Clients {
 		clients[cl.ID] = cl.Claims
 	}
 	for _, u := range c.Users {
-		users[u.ID], disabled[u.ID] = u.Claims, u.Disabled
+		users[u.ID] = u.Claims
 	}
 	return func(_ context.Context, r *mint.ClaimsRequest) (map[string]any, error) {
 		out := maps.Clone(clients[r.Client.ID])
 		if r.User != nil {
-			if disabled[r.User.ID] {
-				return nil, errDisabled
-			}
 			if out == nil {
 				out = map[string]any{}
 			}
