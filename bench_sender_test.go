@@ -16,17 +16,17 @@ import (
 // private_key_jwt and a DPoP proof beside the plain-secret path, over
 // loopback HTTP with keep-alive in one run (BENCHMARKS.md):
 //
-//	go test -run '^$' -bench WireSenderConstrained -count 6 -cpu 1 .
+//		go test -run '^$' -bench WireSenderConstrained -count 6 -cpu 1 .
 //
-//   - EdDSA/client_secret: a generated secret in HTTP Basic, a bearer
-//     token signed with EdDSA;
-//   - floor/CLIENTALG: a net/http handler replaying mint's DPoP answer to
-//     a client doing the same work as below;
-//   - EdDSA/private_key_jwt_dpop/CLIENTALG: a client assertion and a DPoP
-//     proof, both signed by the client with a CLIENTALG key for each
-//     request, as a real client does, and a DPoP-bound token;
-//   - client_signing/CLIENTALG: the client's part alone, in process (the
-//     assertion and the proof signed), to be told from the server's.
+//	  - EdDSA/client_secret: a generated secret in HTTP Basic, a bearer
+//	    token signed with EdDSA;
+//	  - floor/CLIENTALG: a net/http handler replaying mint's DPoP answer to
+//	    a client doing the same work as below;
+//	  - EdDSA/private_key_jwt_dpop/CLIENTALG: a client assertion and a DPoP
+//	    proof, both signed by the client with a CLIENTALG key for each
+//	    request, as a real client does, and a DPoP-bound token;
+//	  - client_signing/CLIENTALG: the client's part alone, in process (the
+//	    assertion and the proof signed), to be told from the server's.
 func BenchmarkWireSenderConstrained(b *testing.B) {
 	c := wireClient(b)
 	iss, store, secret := newBenchIssuer(b, mint.EdDSA, mint.WithHasher(mint.Argon2id{}))
