@@ -2,11 +2,19 @@ package verify_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 
@@ -17,8 +25,10 @@ import (
 // BenchmarkWire measures a resource request where its users feel it: one
 // GET over loopback HTTP with keep-alive carrying `Authorization: Bearer`
 // with an EdDSA access token, through Bearer and Verify, beside a floor
-// that answers the same body without checking anything and a naive
-// middleware of jwt.Parse with MapClaims, in one process.
+// that answers the same body without checking anything, a naive
+// middleware of jwt.Parse with MapClaims, and a DPoP request: an EdDSA
+// token bound to an ES256 key, with a fresh proof signed by the client
+// for every request (client signing included), in one process.
 func BenchmarkWire(b *testing.B) {
 	secret, hash, err := mint.GenerateSecret()
 	if err != nil {
@@ -56,23 +66,26 @@ func BenchmarkWire(b *testing.B) {
 	t.MaxIdleConnsPerHost = 64
 	b.Cleanup(t.CloseIdleConnections)
 	c := &http.Client{Transport: t}
+	bearer := func(req *http.Request) { req.Header.Set("Authorization", "Bearer "+tok.AccessToken) }
 	for _, tc := range []struct {
-		name string
-		h    http.Handler
+		name    string
+		h       http.Handler
+		prepare func(*http.Request)
 	}{
-		{"floor", answer},
-		{"naive", naiveBearer(key, iss, aud, answer)},
-		{"bearer", verify.Bearer(v, "api")(answer)},
+		{"floor", answer, bearer},
+		{"naive", naiveBearer(key, iss, aud, answer), bearer},
+		{"bearer", verify.Bearer(v, "api")(answer), bearer},
+		{"dpop", verify.Bearer(v, "api")(answer), benchDPoP(b, key, iss, aud)},
 	} {
 		srv := httptest.NewServer(tc.h)
 		b.Cleanup(srv.Close)
 		b.Run(tc.name, func(b *testing.B) {
 			for b.Loop() {
-				req, err := http.NewRequest(http.MethodGet, srv.URL, nil)
+				req, err := http.NewRequest(http.MethodGet, srv.URL+"/", nil)
 				if err != nil {
 					b.Fatal(err)
 				}
-				req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+				tc.prepare(req)
 				resp, err := c.Do(req)
 				if err != nil {
 					b.Fatal(err)
@@ -84,6 +97,44 @@ func BenchmarkWire(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// benchDPoP returns what a DPoP client adds to each request (RFC 9449):
+// an EdDSA access token bound to its ES256 key, and a new proof for the
+// request.
+func benchDPoP(b *testing.B, key *mint.Key, iss, aud string) func(*http.Request) {
+	client, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		b.Fatal(err)
+	}
+	pub, err := client.PublicKey.Bytes()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b64 := base64.RawURLEncoding.EncodeToString
+	jwk := map[string]any{"kty": "EC", "crv": "P-256", "x": b64(pub[1:33]), "y": b64(pub[33:])}
+	sum := sha256.Sum256([]byte(`{"crv":"P-256","kty":"EC","x":"` + b64(pub[1:33]) + `","y":"` + b64(pub[33:]) + `"}`))
+	now := time.Now()
+	at := jwt.NewWithClaims(jwt.SigningMethodEdDSA, jwt.MapClaims{"iss": iss, "sub": "svc", "aud": aud, "client_id": "svc",
+		"scope": "read", "iat": now.Unix(), "exp": now.Add(time.Hour).Unix(), "jti": "bench", "cnf": map[string]any{"jkt": b64(sum[:])}})
+	at.Header["typ"], at.Header["kid"] = "at+jwt", key.ID()
+	token, err := at.SignedString(key.Private())
+	if err != nil {
+		b.Fatal(err)
+	}
+	ath := sha256.Sum256([]byte(token))
+	var n atomic.Int64
+	return func(req *http.Request) {
+		p := jwt.NewWithClaims(jwt.SigningMethodES256, jwt.MapClaims{"jti": strconv.FormatInt(n.Add(1), 36), "htm": req.Method,
+			"htu": req.URL.String(), "iat": time.Now().Unix(), "ath": b64(ath[:])})
+		p.Header["typ"], p.Header["jwk"] = "dpop+jwt", jwk
+		proof, err := p.SignedString(client)
+		if err != nil {
+			b.Fatal(err)
+		}
+		req.Header.Set("Authorization", "DPoP "+token)
+		req.Header.Set("DPoP", proof)
 	}
 }
 

@@ -3,8 +3,10 @@
 // issuer's keys in the same process (New), at a JWKS URL (NewRemote) or
 // found through the issuer's RFC 8414 metadata (Discover), and protects
 // HTTP handlers with RFC 6750 bearer middleware (Bearer, RequireScope,
-// FromContext). It links neither the issuer side of mint nor any password
-// hashing.
+// FromContext), which also takes DPoP-bound tokens with a proof of
+// possession of their key (RFC 9449 section 7; VerifyDPoP,
+// WithDPoPOrigin, WithDPoPNonce). It links neither the issuer side of
+// mint nor any password hashing.
 //
 // A service that knows only its issuer's URL and its own audience:
 //

@@ -109,8 +109,7 @@ func Check(proof string, p Params) (*Proof, error) {
 		return nil, refuse("the DPoP proof alg is not allowed")
 	}
 	var c claims
-	parser := jwt.NewParser(jwt.WithValidMethods([]string{h.alg}), jwt.WithStrictDecoding(), jwt.WithoutClaimsValidation())
-	if _, err := parser.ParseWithClaims(proof, &c, func(*jwt.Token) (any, error) { return h.key.Public, nil }); err != nil {
+	if _, err := parsers[h.alg].ParseWithClaims(proof, &c, func(*jwt.Token) (any, error) { return h.key.Public, nil }); err != nil {
 		return nil, parseError(err)
 	}
 	if err := c.match(p); err != nil {
@@ -122,6 +121,16 @@ func Check(proof string, p Params) (*Proof, error) {
 	}
 	return &Proof{JKT: jkt, JTI: c.jti, Nonce: c.nonce, IssuedAt: c.iat}, nil
 }
+
+// parsers are the jwt.Parser of a proof of each algorithm: that alg only,
+// strict base64url, and the claims checked by Check itself.
+var parsers = func() map[string]*jwt.Parser {
+	m := map[string]*jwt.Parser{}
+	for _, alg := range Algorithms() {
+		m[alg] = jwt.NewParser(jwt.WithValidMethods([]string{alg}), jwt.WithStrictDecoding(), jwt.WithoutClaimsValidation())
+	}
+	return m
+}()
 
 // header is what Check reads of a proof's JOSE header.
 type header struct {
