@@ -68,15 +68,9 @@ func (iss *Issuer) refresh(ctx context.Context, r *TokenRequest, client *Client)
 	if resources = intersect(resources, client.Resources); len(resources) == 0 && len(rec.Resources) > 0 {
 		return nil, &Error{Kind: KindInvalidTarget}
 	}
-	user, err := found(iss.store.User(ctx, rec.UserID))
-	if errors.Is(err, ErrNotFound) {
-		return nil, &Error{Kind: KindInvalidRefreshToken}
-	}
+	user, err := iss.refreshUser(ctx, rec)
 	if err != nil {
-		return nil, serverError(err)
-	}
-	if user.Disabled { // refused, not spent: the token works again once the user is enabled
-		return nil, userDisabled(user)
+		return nil, err
 	}
 	auth := &Authorization{User: user}
 	if rec.Grant == GrantSilentPassword {
@@ -98,6 +92,22 @@ func (iss *Issuer) refresh(ctx context.Context, r *TokenRequest, client *Client)
 	}
 	tok.RefreshToken = secret
 	return tok, nil
+}
+
+// refreshUser returns the user of a refresh token's family, who must
+// still exist and not be disabled; a disabled user's token is refused, not
+// spent, and works again once the user is enabled.
+func (iss *Issuer) refreshUser(ctx context.Context, rec *RefreshToken) (*User, error) {
+	user, err := found(iss.store.User(ctx, rec.UserID))
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return nil, &Error{Kind: KindInvalidRefreshToken}
+	case err != nil:
+		return nil, serverError(err)
+	case user.Disabled:
+		return nil, userDisabled(user)
+	}
+	return user, nil
 }
 
 // presentedRefreshToken finds the record of the presented refresh token,

@@ -41,6 +41,15 @@ func (cl *ClientConfig) validateAuth(where string) error {
 	if cl.Secret != "" || cl.SecretHash != "" || len(cl.Secrets) > 0 {
 		return fmt.Errorf("%s: a private_key_jwt client has no secret", where)
 	}
+	return cl.validateKeys(where)
+}
+
+// validateKeys checks a private_key_jwt client's keys: a JWK Set with
+// keys, or an absolute http(s) URL, one of them.
+func (cl *ClientConfig) validateKeys(where string) error {
+	var set struct {
+		Keys []json.RawMessage `json:"keys"`
+	}
 	switch {
 	case (cl.JWKS == nil) == (cl.JWKSURI == ""):
 		return fmt.Errorf("%s: a private_key_jwt client needs jwks or jwks_uri, one of them", where)
@@ -48,13 +57,8 @@ func (cl *ClientConfig) validateAuth(where string) error {
 		if u, err := url.Parse(cl.JWKSURI); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			return fmt.Errorf("%s: jwks_uri %q is not an absolute http(s) URL", where, cl.JWKSURI)
 		}
-	default:
-		var set struct {
-			Keys []json.RawMessage `json:"keys"`
-		}
-		if json.Unmarshal(cl.JWKS, &set) != nil || len(set.Keys) == 0 {
-			return fmt.Errorf("%s: jwks is not a JWK Set with keys (RFC 7517 section 5)", where)
-		}
+	case json.Unmarshal(cl.JWKS, &set) != nil || len(set.Keys) == 0:
+		return fmt.Errorf("%s: jwks is not a JWK Set with keys (RFC 7517 section 5)", where)
 	}
 	return nil
 }
