@@ -97,11 +97,54 @@ func FuzzBearerHeader(f *testing.F) {
 		assert.Contains(t, []int{http.StatusBadRequest, http.StatusUnauthorized}, rec.Code)
 		assert.NotEmpty(t, body["error"])
 		challenge := rec.Header().Get("WWW-Authenticate")
-		assert.True(t, strings.HasPrefix(challenge, "Bearer"), challenge)
+		assert.True(t, strings.HasPrefix(challenge, "Bearer") || strings.HasPrefix(challenge, "DPoP"), challenge)
 		assert.NotContains(t, challenge, "\n")
 		assert.NotContains(t, challenge, "\r")
 		if token := strings.TrimSpace(header[min(len(header), 7):]); looksSecret(token) {
 			assert.NotContains(t, rec.Body.String(), token, "an error never repeats the token")
+		}
+	})
+}
+
+// FuzzDPoPProof feeds any DPoP header to the middleware beside a bound
+// token with the DPoP scheme: no panic, no 5xx, 200 only for the one
+// good proof (and only once), otherwise 401 with a JSON error and a DPoP
+// challenge that stays one header line and never repeats the proof.
+func FuzzDPoPProof(f *testing.F) {
+	fx := newRSFixture(f)
+	c := newDPoPClient(f, "ES256")
+	tok := fx.boundToken(f, c.jkt)
+	good := c.sign(f, proofClaims(fx, "GET", "http://example.com/me", tok))
+	parts := strings.Split(good, ".")
+	b64 := func(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+	for _, s := range []string{good, "", "a.b.c", parts[0] + "." + parts[1] + ".", good + ", " + good,
+		b64(`{"typ":"dpop+jwt","alg":"none","jwk":{"kty":"EC"}}`) + "." + parts[1] + ".",
+		b64(`{"typ":"dpop+jwt","alg":"ES256","jwk":{"kty":"EC","crv":"P-256","x":"","y":"","d":""}}`) + "." + parts[1] + "." + parts[2],
+		strings.Repeat("a.", 5000), "\x00\r\n"} {
+		f.Add(s)
+	}
+	v, err := fx.verifier()
+	require.NoError(f, err)
+	h := verify.Bearer(v, "api")(meHandler)
+	f.Fuzz(func(t *testing.T, proof string) {
+		r := httptest.NewRequest(http.MethodGet, "http://example.com/me", nil)
+		r.Header.Set("Authorization", "DPoP "+tok)
+		r.Header["DPoP"] = []string{proof}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		if rec.Code == http.StatusOK {
+			assert.Equal(t, good, proof, "only the client's own proof passes")
+			return
+		}
+		assert.Equal(t, http.StatusUnauthorized, rec.Code, rec.Body.String())
+		var body map[string]any
+		require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &body), "a JSON object: %q", rec.Body.String())
+		assert.Contains(t, []any{"invalid_dpop_proof", "invalid_token"}, body["error"])
+		challenge := rec.Header().Get("WWW-Authenticate")
+		assert.True(t, strings.HasPrefix(challenge, `DPoP realm="api", error=`), challenge)
+		assert.NotContains(t, challenge, "\n")
+		if looksSecret(proof) {
+			assert.NotContains(t, rec.Body.String(), proof, "an error never repeats the proof")
 		}
 	})
 }

@@ -228,7 +228,10 @@ func (v *Verifier) Refresh(ctx context.Context) error {
 
 // Verify checks an access token (RFC 9068 section 4) and returns its
 // claims. A refused token gives an *InvalidTokenError, which matches
-// ErrInvalidToken; any other error is the Verifier's own failure.
+// ErrInvalidToken; any other error is the Verifier's own failure. Verify
+// does not check a DPoP binding: a host that takes tokens with its own
+// code refuses those whose Claims.JKT is set, unless VerifyDPoP accepted
+// the request (Bearer does both).
 func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 	var before *remoteState
 	if v.remote != nil {
