@@ -129,7 +129,7 @@ func FuzzDPoPProof(f *testing.F) {
 	f.Fuzz(func(t *testing.T, proof string) {
 		r := httptest.NewRequest(http.MethodGet, "http://example.com/me", nil)
 		r.Header.Set("Authorization", "DPoP "+tok)
-		r.Header["DPoP"] = []string{proof}
+		r.Header["Dpop"] = []string{proof} // the canonical form of DPoP
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, r)
 		if rec.Code == http.StatusOK {
