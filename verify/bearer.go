@@ -73,12 +73,14 @@ func Bearer(v *Verifier, realm string) func(http.Handler) http.Handler {
 			scheme, token, status := authorization(r)
 			switch {
 			case status == http.StatusUnauthorized:
+				v.refused(r, "", "unauthorized", "no access token")
 				challenges := []string{challenge(schemeBearer, realm, "", "")}
 				if v.cfg.dpopOffer {
 					challenges = append(challenges, challenge(schemeDPoP, realm, "", "", "algs", dpopAlgs))
 				}
 				writeError(w, http.StatusUnauthorized, challenges, "unauthorized", "an access token is required")
 			case status == http.StatusBadRequest:
+				v.refused(r, "", "invalid_request", "Authorization given more than once")
 				bearerError(w, realm, http.StatusBadRequest, "invalid_request", "invalid_request", "give exactly one Authorization header", "")
 			case scheme == schemeDPoP:
 				v.serveDPoP(w, r, next, realm, token)

@@ -327,9 +327,10 @@ func TestDPoPBoundTokenAsBearer(t *testing.T) {
 // a token; without one the answer is the Bearer one alone, as before.
 func TestDPoPChallenges(t *testing.T) {
 	f := newRSFixture(t)
-	plain, _ := dpopServer(t, f)
+	plain, log := dpopServer(t, f)
 	a := dpopDo(t, "GET", plain.URL+"/me")
 	assert.Equal(t, []string{`Bearer realm="api"`}, a.challenges)
+	assert.Contains(t, log.String(), "no access token", "refusals are logged")
 
 	offered, _ := dpopServer(t, f, verify.WithDPoPWindow(30*time.Second))
 	a = dpopDo(t, "GET", offered.URL+"/me")
