@@ -53,6 +53,8 @@ type Config struct {
 	// Profile "fapi2" turns on the FAPI 2.0 profile (mint.WithFAPI2);
 	// "" is none.
 	Profile string `json:"profile,omitempty"`
+
+	dpopNonceKey []byte // see nonceKey
 }
 
 // ClientConfig is one registered client. It has at least one secret: one

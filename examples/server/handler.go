@@ -100,6 +100,7 @@ type site struct {
 	issuerURL string
 	audience  string
 	scopes    []string
+	dpopNonce []byte // the key of DPoP nonces, nil when none are required
 }
 
 // newHandler builds the server's http.Handler over s and returns the
@@ -145,6 +146,9 @@ func newHandler(s site, log *slog.Logger) (http.Handler, []route, error) {
 	// would: the issuer's own key set, its identifier and audience. A
 	// DPoP proof (RFC 9449) names it under the issuer's base URL.
 	opts := []verify.Option{verify.WithDPoPOrigin(base)}
+	if s.dpopNonce != nil {
+		opts = append(opts, verify.WithDPoPNonce(s.dpopNonce))
+	}
 	if deny, ok := s.store.(verify.DenyList); ok {
 		opts = append(opts, verify.WithDenyList(deny)) // revoked access tokens are refused
 	}

@@ -170,7 +170,8 @@ func serve(ctx context.Context, o options, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("config: %w", err)
 	}
-	handler, routes, err := newHandler(site{issuer: issuer, store: store, keys: keys, issuerURL: cfg.Issuer, audience: cfg.audience(), scopes: cfg.Scopes()}, log)
+	handler, routes, err := newHandler(site{issuer: issuer, store: store, keys: keys, issuerURL: cfg.Issuer, audience: cfg.audience(), scopes: cfg.Scopes(),
+		dpopNonce: cfg.nonceKey()}, log)
 	if err != nil {
 		return err
 	}

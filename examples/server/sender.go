@@ -92,10 +92,18 @@ func (c *Config) senderOptions() []mint.Option {
 	if c.Profile == profileFAPI2 {
 		opts = append(opts, mint.WithFAPI2())
 	}
-	if c.DPoPRequireNonce {
-		key := make([]byte, 32)
-		_, _ = rand.Read(key) // crypto/rand.Read never fails
+	if key := c.nonceKey(); key != nil {
 		opts = append(opts, mint.WithDPoPNonce(key))
 	}
 	return opts
+}
+
+// nonceKey returns the key of the DPoP nonces, the token endpoint's and
+// /api/me's alike, made once at start; nil when dpop_require_nonce is off.
+func (c *Config) nonceKey() []byte {
+	if c.DPoPRequireNonce && c.dpopNonceKey == nil {
+		c.dpopNonceKey = make([]byte, 32)
+		_, _ = rand.Read(c.dpopNonceKey) // crypto/rand.Read never fails
+	}
+	return c.dpopNonceKey
 }

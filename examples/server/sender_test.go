@@ -72,9 +72,13 @@ func (c *ecClient) assertion(t *testing.T, clientID, aud string) string {
 		"jti": rand.Text(), "iat": now.Unix(), "exp": now.Add(time.Minute).Unix()})
 }
 
-// proof is a DPoP proof for method and htu, bound to token when given.
-func (c *ecClient) proof(t *testing.T, method, htu, token string) string {
+// proof is a DPoP proof for method and htu, bound to token when given,
+// with the server's nonce when given.
+func (c *ecClient) proof(t *testing.T, method, htu, token string, nonce ...string) string {
 	claims := jwt.MapClaims{"jti": rand.Text(), "htm": method, "htu": htu, "iat": time.Now().Unix()}
+	if len(nonce) > 0 {
+		claims["nonce"] = nonce[0]
+	}
 	if token != "" {
 		ath := sha256.Sum256([]byte(token))
 		claims["ath"] = base64.RawURLEncoding.EncodeToString(ath[:])
@@ -95,9 +99,10 @@ func freeAddr(t *testing.T) string {
 // startSenderServer starts the reference server with a private_key_jwt,
 // DPoP-bound client "svc" of c's key, under profile, at an address its
 // issuer URL names.
-func startSenderServer(t *testing.T, c *ecClient, profile string) *testServer {
+func startSenderServer(t *testing.T, c *ecClient, profile string, extra ...string) *testServer {
 	addr := freeAddr(t)
-	cfg := `{"issuer":"http://` + addr + `","audience":"` + demoAudience + `","profile":"` + profile + `","clients":[
+	cfg := `{"issuer":"http://` + addr + `","audience":"` + demoAudience + `","profile":"` + profile + `",` +
+		strings.Join(append(extra, ""), ",") + `"clients":[
 	  {"id":"svc","token_endpoint_auth_method":"private_key_jwt","jwks":` + c.jwks() + `,
 	   "dpop_bound_access_tokens":true,"grants":["client_credentials"],"scopes":["read"],"claims":{"tenant_id":"acme"}}]}`
 	path := filepath.Join(t.TempDir(), "mint.json")
@@ -202,4 +207,37 @@ func TestFAPI2ServerMetadata(t *testing.T) {
 	assert.Equal(t, []any{"PS256", "ES256", "EdDSA"}, md.body["dpop_signing_alg_values_supported"])
 	assert.NotContains(t, md.body["grant_types_supported"], "password")
 	assert.NotContains(t, md.body["grant_types_supported"], "silent_password")
+}
+
+// TestServerDPoPNonce: with dpop_require_nonce, the token endpoint and
+// /api/me answer a proof without the server's nonce use_dpop_nonce with
+// the nonce to use, and take the proof that carries it.
+func TestServerDPoPNonce(t *testing.T) {
+	c := newECClient(t)
+	ts := startSenderServer(t, c, "", `"dpop_require_nonce":true`)
+	form := url.Values{"grant_type": {"client_credentials"},
+		"client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"}}
+	form.Set("client_assertion", c.assertion(t, "svc", ts.base))
+	first := send(t, http.MethodPost, ts.base+pathToken, form.Encode(),
+		map[string]string{"DPoP": c.proof(t, http.MethodPost, ts.base+pathToken, "")})
+	require.Equal(t, http.StatusBadRequest, first.status)
+	assert.Equal(t, "use_dpop_nonce", first.body["error"])
+	nonce := first.header.Get("DPoP-Nonce")
+	require.NotEmpty(t, nonce)
+
+	form.Set("client_assertion", c.assertion(t, "svc", ts.base))
+	tok := send(t, http.MethodPost, ts.base+pathToken, form.Encode(),
+		map[string]string{"DPoP": c.proof(t, http.MethodPost, ts.base+pathToken, "", nonce)})
+	require.Equal(t, http.StatusOK, tok.status, "%v", tok.body)
+	at := tok.body["access_token"].(string)
+
+	me := send(t, http.MethodGet, ts.base+pathMe, "", map[string]string{"Authorization": "DPoP " + at,
+		"DPoP": c.proof(t, http.MethodGet, ts.base+pathMe, at)})
+	assert.Equal(t, http.StatusUnauthorized, me.status)
+	assert.Contains(t, me.header.Get("WWW-Authenticate"), `error="use_dpop_nonce"`)
+	meNonce := me.header.Get("DPoP-Nonce")
+	require.NotEmpty(t, meNonce)
+	me = send(t, http.MethodGet, ts.base+pathMe, "", map[string]string{"Authorization": "DPoP " + at,
+		"DPoP": c.proof(t, http.MethodGet, ts.base+pathMe, at, meNonce)})
+	assert.Equal(t, http.StatusOK, me.status, "%v", me.body)
 }
