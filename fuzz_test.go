@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -119,6 +120,36 @@ func FuzzRequestID(f *testing.F) {
 					assert.NotEqual(t, id, got, "never reflected raw")
 				}
 			}
+		}
+	})
+}
+
+// FuzzSenderConstrained feeds the token endpoint any client assertion and
+// any DPoP header, beside valid ones: never a panic, never a 5xx, always
+// an RFC 6749 error or a token.
+func FuzzSenderConstrained(f *testing.F) {
+	fx := newFixture(f, mint.WithLogger(slog.New(slog.DiscardHandler)))
+	key := newClientKey(f, mint.ES256, "k1")
+	fx.store.PutClient(&mint.Client{ID: "pkj", AuthMethod: mint.AuthPrivateKeyJWT, JWKS: jwks(key),
+		Grants: []string{mint.GrantClientCredentials}})
+	h := mint.TokenHandler{Issuer: fx.issuer}
+	now := fx.clock.now()
+	f.Add(key.assertion(f, "pkj", issuerURL, now), key.proof(f, http.MethodPost, tokenURL, now))
+	f.Add(key.assertion(f, "pkj", issuerURL, now), "")
+	f.Add("e30.e30.", "e30.e30.")
+	f.Add("", "not a proof")
+	f.Fuzz(func(t *testing.T, assertion, proof string) {
+		body := "grant_type=client_credentials&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion=" +
+			url.QueryEscape(assertion)
+		var header []string
+		if proof != "" {
+			header = []string{"DPoP", proof}
+		}
+		a := serve(h, "/oauth2/token", "application/x-www-form-urlencoded", body, header...)
+		assert.Less(t, a.status, 500, a.body)
+		assert.Contains(t, a.body, `"`, "a JSON body")
+		if a.status != http.StatusOK {
+			assert.Contains(t, a.body, `"error":`)
 		}
 	})
 }
