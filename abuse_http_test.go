@@ -264,23 +264,7 @@ func TestNoLeaksEveryGrantEveryDialect(t *testing.T) {
 	var errorBodies []string
 	for _, m := range abuseMounts {
 		for _, grant := range m.grants {
-			p := func(kv ...string) map[string]string {
-				out := map[string]string{"grant_type": grant, "client_id": "leaky", "client_secret": secret}
-				switch grant {
-				case mint.GrantPassword:
-					out["username"], out["password"] = "leaky_user", pass
-				case mint.GrantSilentPassword:
-					out["username"] = "leaky_user"
-				}
-				for i := 0; i < len(kv); i += 2 {
-					if kv[i+1] == "" {
-						delete(out, kv[i])
-					} else {
-						out[kv[i]] = kv[i+1]
-					}
-				}
-				return out
-			}
+			p := leakParams(grant, secret, pass)
 			t.Run(m.name+"/"+grant, func(t *testing.T) {
 				var refresh string
 				if grant == mint.GrantRefreshToken {
@@ -302,20 +286,7 @@ func TestNoLeaksEveryGrantEveryDialect(t *testing.T) {
 						}
 					}
 				}
-				failures := []map[string]string{
-					p("client_secret", wrongSec, "refresh_token", refresh),
-					p("client_id", "ghost", "client_secret", wrongSec, "refresh_token", refresh),
-					p("client_secret", "", "refresh_token", refresh),
-				}
-				switch grant {
-				case mint.GrantPassword:
-					failures = append(failures, p("password", wrongPw), p("username", "nobody", "password", wrongPw), p("password", ""))
-				case mint.GrantSilentPassword:
-					failures = append(failures, p("username", "nobody@x.com"))
-				case mint.GrantRefreshToken:
-					failures = append(failures, p("refresh_token", refresh), p("refresh_token", "not-a-token"))
-				}
-				for _, params := range failures {
+				for _, params := range leakFailures(grant, p, wrongSec, wrongPw, refresh) {
 					a := abuseDo(t, m.build(srv.URL, params))
 					assertErrorShape(t, m, a)
 					errorBodies = append(errorBodies, a.body)
@@ -349,6 +320,47 @@ func TestNoLeaksEveryGrantEveryDialect(t *testing.T) {
 	if t.Failed() {
 		t.Log(logs)
 	}
+}
+
+// leakParams returns the builder of a grant's good parameters, changed
+// by name-value pairs (an empty value drops the parameter).
+func leakParams(grant, secret, pass string) func(kv ...string) map[string]string {
+	return func(kv ...string) map[string]string {
+		out := map[string]string{"grant_type": grant, "client_id": "leaky", "client_secret": secret}
+		switch grant {
+		case mint.GrantPassword:
+			out["username"], out["password"] = "leaky_user", pass
+		case mint.GrantSilentPassword:
+			out["username"] = "leaky_user"
+		}
+		for i := 0; i < len(kv); i += 2 {
+			if kv[i+1] == "" {
+				delete(out, kv[i])
+			} else {
+				out[kv[i]] = kv[i+1]
+			}
+		}
+		return out
+	}
+}
+
+// leakFailures are the failing requests of a grant: a wrong, unknown or
+// missing secret, and the grant's own bad credentials.
+func leakFailures(grant string, p func(kv ...string) map[string]string, wrongSec, wrongPw, refresh string) []map[string]string {
+	failures := []map[string]string{
+		p("client_secret", wrongSec, "refresh_token", refresh),
+		p("client_id", "ghost", "client_secret", wrongSec, "refresh_token", refresh),
+		p("client_secret", "", "refresh_token", refresh),
+	}
+	switch grant {
+	case mint.GrantPassword:
+		failures = append(failures, p("password", wrongPw), p("username", "nobody", "password", wrongPw), p("password", ""))
+	case mint.GrantSilentPassword:
+		failures = append(failures, p("username", "nobody@x.com"))
+	case mint.GrantRefreshToken:
+		failures = append(failures, p("refresh_token", refresh), p("refresh_token", "not-a-token"))
+	}
+	return failures
 }
 
 func asMap(v any) map[string]any {
