@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"path/filepath"
 	"sync"
+	"strings"
 	"testing"
 	"time"
 
@@ -432,6 +433,25 @@ func TestUseOnceRenewsAnExpiredID(t *testing.T) {
 				fresh, err := s.UseOnce(ctx, "id", step.expires)
 				require.NoError(t, err)
 				assert.Equal(t, step.want, fresh)
+			}
+		})
+	}
+}
+
+// TestUseOnceTakesAnyID: ids with NUL bytes, invalid UTF-8 or of any
+// length (a DPoP proof's jti is the client's choice) are recorded like
+// any other.
+func TestUseOnceTakesAnyID(t *testing.T) {
+	ctx := context.Background()
+	for _, e := range engines {
+		t.Run(e.name, func(t *testing.T) {
+			s := newStore(t, e)
+			for _, id := range []string{"a\x00b", "\xff\xfe", strings.Repeat("j", 5000)} {
+				for _, want := range []bool{true, false} {
+					fresh, err := s.UseOnce(ctx, id, time.Now().Add(time.Minute))
+					require.NoError(t, err)
+					assert.Equal(t, want, fresh)
+				}
 			}
 		})
 	}

@@ -2,7 +2,9 @@ package sqlstore
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -257,18 +259,17 @@ func (s *Store) Prune(ctx context.Context, now time.Time) (Pruned, error) {
 	return p, nil
 }
 
-// UseOnce implements mint.ReplayCache with one statement: the id is
-// inserted, or an expired record of it (one Prune has not deleted yet)
-// renewed; a record that has not expired is left alone, and then the id
-// is not new.
+// UseOnce implements mint.ReplayCache with one statement: the id,
+// stored as its SHA-256 (so that any id, of any length or bytes, is
+// storable), is inserted, or an expired record of it (one Prune has not
+// deleted yet) renewed; a record that has not expired is left alone, and
+// then the id is not new.
 func (s *Store) UseOnce(ctx context.Context, id string, expires time.Time) (bool, error) {
-	if !storable(id) {
-		return false, errors.New("sqlstore: use once: id is not valid UTF-8 text")
-	}
+	sum := sha256.Sum256([]byte(id))
 	defer s.lockWrites()()
 	res, err := s.db.ExecContext(ctx, `INSERT INTO mint_used_ids (id, expires_at) VALUES ($1, $2)
 ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at WHERE mint_used_ids.expires_at <= $3`,
-		id, nanos(expires), nanos(s.now()))
+		base64.RawURLEncoding.EncodeToString(sum[:]), nanos(expires), nanos(s.now()))
 	if err != nil {
 		return false, fmt.Errorf("sqlstore: use once: %w", err)
 	}
