@@ -135,6 +135,9 @@ func (h TokenHandler) fail(w http.ResponseWriter, r *http.Request, d Dialect, re
 	} else {
 		logger.DebugContext(r.Context(), "mint: token request refused", attrs...)
 	}
+	if req == nil && h.Issuer != nil { // refused as it was read: an unsupported client authentication, several DPoP proofs
+		h.Issuer.auditToken(r.Context(), &TokenRequest{RemoteAddr: r.RemoteAddr}, nil, nil, e)
+	}
 	d.WriteError(w, r, e)
 }
 

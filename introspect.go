@@ -285,11 +285,12 @@ func (ep clientEndpoint) authenticate(w http.ResponseWriter, r *http.Request) (*
 	if perr != nil {
 		return nil, nil, nil, perr
 	}
+	ctx := ContextWithRequestInfo(r.Context(), wire.RequestID(r, "X-Request-Id"), r.RemoteAddr)
 	creds, perr := clientCredentials(r, params)
 	if perr != nil {
+		ep.iss.auditClient(ctx, "", perr) // an unsupported authentication method is audited
 		return nil, nil, nil, perr
 	}
-	ctx := ContextWithRequestInfo(r.Context(), wire.RequestID(r, "X-Request-Id"), r.RemoteAddr)
 	client, err := ep.iss.authenticate(ctx, creds, ep.iss.endpointURL(r))
 	return client, params, ctx, err
 }
