@@ -6,8 +6,8 @@ import (
 	"crypto/x509"
 	"database/sql"
 	"path/filepath"
-	"sync"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
