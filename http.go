@@ -60,6 +60,11 @@ const (
 // Cache-Control: no-store and Pragma: no-cache on every answer. A server
 // failure is logged with its cause, never with a secret.
 //
+// The OAuth 2.0 dialect reads a DPoP proof (RFC 9449) from the DPoP
+// header; the URL its htu must name is the Issuer's identifier's scheme
+// and host with the request's path, so mount the handler at the path
+// clients use. With WithDPoPNonce every answer carries a DPoP-Nonce.
+//
 // Mount it without a method in the pattern, so that the handler itself
 // answers other methods with a 405 in its dialect's shape:
 //
