@@ -61,9 +61,16 @@ func TestResourceServerInAnotherProcess(t *testing.T) {
 // startResourceProcess starts this test binary as the resource server
 // for issuer and returns its base URL; it stops when its stdin closes.
 func startResourceProcess(t *testing.T, issuer string) string {
+	return startTestProcess(t, "TestResourceServerProcess", envResourceIssuer, issuer)
+}
+
+// startTestProcess runs this test binary's test named test as a server
+// process, with env set to issuer, and returns the base URL it prints
+// ("resource server at URL"); the process stops when its stdin closes.
+func startTestProcess(t *testing.T, test, env, issuer string) string {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestResourceServerProcess$")
-	cmd.Env = append(os.Environ(), envResourceIssuer+"="+issuer)
+	cmd := exec.Command(os.Args[0], "-test.run=^"+test+"$", "-test.count=1")
+	cmd.Env = append(os.Environ(), env+"="+issuer)
 	stdin, err := cmd.StdinPipe()
 	require.NoError(t, err)
 	stdout, err := cmd.StdoutPipe()

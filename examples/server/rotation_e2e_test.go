@@ -89,7 +89,7 @@ func TestKeyRotationEndToEnd(t *testing.T) {
 		Rewrite: func(r *httputil.ProxyRequest) { r.SetURL(targets[turn.Add(1)%2]) }}}
 	go func() { _ = proxy.Serve(ln) }()
 	t.Cleanup(func() { _ = proxy.Close() })
-	rs := startRotationResourceProcess(t, issuer)
+	rs := startTestProcess(t, "TestRotationResourceProcess", envRotationIssuer, issuer)
 
 	traffic := &rotationTraffic{bases: bases, rs: rs, stop: make(chan struct{}), done: make(chan struct{})}
 	go traffic.run()
@@ -309,31 +309,6 @@ func startServerProcess(t *testing.T, binary, configPath, spec string) string {
 	return ""
 }
 
-// startRotationResourceProcess starts this test binary as the resource
-// server of TestKeyRotationEndToEnd for issuer and returns its base URL;
-// it stops when its stdin closes.
-func startRotationResourceProcess(t *testing.T, issuer string) string {
-	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestRotationResourceProcess$", "-test.count=1")
-	cmd.Env = append(os.Environ(), envRotationIssuer+"="+issuer)
-	cmd.Stderr = os.Stderr
-	stdin, err := cmd.StdinPipe()
-	require.NoError(t, err)
-	stdout, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() { _ = stdin.Close(); _ = cmd.Wait() })
-	lines := bufio.NewScanner(stdout)
-	for lines.Scan() {
-		if base, ok := strings.CutPrefix(lines.Text(), "rotation resource server at "); ok {
-			go func() { _, _ = io.Copy(io.Discard, stdout) }()
-			return base
-		}
-	}
-	t.Fatal("the resource server process did not start")
-	return ""
-}
-
 // TestRotationResourceProcess is the resource server of
 // TestKeyRotationEndToEnd: it discovers the issuer's keys, keeps them
 // rotationJWKSMaxAge at most, and answers /check with 200 for a token
@@ -356,7 +331,7 @@ func TestRotationResourceProcess(t *testing.T) {
 	require.NoError(t, err)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
-	fmt.Printf("rotation resource server at http://%s\n", ln.Addr())
+	fmt.Printf("resource server at http://%s\n", ln.Addr())
 	_, _ = io.Copy(io.Discard, os.Stdin) // until the parent closes it
 	require.NoError(t, srv.Close())
 }
