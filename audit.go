@@ -218,7 +218,7 @@ func (iss *Issuer) auditToken(ctx context.Context, r *TokenRequest, client *Clie
 		iss.Audit(ctx, e)
 		return
 	}
-	me := AsError(err)
+	me := asError(err)
 	typ, ok := auditKind(me.Kind)
 	if me.replay {
 		typ, ok = EventRefreshReuse, true
@@ -242,7 +242,7 @@ func explained(k Kind) bool {
 // auditClient reports a failed client authentication outside the token
 // endpoint (AuthenticateClient).
 func (iss *Issuer) auditClient(ctx context.Context, clientID string, err error) {
-	me := AsError(err)
+	me := asError(err)
 	if typ, ok := auditKind(me.Kind); ok {
 		e := Event{Type: typ, ClientID: clientID, Kind: me.Kind, RetryAfter: me.RetryAfter}
 		if explained(me.Kind) {

@@ -101,7 +101,7 @@ func (iss *Issuer) extraClaims(ctx context.Context, r *ClaimsRequest) (map[strin
 	}
 	extra, err := iss.cfg.claims(ctx, r)
 	if err != nil {
-		return nil, AsError(err)
+		return nil, asError(err)
 	}
 	for name := range extra {
 		if ReservedClaim(name) {

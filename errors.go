@@ -6,11 +6,10 @@ import (
 	"time"
 )
 
-// Kind classifies an Error finely enough for any dialect to pick its own
-// code: the OAuth 2.0 dialect folds client-not-found and secret-mismatch
-// into one invalid_client, the Eventhos dialect tells them apart. A Kind
-// is itself an error, so that errors.Is(err, mint.KindSecretMismatch)
-// tells whether err is an *Error of that kind.
+// Kind classifies an Error finely enough for each dialect to pick its code
+// (OAuth 2.0 folds an unknown client and a wrong secret into invalid_client,
+// Eventhos tells them apart). A Kind is an error: errors.Is(err,
+// mint.KindSecretMismatch) tells whether err is an *Error of that kind.
 type Kind uint8
 
 // The kinds of Error. The zero Kind is KindServerError.
@@ -41,34 +40,32 @@ const (
 	kindCount
 )
 
-// kinds is what each Kind is in the OAuth 2.0 dialect (RFC 6749 section
-// 5.2): its name, `error`, default description and HTTP status. The
-// envelope dialects read the numeric catalogue below.
+// kinds is each Kind's name and, in the OAuth 2.0 dialect (RFC 6749 section
+// 5.2), its `error`, default description and HTTP status.
 var kinds = [kindCount]struct {
 	name, oauth, message string
 	status               int
 }{
-	KindServerError:           {"server_error", "server_error", "internal server error", 500},
-	KindMissingField:          {"missing_field", "invalid_request", "a required field is missing", 400},
-	KindMalformedRequest:      {"malformed_request", "invalid_request", "the request is malformed", 400},
-	KindClientNotFound:        {"client_not_found", "invalid_client", "client authentication failed", 401},
-	KindSecretMismatch:        {"secret_mismatch", "invalid_client", "client authentication failed", 401},
-	KindUnsupportedAuthMethod: {"unsupported_auth_method", "invalid_client", "unsupported client authentication method", 401},
-	KindUserNotFound:          {"user_not_found", "invalid_grant", "invalid resource owner credentials", 400},
-	KindPasswordMismatch:      {"password_mismatch", "invalid_grant", "invalid resource owner credentials", 400},
-	KindGrantNotAllowed:       {"grant_not_allowed", "unauthorized_client", "the client may not use this grant type", 400},
-	KindUnsupportedGrant:      {"unsupported_grant", "unsupported_grant_type", "the grant type is not supported", 400},
-	KindInvalidGrant:          {"invalid_grant", "invalid_grant", "the grant is invalid", 400},
-	KindInvalidScope:          {"invalid_scope", "invalid_scope", "the requested scope is invalid", 400},
-	KindInvalidRefreshToken:   {"invalid_refresh_token", "invalid_grant", "the refresh token is invalid", 400},
-	KindExpiredRefreshToken:   {"expired_refresh_token", "invalid_grant", "the refresh token is invalid", 400},
-	KindRevokedRefreshToken:   {"revoked_refresh_token", "invalid_grant", "the refresh token is invalid", 400},
-	KindUnsupportedTokenType:  {"unsupported_token_type", "unsupported_token_type", "access tokens cannot be revoked here", 400},
-	KindInvalidTarget:         {"invalid_target", "invalid_target", "the requested resource is invalid", 400},
-	KindRefused:               {"refused", "invalid_grant", "the request was refused", 400},
-	KindThrottled:             {"throttled", "temporarily_unavailable", "too many requests, retry later", 429},
-	KindMethodNotAllowed:      {"method_not_allowed", "invalid_request", "the method is not allowed, use POST", 405},
-
+	KindServerError:            {"server_error", "server_error", "internal server error", 500},
+	KindMissingField:           {"missing_field", "invalid_request", "a required field is missing", 400},
+	KindMalformedRequest:       {"malformed_request", "invalid_request", "the request is malformed", 400},
+	KindClientNotFound:         {"client_not_found", "invalid_client", "client authentication failed", 401},
+	KindSecretMismatch:         {"secret_mismatch", "invalid_client", "client authentication failed", 401},
+	KindUnsupportedAuthMethod:  {"unsupported_auth_method", "invalid_client", "unsupported client authentication method", 401},
+	KindUserNotFound:           {"user_not_found", "invalid_grant", "invalid resource owner credentials", 400},
+	KindPasswordMismatch:       {"password_mismatch", "invalid_grant", "invalid resource owner credentials", 400},
+	KindGrantNotAllowed:        {"grant_not_allowed", "unauthorized_client", "the client may not use this grant type", 400},
+	KindUnsupportedGrant:       {"unsupported_grant", "unsupported_grant_type", "the grant type is not supported", 400},
+	KindInvalidGrant:           {"invalid_grant", "invalid_grant", "the grant is invalid", 400},
+	KindInvalidScope:           {"invalid_scope", "invalid_scope", "the requested scope is invalid", 400},
+	KindInvalidRefreshToken:    {"invalid_refresh_token", "invalid_grant", "the refresh token is invalid", 400},
+	KindExpiredRefreshToken:    {"expired_refresh_token", "invalid_grant", "the refresh token is invalid", 400},
+	KindRevokedRefreshToken:    {"revoked_refresh_token", "invalid_grant", "the refresh token is invalid", 400},
+	KindUnsupportedTokenType:   {"unsupported_token_type", "unsupported_token_type", "access tokens cannot be revoked here", 400},
+	KindInvalidTarget:          {"invalid_target", "invalid_target", "the requested resource is invalid", 400},
+	KindRefused:                {"refused", "invalid_grant", "the request was refused", 400},
+	KindThrottled:              {"throttled", "temporarily_unavailable", "too many requests, retry later", 429},
+	KindMethodNotAllowed:       {"method_not_allowed", "invalid_request", "the method is not allowed, use POST", 405},
 	KindInvalidClientAssertion: {"invalid_client_assertion", "invalid_client", "the client assertion is invalid", 401},
 	KindInvalidDPoPProof:       {"invalid_dpop_proof", "invalid_dpop_proof", "the DPoP proof is invalid", 400},
 	KindUseDPoPNonce:           {"use_dpop_nonce", "use_dpop_nonce", "a DPoP nonce is required", 400},
@@ -99,37 +96,33 @@ func (k Kind) OAuthError() string { return kinds[k.info()].oauth }
 func (k Kind) Status() int { return kinds[k.info()].status }
 
 // Error is the one error type of mint. Its Kind decides how each dialect
-// answers; Description is safe to show a client; the wrapped cause is for
-// the host's logs and is never serialized. No Error ever holds a secret.
+// answers; Description is safe to show a client; the wrapped cause Err is
+// for the host's logs and is never serialized. No Error holds a secret.
 type Error struct {
 	Kind Kind
-	// Field names the missing or malformed parameter, in the engine's
-	// vocabulary (client_id, client_secret, grant_type, username, password,
-	// refresh_token, scope, ...). Dialects rename it to their own.
+	// Field names the missing or malformed parameter in the engine's
+	// vocabulary (client_id, username, refresh_token, ...); dialects
+	// rename it to their own.
 	Field string
-	// Description is a human-readable, client-safe explanation. Empty
-	// means the kind's default message.
+	// Description is a client-safe explanation; empty means the kind's
+	// default message.
 	Description string
 	// Err is the internal cause, if any.
 	Err error
-	// RetryAfter, for KindThrottled, is how long the client should wait
-	// before trying again; dialects send it as a Retry-After header in
+	// RetryAfter, for KindThrottled, is sent as a Retry-After header in
 	// whole seconds (RFC 9110 section 10.2.3).
 	RetryAfter time.Duration
 	// OAuthError, Code and CodeMessage are a host's own answer to a
 	// request it refuses (KindRefused), with Description as the reason:
-	// OAuthError is the OAuth 2.0 dialect's `error` (default
-	// "invalid_grant"; HTTP 401 for "invalid_client", else 400), Code and
-	// CodeMessage the envelope dialects' code (default CodeInvalidGrant;
-	// HTTP status Code / 1000) and message (default Description).
+	// the OAuth 2.0 `error` (default "invalid_grant"; HTTP 401 for
+	// "invalid_client", else 400), and the envelope code (default
+	// CodeInvalidGrant) and message (default Description).
 	OAuthError  string
 	Code        int
 	CodeMessage string
 
-	// For audit events only, never serialized: the user the failure
-	// concerns, and whether it is a detected refresh-token replay.
-	userID string
-	replay bool
+	userID string // for audit events only: the user the failure concerns
+	replay bool   // for audit events only: a detected refresh-token replay
 }
 
 // Error returns the public message, prefixed with "mint: ". It contains
@@ -176,14 +169,10 @@ func (e *Error) Is(target error) bool {
 	return false
 }
 
-// AsError returns err as an *Error, wrapping anything else as a server
-// error so that a dialect always has a Kind to answer with. A bare Kind is
-// an *Error of that Kind.
-//
-// A nil *Error returned as a non-nil error (a host's Grant or Store that
-// declared its error variable as *Error) is a server error too: the host
-// said neither yes nor no.
-func AsError(err error) *Error {
+// asError returns err as an *Error so that a dialect always has a Kind to
+// answer with: a bare Kind is an *Error of that Kind, and anything else,
+// a nil *Error returned as a non-nil error included, is a server error.
+func asError(err error) *Error {
 	var e *Error
 	if errors.As(err, &e) {
 		if e == nil {
@@ -224,15 +213,11 @@ func (e *Error) oauth() (string, int) {
 }
 
 // Code is one row of the numeric error catalogue that the envelope
-// dialects (Horus, Eventhos) answer with: the HTTP status is always
-// Code/1000.
+// dialects (Horus, Eventhos) answer with.
 type Code struct {
-	// Code is the six-digit number put in the envelope's `code` field.
-	Code int
-	// Message is the default text put in the envelope's `message` field.
-	Message string
-	// OAuthError is the RFC 6749 `error` value closest to this code.
-	OAuthError string
+	Code       int    // the six-digit number of the envelope's `code`
+	Message    string // the default text of the envelope's `message`
+	OAuthError string // the RFC 6749 `error` value closest to this code
 }
 
 // Status returns the HTTP status of the code: Code / 1000.

@@ -298,7 +298,7 @@ func (ep clientEndpoint) authenticate(w http.ResponseWriter, r *http.Request) (*
 // fail logs a server-side failure and answers err as RFC 6749 section 5.2
 // does (invalid_client with a Basic challenge, 405 with Allow: POST).
 func (ep clientEndpoint) fail(w http.ResponseWriter, r *http.Request, err error) {
-	e := AsError(err)
+	e := asError(err)
 	if e.Kind == KindServerError {
 		logger := ep.logger
 		if logger == nil {

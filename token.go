@@ -400,7 +400,7 @@ func (iss *Issuer) Token(ctx context.Context, r *TokenRequest) (*Token, error) {
 func (iss *Issuer) authorize(ctx context.Context, r *TokenRequest, grant Grant, client *Client, keys limitKeys) (*Token, error) {
 	auth, err := grant.Authorize(withLimitKeys(ctx, keys), iss, r, client)
 	if err = decided(r.GrantType, auth, err); err != nil {
-		return nil, AsError(err)
+		return nil, asError(err)
 	}
 	if auth.User != nil {
 		iss.limitSucceeded(ctx, keys.key(userKey))
