@@ -13,24 +13,21 @@ import (
 // EnvelopeDialect is the {"code", "message", "content"} envelope of Horus
 // and Eventhos: a success is {"code": SuccessCode, "message", "content"}
 // with HTTP status SuccessStatus, an error {"code": N, "message"} with
-// HTTP status N / 1000. Every field is configurable; the zero value is a
-// JSON-only endpoint reading the engine's parameter names, answering HTTP
-// 200 and the content {"access_token", "token_type": "bearer",
-// "expires_in": "3600s"}, and each Kind's default code (see Codes).
-//
-// An envelope dialect never returns a refresh token, so none is minted.
+// HTTP status N / 1000. The zero value reads JSON in the engine's
+// parameter names and answers HTTP 200 with the content {"access_token",
+// "token_type": "bearer", "expires_in": "3600s"}, or each Kind's default
+// code (see Codes). It never returns a refresh token, so none is minted.
 type EnvelopeDialect struct {
 	// RequestIDHeader, when set, names a header put in every answer: the
-	// client's value of it when sane (letters, digits, '-' and '_', at most
-	// 128), else a fresh random one. Default: none.
+	// client's value when sane (letters, digits, '-' and '_', at most 128),
+	// else a fresh random one. Default: none.
 	RequestIDHeader string
 	// Bodies are the request bodies accepted. Default (0): JSONBodies.
 	Bodies Bodies
 	// Fields maps the engine's parameter names (client_id, client_secret,
-	// grant_type, username, email_address, password, scope) to this
-	// dialect's, e.g. "client_id": "clientId". Only these names are read,
-	// and a missing field's message uses them. Default (nil): client_id,
-	// client_secret, grant_type, username and password.
+	// grant_type, username, email_address, password, scope) to the only ones
+	// read, e.g. "client_id": "clientId", also in a missing field's message.
+	// Default (nil): client_id, client_secret, grant_type, username, password.
 	Fields map[string]string
 	// SuccessStatus is the HTTP status of a success. Default: 200.
 	SuccessStatus int
@@ -38,22 +35,20 @@ type EnvelopeDialect struct {
 	SuccessCode int
 	// SuccessMessage returns the message of a success. Default: "success".
 	SuccessMessage func(*Token) string
-	// ContentFunc builds the success content, marshalled with
-	// encoding/json. Default (nil): the zero value's content above.
+	// ContentFunc returns the success content, marshalled with
+	// encoding/json. Default (nil): the zero value's, above.
 	ContentFunc func(*Token) any
 	// TokenType is the content's token type. Default: "bearer".
 	TokenType string
-	// Codes maps a Kind to its envelope code; a Kind absent from it gets
-	// the catalogue's default code (see Codes).
+	// Codes maps a Kind to its envelope code. Default: the catalogue's.
 	Codes map[Kind]int
-	// Messages overrides the message of a code. Otherwise a missing field
-	// answers "<field> is required" (the dialect's field name), other errors
-	// their client-safe description, or the catalogue's message.
+	// Messages overrides the message of a code. Default: "<field> is
+	// required" for a missing field (the dialect's name), else the error's
+	// client-safe description, else the catalogue's message.
 	Messages map[int]string
 }
 
-// horus returns a Horus dialect: camelCase JSON fields, its own code for
-// a bad client (an unknown client and a wrong secret alike).
+// horus returns a Horus dialect with its code for a bad client.
 func horus(requestIDHeader string, badClient int) *EnvelopeDialect {
 	return &EnvelopeDialect{
 		RequestIDHeader: requestIDHeader,
@@ -84,12 +79,10 @@ func NewHorusSilentPasswordDialect() *EnvelopeDialect {
 
 // NewHorusClientCredentialsDialect returns the dialect of Horus client
 // credentials (POST /v1/nonspec/oauth2/auth/server), to mount for
-// GrantClientCredentials: JSON grantType, clientId and clientSecret;
-// request id header x-horus-request-id; success HTTP 200 {"code": 200000,
-// "message": "success", "content": {"expiresIn": "3600s", "accessToken",
-// "tokenType": "bearer"}}; errors 400002 (field required), 401122 (unknown
-// client or wrong secret alike), 403052 (grant not allowed) and the
-// catalogue's other defaults.
+// GrantClientCredentials: as NewHorusSilentPasswordDialect's, but with
+// grantType, clientId and clientSecret, request id header
+// x-horus-request-id, the content {"expiresIn": "3600s", "accessToken",
+// "tokenType": "bearer"} and 401122 for a bad client.
 func NewHorusClientCredentialsDialect() *EnvelopeDialect {
 	d := horus("x-horus-request-id", CodeInvalidClient)
 	d.ContentFunc = d.camelCaseContent
@@ -102,12 +95,10 @@ func NewHorusClientCredentialsDialect() *EnvelopeDialect {
 // HTTP 201 {"code": 200000, "message": "Token generated for client <client
 // id>", "content": {"jwt_token", "name", "description", "client_id",
 // "identifier", "roles"}}, for a user's token {"jwt_token", "name": the
-// username, "description": "", "user_id", "username", "roles"}. Ids are
-// JSON numbers when canonical decimal integers ("1", not "01"), strings
-// otherwise; roles are [] when there are none. Errors: 400001 (wrong
-// secret or password), 400004 (client or user not found), 400011 (grant
-// not allowed), 400002 (field required), 400003 (malformed), 400005
-// (unsupported grant), 500000 (server error).
+// username, "description": "", "user_id", "username", "roles"}; ids are
+// JSON numbers when canonical decimal integers ("1", not "01"), roles []
+// when none. Errors: the catalogue's defaults (400001 wrong secret or
+// password, 400004 client or user not found, 400011 grant not allowed).
 func NewEventhosDialect() *EnvelopeDialect {
 	return &EnvelopeDialect{
 		Bodies:         FormBodies | JSONBodies,
@@ -242,8 +233,7 @@ func eventhosContent(t *Token) any {
 	}{t.AccessToken, c.Name, c.Description, jsonID(c.ID), c.Identifier, roles(c.Roles)}
 }
 
-// jsonID is an id as a JSON number when it is a canonical decimal
-// integer, else as a JSON string.
+// jsonID is id as a JSON number when canonical decimal, else as a JSON string.
 func jsonID(id string) json.RawMessage {
 	if n, err := strconv.ParseInt(id, 10, 64); err == nil && strconv.FormatInt(n, 10) == id {
 		return json.RawMessage(id)
@@ -265,7 +255,7 @@ func (d *EnvelopeDialect) WriteError(w http.ResponseWriter, r *http.Request, err
 	e := asError(err)
 	code, ok := d.Codes[e.Kind]
 	if !ok {
-		code = envelopeCode(e.Kind)
+		code = kinds[e.Kind.info()].code
 	}
 	if e.Kind == KindRefused && e.Code != 0 {
 		code = e.Code
@@ -293,8 +283,5 @@ func (d *EnvelopeDialect) message(e *Error, code int) string {
 	case e.Description != "" && e.Kind != KindServerError:
 		return e.Description
 	}
-	if m, ok := codeMessage(code); ok {
-		return m
-	}
-	return e.Message()
+	return cmp.Or(codeMessage(code), e.Message())
 }
