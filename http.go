@@ -24,9 +24,8 @@ type Dialect interface {
 	DecodeTokenRequest(w http.ResponseWriter, r *http.Request) (*TokenRequest, error)
 	// WriteToken writes the success answer for t.
 	WriteToken(w http.ResponseWriter, r *http.Request, t *Token)
-	// WriteError writes err with the status, code and body its Kind gets in
-	// the dialect (any error not a mint *Error or Kind is a server error).
-	// It never writes the wrapped cause.
+	// WriteError answers err as the dialect answers its Kind (a server
+	// error unless err is an *Error or a Kind), never with its cause.
 	WriteError(w http.ResponseWriter, r *http.Request, err error)
 }
 
@@ -35,25 +34,22 @@ type Bodies uint8
 
 // The request body encodings.
 const (
-	// FormBodies is application/x-www-form-urlencoded (RFC 6749 appendix B).
-	FormBodies Bodies = Bodies(wire.Form)
-	// JSONBodies is a JSON object whose values are all strings.
-	JSONBodies Bodies = Bodies(wire.JSON)
+	FormBodies Bodies = Bodies(wire.Form) // application/x-www-form-urlencoded (RFC 6749 appendix B)
+	JSONBodies Bodies = Bodies(wire.JSON) // a JSON object whose values are all strings
 )
 
 // TokenHandler is the token endpoint (RFC 6749 section 3.2) of one mount:
 // it decodes the request with its Dialect, refuses grants the mount does
 // not serve, runs the Issuer and answers in the Dialect's shape. In every
-// dialect: POST only (405 with Allow: POST), a body of at most 64 KiB;
-// malformed bodies, duplicate parameters, credentials in the URL query and
-// two client-authentication methods are bad requests; every answer has
-// Content-Type: application/json, Cache-Control: no-store and Pragma:
-// no-cache. A server failure is logged with its cause, never a secret.
+// dialect it takes only POST (405 with Allow: POST) and bodies of at most
+// 64 KiB, refuses malformed bodies, duplicate parameters, credentials in
+// the URL query and two client-authentication methods as bad requests,
+// answers JSON with Cache-Control: no-store and Pragma: no-cache, and
+// logs a server failure with its cause, never a secret.
 //
-// A DPoP proof's htu (RFC 9449) must be the Issuer's scheme and host with
-// the request's path, so mount the handler at the path clients use, and
-// without a method in the pattern, so that other methods get a 405 in the
-// dialect's shape:
+// Mount it at the path clients use (a DPoP proof's htu must be the
+// Issuer's scheme and host with that path), without a method in the
+// pattern so that other methods get the dialect's 405:
 //
 //	mux.Handle("/oauth2/token", mint.TokenHandler{Issuer: issuer})
 //	mux.Handle("/auth/token", mint.TokenHandler{Issuer: issuer,
@@ -64,9 +60,8 @@ type TokenHandler struct {
 	Issuer *Issuer
 	// Dialect puts the endpoint on the wire. Default: OAuth2Dialect{}.
 	Dialect Dialect
-	// Grants are the grant types this mount serves; any other is answered
-	// as an unsupported grant type. Default (nil): every grant the Issuer
-	// knows.
+	// Grants are the grant types this mount serves, any other is an
+	// unsupported grant type. Default (nil): every grant the Issuer knows.
 	Grants []string
 	// Logger receives server-side failures. Default: the Issuer's logger.
 	Logger *slog.Logger
@@ -141,10 +136,9 @@ func readParams(w http.ResponseWriter, r *http.Request, accept Bodies, repeatabl
 	return p, lists, nil
 }
 
-// clientCredentials returns the client credentials of a request (RFC 6749
-// section 2.3.1), from HTTP Basic or the body's client_id and
-// client_secret. They are not checked here: the Issuer does that in
-// constant time.
+// clientCredentials returns a request's client credentials (RFC 6749
+// section 2.3.1) from HTTP Basic or the body, unchecked: the Issuer checks
+// them in constant time.
 func clientCredentials(r *http.Request, p map[string]string) (wire.Credentials, *Error) {
 	c, err := wire.ClientCredentials(r, p)
 	switch {
@@ -156,9 +150,8 @@ func clientCredentials(r *http.Request, p map[string]string) (wire.Credentials, 
 	return c, nil
 }
 
-// newTokenRequest builds a TokenRequest from parameters already named in
-// the engine's vocabulary (grant_type, username, email_address, password,
-// refresh_token, scope) and the client credentials.
+// newTokenRequest builds a TokenRequest from parameters in the engine's
+// names and the client credentials.
 func newTokenRequest(r *http.Request, p map[string]string, c wire.Credentials) *TokenRequest {
 	req := &TokenRequest{
 		GrantType:       p["grant_type"],

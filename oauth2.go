@@ -28,26 +28,22 @@ type OAuth2Dialect struct {
 	TokenType string
 	// InvalidGrantDescription is the error_description of an unknown user
 	// and a wrong password alike. Default: "invalid resource owner
-	// credentials"; Django OAuth Toolkit: "Invalid credentials given.".
+	// credentials" (Django OAuth Toolkit: "Invalid credentials given.").
 	InvalidGrantDescription string
 	// Realm is the realm of the WWW-Authenticate: Basic challenge sent with
 	// invalid_client (RFC 7617). Default: "mint".
 	Realm string
-	// Bodies are the request bodies accepted. Default (0): FormBodies and
-	// JSONBodies.
+	// Bodies are the request bodies accepted. Default (0): both.
 	Bodies Bodies
-	// OmitScope leaves scope out of successes, which RFC 6749 section 5.1
-	// allows when the granted scope is the requested one (SocialID).
-	// Default: scope is sent whenever it is not empty.
+	// OmitScope leaves scope out of successes, as RFC 6749 section 5.1 allows
+	// when it is the one requested (SocialID). Default: sent unless empty.
 	OmitScope bool
 	// NoRefreshToken never issues refresh tokens through this dialect.
-	// Default: user grants get one when the client may use the
-	// refresh_token grant.
+	// Default: a user grant gets one if the client may use refresh_token.
 	NoRefreshToken bool
 }
 
-// oauthParams are the parameters the OAuth 2.0 dialect reads itself; any
-// other goes to TokenRequest.Extra.
+// oauthParams are the parameters read here; others go to TokenRequest.Extra.
 var oauthParams = []string{"grant_type", "client_id", "client_secret", "username",
 	"email_address", "password", "refresh_token", "scope"}
 
@@ -79,8 +75,7 @@ func (d OAuth2Dialect) DecodeTokenRequest(w http.ResponseWriter, r *http.Request
 	return req, nil
 }
 
-// oauthToken is the RFC 6749 section 5.1 answer, in Django OAuth Toolkit's
-// key order.
+// oauthToken is the RFC 6749 section 5.1 answer in Django OAuth Toolkit's order.
 type oauthToken struct {
 	AccessToken  string `json:"access_token"`
 	ExpiresIn    int64  `json:"expires_in"`
@@ -95,8 +90,7 @@ type oauthError struct {
 	Description string `json:"error_description,omitempty"`
 }
 
-// WriteToken implements Dialect: HTTP 200 and the RFC 6749 section 5.1
-// body.
+// WriteToken implements Dialect: HTTP 200 and the RFC 6749 section 5.1 body.
 func (d OAuth2Dialect) WriteToken(w http.ResponseWriter, _ *http.Request, t *Token) {
 	body := oauthToken{AccessToken: t.AccessToken, ExpiresIn: int64(t.ExpiresIn / time.Second),
 		RefreshToken: t.RefreshToken, TokenType: cmp.Or(d.TokenType, "Bearer")}
@@ -105,10 +99,6 @@ func (d OAuth2Dialect) WriteToken(w http.ResponseWriter, _ *http.Request, t *Tok
 	}
 	if !d.OmitScope {
 		body.Scope = t.ScopeString()
-	}
-	if len(t.Answer) == 0 {
-		wire.WriteJSON(w, http.StatusOK, body)
-		return
 	}
 	b, err := json.Marshal(body)
 	if err == nil {
