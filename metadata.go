@@ -11,18 +11,12 @@ import (
 	"github.com/mintauth/mint/internal/wire"
 )
 
-// PublicKeys publishes verification keys as an RFC 7517 key set. *KeySet
-// implements it.
-type PublicKeys interface {
-	JWKS() JWKS
-}
-
 // JWKSHandler serves the public keys of keys as an RFC 7517 section 5 JWK
 // Set, for GET and HEAD (405 otherwise), with Content-Type
 // application/json. Only public RSA, EC and OKP keys are published, each
 // with kid, use "sig" and alg (EdDSA for Ed25519); an HMAC key never is.
 // The set is read on every request, so a rotation shows at once.
-func JWKSHandler(keys PublicKeys) http.Handler {
+func JWKSHandler(keys *KeySet) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !wellKnownMethod(w, r) {
 			return
