@@ -13,13 +13,11 @@ import (
 )
 
 // Limiter throttles online guessing of client secrets and passwords
-// (RFC 6819 sections 4.4.3.6 and 5.1.4.2.3). Before any hashing the Issuer
-// asks it about two keys, the client id and the client id with a password
-// login's username or e-mail; a blocked key fails the request with an
-// *Error of KindThrottled carrying RetryAfter. Unknown clients and wrong
-// secrets fail the client key, unknown users and wrong passwords the user
-// key; a success resets the key. Replicas share one Limiter through their
-// database (the sqlstore package ships one) so that they count together.
+// (RFC 6819 sections 4.4.3.6 and 5.1.4.2.3) under two keys: the client id,
+// which unknown clients and wrong secrets fail, and the client id with a
+// login, which unknown users and wrong passwords fail; a success resets a
+// key. A blocked key fails the request before any hashing, with an *Error
+// of KindThrottled and its RetryAfter; replicas share one (sqlstore.Limiter).
 type Limiter interface {
 	// Blocked reports how long the key is still blocked at now; zero or
 	// less means the attempt may go ahead.
@@ -30,11 +28,10 @@ type Limiter interface {
 	Succeeded(ctx context.Context, key string) error
 }
 
-// Backoff is the exponential back-off schedule of the Limiters mint ships.
-// A zero field takes its default: the tenth failure in a row blocks the
-// key for a second, every further one doubles the block up to fifteen
-// minutes, and a key left alone for an hour after its last failure (and
-// the end of its block) starts again from zero.
+// Backoff is the exponential back-off schedule of mint's Limiters. A zero
+// field takes its default: the 10th failure in a row blocks the key for 1s,
+// each further one doubles the block up to 15m, and a key idle for 1h after
+// its last failure and the end of its block starts again from zero.
 type Backoff struct {
 	Threshold int           // failures in a row that first block the key, for Base
 	Base      time.Duration // the first block
@@ -60,8 +57,7 @@ func positive[T int | time.Duration](v, d T) T {
 
 // Block returns how long a key stays blocked after its n-th failure in a
 // row: nothing before Threshold, then Base doubling at every failure up to
-// Max. A Limiter kept elsewhere (a database) uses it to follow the same
-// schedule.
+// Max. A Limiter kept elsewhere uses it to follow the same schedule.
 func (b Backoff) Block(n int) time.Duration {
 	b = b.resolved()
 	if n < b.Threshold {
@@ -77,21 +73,18 @@ func (b Backoff) Block(n int) time.Duration {
 // ForgetAfter returns Forget, or its default.
 func (b Backoff) ForgetAfter() time.Duration { return b.resolved().Forget }
 
-// expired reports whether a key whose last failure was at last and whose
-// block ends at until can be forgotten at now.
+// expired reports whether a key can be forgotten at now.
 func (b Backoff) expired(last, until, now time.Time) bool {
 	return now.Sub(last) > b.ForgetAfter() && !now.Before(until)
 }
 
-// MemoryLimiter is the default Limiter, for one process: its counts are
-// neither shared between replicas nor kept across restarts. It is safe
-// for concurrent use, and its zero value is ready with the default
-// Backoff.
+// MemoryLimiter is the default Limiter, for one process: its counts are not
+// shared between replicas nor kept across restarts. It is safe for
+// concurrent use; its zero value is ready, with the default Backoff.
 type MemoryLimiter struct {
 	Backoff Backoff
-	// MaxKeys bounds how many keys are tracked: when it is reached, keys
-	// that can be forgotten are dropped, then arbitrary ones. Default:
-	// 100000.
+	// MaxKeys bounds the keys tracked: at the bound, keys that can be
+	// forgotten are dropped, then arbitrary ones. Default: 100000.
 	MaxKeys int
 
 	mu   sync.Mutex
@@ -153,8 +146,7 @@ func (l *MemoryLimiter) makeRoom(now time.Time) {
 			delete(l.keys, k)
 		}
 	}
-	// Still full: drop a tenth, at random (map order), so that a flood of
-	// made-up client ids cannot grow memory.
+	// Still full: drop a tenth at random, so made-up client ids cannot grow memory.
 	for k := range l.keys {
 		if len(l.keys) < limit-limit/10 {
 			break
@@ -163,9 +155,8 @@ func (l *MemoryLimiter) makeRoom(now time.Time) {
 	}
 }
 
-// NoLimiter returns a Limiter that never blocks, for hosts that throttle
-// in front of mint (a gateway, a WAF) and for tests: turning throttling
-// off is a deliberate, greppable choice.
+// NoLimiter returns a Limiter that never blocks, for a host that throttles
+// in front of mint (a gateway) and for tests: a deliberate, greppable choice.
 func NoLimiter() Limiter { return noLimiter{} }
 
 type noLimiter struct{}
@@ -186,10 +177,9 @@ func WithLimiter(l Limiter) Option {
 	}
 }
 
-// WithHashConcurrency bounds how many hashes are computed at once: an
-// argon2id verification takes tens of MiB. A request beyond it waits for a
-// slot, and fails with an *Error of KindThrottled if its context ends
-// first. Default: runtime.NumCPU().
+// WithHashConcurrency bounds how many hashes (tens of MiB each) are
+// computed at once; a request beyond it waits, and fails with an *Error of
+// KindThrottled if its context ends first. Default: runtime.NumCPU().
 func WithHashConcurrency(n int) Option {
 	return func(c *config) error {
 		if n < 1 {
@@ -200,11 +190,10 @@ func WithHashConcurrency(n int) Option {
 	}
 }
 
-// limitKey joins parts into a Limiter key. Parts come from the request,
-// so a key is kept plain ("user|app|john") only when it is short, valid
-// UTF-8 and free of the separator '|', the marker '#' and NUL (which a
-// PostgreSQL TEXT column refuses); otherwise it is the digest of its
-// parts ("user|#<base64url SHA-256>"), which no plain key can equal.
+// limitKey joins parts from the request into a Limiter key, kept plain
+// ("user|app|john") only when short, valid UTF-8 and free of '|', '#' and
+// NUL (which PostgreSQL TEXT refuses); else "user|#<base64url SHA-256 of
+// the parts>", which no plain key can equal.
 func limitKey(parts ...string) string {
 	plain := true
 	for _, p := range parts {
@@ -223,8 +212,8 @@ func limitKey(parts ...string) string {
 	return parts[0] + "|#" + base64.RawURLEncoding.EncodeToString(h.Sum(nil))
 }
 
-// limitKeys are what a request's Limiter keys are made of: the client id
-// and the login (username or e-mail address, "" for none).
+// limitKeys make a request's Limiter keys: its client id and login
+// (username or e-mail address, "" for none).
 type limitKeys struct{ clientID, login string }
 
 // limitKind names one of a request's two Limiter keys.
@@ -251,8 +240,7 @@ func (k limitKeys) key(kind limitKind) string {
 	return ""
 }
 
-// limitKeysCtx is the context key of the request's limitKeys, so that
-// VerifyPassword, called by a grant, uses the request's keys.
+// limitKeysCtx carries the request's limitKeys to VerifyPassword.
 type limitKeysCtx struct{}
 
 func withLimitKeys(ctx context.Context, keys limitKeys) context.Context {
@@ -264,8 +252,7 @@ func limitKeysFrom(ctx context.Context) limitKeys {
 	return k
 }
 
-// checkLimits refuses, with the longest remaining block, a request whose
-// client or login key is blocked.
+// checkLimits refuses a request whose client or login key is blocked.
 func (iss *Issuer) checkLimits(ctx context.Context, keys limitKeys) error {
 	now := iss.cfg.now()
 	var wait time.Duration
@@ -309,18 +296,14 @@ func (iss *Issuer) limitSucceeded(ctx context.Context, key string) {
 // acquire takes a hashing slot, or gives up when ctx ends: the server is
 // busy and the client may retry.
 func (iss *Issuer) acquire(ctx context.Context) error {
-	busy := func(err error) error {
-		return &Error{Kind: KindThrottled, RetryAfter: time.Second, Description: "the server is busy, retry later", Err: err}
+	if ctx.Err() == nil { // a select with both cases ready picks at random
+		select {
+		case iss.hashSlots <- struct{}{}:
+			return nil
+		case <-ctx.Done():
+		}
 	}
-	if err := ctx.Err(); err != nil {
-		return busy(err)
-	}
-	select {
-	case iss.hashSlots <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return busy(ctx.Err())
-	}
+	return &Error{Kind: KindThrottled, RetryAfter: time.Second, Description: "the server is busy, retry later", Err: ctx.Err()}
 }
 
 func (iss *Issuer) release() { <-iss.hashSlots }

@@ -19,9 +19,8 @@ import (
 )
 
 // Hasher hashes and verifies secrets and passwords. An encoded hash names
-// its algorithm and parameters, so a Hasher can verify older hashes and
-// ask for their upgrade. The context is the request's, for a Hasher that
-// traces or meters.
+// its algorithm and parameters, so that older hashes keep verifying and
+// get upgraded. ctx is the request's, for a Hasher that traces or meters.
 type Hasher interface {
 	// Hash returns the encoded hash of plain.
 	Hash(ctx context.Context, plain string) (string, error)
@@ -30,12 +29,11 @@ type Hasher interface {
 	Verify(ctx context.Context, encoded, plain string) (ok, rehash bool, err error)
 }
 
-// Argon2id is the default Hasher: argon2id (RFC 9106) in the PHC string
-// format $argon2id$v=19$m=<KiB>,t=<passes>,p=<threads>$<salt>$<hash>. It
-// also verifies bcrypt ($2a$, $2b$, $2y$) and $sha256$ hashes, and asks to
+// Argon2id is the default Hasher: argon2id (RFC 9106) in the PHC format
+// $argon2id$v=19$m=<KiB>,t=<passes>,p=<threads>$<salt>$<hash>. It also
+// verifies bcrypt ($2a$, $2b$, $2y$) and $sha256$ hashes, and asks to
 // rehash bcrypt and outdated argon2id ones. A zero field takes OWASP's
-// recommendation: 19 MiB, two passes, one thread, a 32-byte key and a
-// 16-byte salt.
+// value: 19 MiB, two passes, one thread, a 32-byte key, a 16-byte salt.
 type Argon2id struct {
 	Memory  uint32 // KiB
 	Time    uint32 // passes
@@ -49,15 +47,11 @@ func (a Argon2id) resolved() Argon2id {
 		KeyLen: cmp.Or(a.KeyLen, 32), SaltLen: cmp.Or(a.SaltLen, 16)}
 }
 
-var errUnknownHash = errors.New("mint: unrecognised hash format")
-
 // Hash implements Hasher.
 func (a Argon2id) Hash(ctx context.Context, plain string) (string, error) {
 	a = a.resolved()
 	salt := make([]byte, a.SaltLen)
-	if _, err := rand.Read(salt); err != nil {
-		return "", err
-	}
+	_, _ = rand.Read(salt) // crypto/rand.Read never fails (Go 1.24+)
 	key := argon2.IDKey([]byte(plain), salt, a.Time, a.Memory, a.Threads, a.KeyLen)
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, a.Memory, a.Time, a.Threads,
 		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key)), nil
@@ -117,9 +111,10 @@ func HashPassword(password string) (string, error) {
 
 const sha256Prefix = "$sha256$"
 
+var errUnknownHash = errors.New("mint: unrecognised hash format")
+
 // GenerateSecret returns a new 256-bit client secret (base64url) and its
-// hash. A secret of full entropy needs no slow hash: the hash is a plain
-// SHA-256 ($sha256$...), never fit for a secret a person chose.
+// $sha256$ hash: full entropy needs no slow hash, a secret a person chose does.
 func GenerateSecret() (secret, hash string, err error) {
 	secret = randomString(32)
 	return secret, HashGeneratedSecret(secret), nil
@@ -151,10 +146,10 @@ func WithHasher(h Hasher) Option {
 	}
 }
 
-// WithUnknownClientHash sets the hash verified, and failed, for an unknown
-// client id, so that it costs what a wrong secret costs: a host whose
-// clients all have generated secrets passes HashGeneratedSecret("x").
-// Default: a hash made by the Hasher.
+// WithUnknownClientHash sets the hash an unknown client id is verified
+// against, so that it costs what a wrong secret costs. Default: one made by
+// the Hasher; a host whose clients have generated secrets passes
+// HashGeneratedSecret("x").
 func WithUnknownClientHash(hash string) Option {
 	return func(c *config) error {
 		if hash == "" {
@@ -200,10 +195,9 @@ func (iss *Issuer) authenticateAny(ctx context.Context, keys limitKeys, creds wi
 	return iss.authenticateClient(ctx, keys, creds.ID, creds.Secrets)
 }
 
-// authenticateClient checks each candidate secret (a raw Basic secret may
-// also be tried form-decoded) against the client's unexpired hashes. An
-// unknown client, or one without a secret, costs one verification per
-// candidate, like a client with one secret.
+// authenticateClient checks each candidate secret (a raw Basic secret is
+// also tried form-decoded) against the client's unexpired hashes; an
+// unknown client costs one verification per candidate, like a known one.
 func (iss *Issuer) authenticateClient(ctx context.Context, keys limitKeys, id string, secrets []string) (*Client, error) {
 	if id == "" {
 		return nil, missing("client_id")
@@ -234,10 +228,9 @@ func (iss *Issuer) authenticateClient(ctx context.Context, keys limitKeys, id st
 	return nil, &Error{Kind: KindSecretMismatch}
 }
 
-// checkSecret verifies one candidate against hashes up to the first
-// match, recording one failure per candidate (at its last hash) so that a
-// client with several secrets is throttled like one with one. client is
-// nil for an unknown id: the verification runs and fails.
+// checkSecret verifies one candidate against hashes up to the first match.
+// It records one failure per candidate, so that a client with several
+// secrets is throttled like one with one; client is nil for an unknown id.
 func (iss *Issuer) checkSecret(ctx context.Context, keys limitKeys, client *Client, hashes []string, secret string) (bool, error) {
 	for i, hash := range hashes {
 		fail := noKey
@@ -282,14 +275,13 @@ func activeHashes(c *Client, now time.Time) []string {
 	return hashes
 }
 
-// verify runs one verification within the hashing bound and records a
-// mismatch under the request's key of kind fail before it frees its slot.
-// It checks the Limiter again while holding the slot, so that a burst of
-// guesses is cut off as soon as the first failures block the key.
+// verify runs one verification within the hashing bound, checking the
+// Limiter again and recording a mismatch under the key of kind fail while
+// it holds the slot, so that a burst of guesses is cut off once the first
+// failures block the key. No stored hash fails, at the same cost.
 func (iss *Issuer) verify(ctx context.Context, keys limitKeys, encoded, plain string, fail limitKind) (ok, rehash bool, err error) {
-	// Nothing stored fails, at the cost of one verification; a generated
-	// secret's $sha256$ digest is cheap and needs no slot.
 	hash := cmp.Or(encoded, iss.dummy)
+	// A generated secret's $sha256$ digest is cheap and needs no slot.
 	if !strings.HasPrefix(hash, sha256Prefix) {
 		if err := iss.acquire(ctx); err != nil {
 			return false, false, err
@@ -300,9 +292,7 @@ func (iss *Issuer) verify(ctx context.Context, keys limitKeys, encoded, plain st
 		return false, false, err
 	}
 	ok, rehash, err = iss.cfg.hasher.Verify(ctx, hash, plain)
-	if encoded == "" {
-		ok, rehash = false, false
-	}
+	ok = ok && encoded != ""
 	if !ok && err == nil {
 		iss.limitFailed(ctx, keys.key(fail))
 	}
