@@ -214,7 +214,7 @@ func New(store Store, signer Signer, opts ...Option) (*Issuer, error) {
 		cfg.audience = []string{cfg.issuer}
 	}
 	if cfg.limiter == nil {
-		cfg.limiter = NewMemoryLimiter(Backoff{})
+		cfg.limiter = &MemoryLimiter{}
 	}
 	if cfg.audit == nil {
 		cfg.audit = LogAudit(cfg.logger)
