@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"maps"
 	"net/url"
@@ -21,10 +20,9 @@ import (
 type Claims struct {
 	Issuer  string // iss
 	Subject string // sub: the user id, or the client id for client_credentials
-	// SubjectType is the sub_type claim: SubjectUser when a user is behind
-	// the token, SubjectClient for a client's own token, so that a client
-	// whose id equals a user's id never passes for that user (RFC 9700
-	// section 4.15).
+	// SubjectType is the sub_type claim, SubjectUser or SubjectClient, so
+	// that a client whose id equals a user's id never passes for that user
+	// (RFC 9700 section 4.15).
 	SubjectType string
 	Audience    []string  // aud
 	ExpiresAt   time.Time // exp
@@ -33,16 +31,14 @@ type Claims struct {
 	ClientID    string    // client_id
 	Scope       string    // scope, space-separated (RFC 9068 section 2.2.3)
 	Roles       []int     // roles, omitted when empty
-	// Actor, when set, is the client that minted a user token without the
-	// user's password (silent_password): it becomes the RFC 8693 section 4.1
-	// "act" claim {"sub": Actor}, so resource servers can tell such tokens
-	// from ones the user logged in for.
+	// Actor is the client that minted a user token without the user's
+	// password (silent_password), "" otherwise: the RFC 8693 section 4.1
+	// claim "act": {"sub": Actor}, which tells such tokens from a login's.
 	Actor string
 	// JKT, for a DPoP-bound token, is the RFC 7638 thumbprint of the key
 	// it is bound to: the cnf claim {"jkt": JKT} (RFC 9449 section 6.1).
 	JKT string
-	// Extra are the host's own claims (WithClaims), none of them a
-	// reserved name.
+	// Extra are the host's own claims (WithClaims).
 	Extra map[string]any
 }
 
@@ -51,12 +47,6 @@ const (
 	SubjectUser   = "user"
 	SubjectClient = "client"
 )
-
-// ReservedClaim reports whether name is a claim mint sets itself, which a
-// claims hook cannot set: iss, sub, aud, exp, iat, nbf, jti, client_id,
-// scope, cnf, act, sub_type and roles, and the active, token_type and
-// username members of an introspection answer (RFC 7662 section 2.2).
-func ReservedClaim(name string) bool { return jwtcheck.Reserved(name) }
 
 // ClaimsRequest is what a claims hook decides a token's claims from.
 type ClaimsRequest struct {
@@ -74,24 +64,17 @@ type ClaimsRequest struct {
 
 // ClaimsFunc is a claims hook: it returns the extra claims of an access
 // token (any JSON values), or an error to refuse the request (an *Error of
-// KindRefused answers with the host's own reason). It runs for every
-// token, a refresh included, so that a token reflects its user as they are
-// now.
+// KindRefused answers with the host's own reason). It runs for every token,
+// a refresh included, so that a token reflects its user as they are now.
 type ClaimsFunc func(ctx context.Context, r *ClaimsRequest) (map[string]any, error)
 
 // WithClaims sets the claims hook. The claims it returns appear in the
-// JWT, in introspection answers and in what a verifier returns, under
-// their own names; a reserved name (see ReservedClaim) fails the request
-// as a server error naming it, never overwriting mint's claim.
-// Default: none.
+// JWT, in introspection answers and in what a verifier returns. A name mint
+// sets itself (iss, sub, aud, exp, iat, nbf, jti, client_id, scope, cnf,
+// act, sub_type, roles, and the RFC 7662 members active, token_type and
+// username) fails the request as a server error naming it. Default: none.
 func WithClaims(f ClaimsFunc) Option {
-	return func(c *config) error {
-		if f == nil {
-			return errors.New("mint: nil claims hook")
-		}
-		c.claims = f
-		return nil
-	}
+	return validOption(f != nil, "mint: nil claims hook", func(c *config) { c.claims = f })
 }
 
 // extraClaims runs the claims hook, if any.
@@ -104,7 +87,7 @@ func (iss *Issuer) extraClaims(ctx context.Context, r *ClaimsRequest) (map[strin
 		return nil, AsError(err)
 	}
 	for name := range extra {
-		if ReservedClaim(name) {
+		if jwtcheck.Reserved(name) {
 			return nil, serverError(fmt.Errorf("mint: the claims hook set the reserved claim %q", name))
 		}
 	}
@@ -116,8 +99,7 @@ type actor struct {
 	Sub string `json:"sub"`
 }
 
-// confirmation is the cnf claim of a DPoP-bound token (RFC 9449 section
-// 6.1).
+// confirmation is the cnf claim of a DPoP-bound token (RFC 9449 section 6.1).
 type confirmation struct {
 	JKT string `json:"jkt"`
 }
@@ -126,11 +108,36 @@ type confirmation struct {
 // host's Extra in name order; aud is a string when there is one audience
 // (RFC 7519 section 4.1.3).
 func (c Claims) MarshalJSON() ([]byte, error) {
-	b, err := c.marshalOwn()
+	var aud any = c.Audience
+	if len(c.Audience) == 1 {
+		aud = c.Audience[0]
+	}
+	var act *actor
+	if c.Actor != "" {
+		act = &actor{c.Actor}
+	}
+	var cnf *confirmation
+	if c.JKT != "" {
+		cnf = &confirmation{c.JKT}
+	}
+	b, err := json.Marshal(struct {
+		Iss      string        `json:"iss"`
+		Sub      string        `json:"sub"`
+		SubType  string        `json:"sub_type,omitempty"`
+		Aud      any           `json:"aud"`
+		Exp      int64         `json:"exp"`
+		Iat      int64         `json:"iat"`
+		Jti      string        `json:"jti"`
+		ClientID string        `json:"client_id"`
+		Scope    string        `json:"scope,omitempty"`
+		Roles    []int         `json:"roles,omitempty"`
+		Act      *actor        `json:"act,omitempty"`
+		Cnf      *confirmation `json:"cnf,omitempty"`
+	}{c.Issuer, c.Subject, c.SubjectType, aud, c.ExpiresAt.Unix(), c.IssuedAt.Unix(), c.ID, c.ClientID, c.Scope, c.Roles, act, cnf})
 	if err != nil || len(c.Extra) == 0 {
 		return b, err
 	}
-	return appendMembers(b, c.Extra, ReservedClaim)
+	return appendMembers(b, c.Extra, jwtcheck.Reserved)
 }
 
 // appendMembers appends the members of extra, in name order, to the JSON
@@ -152,35 +159,6 @@ func appendMembers(b []byte, extra map[string]any, skip func(string) bool) ([]by
 		out = append(append(append(append(out, ','), k...), ':'), v...)
 	}
 	return append(out, '}'), nil
-}
-
-func (c Claims) marshalOwn() ([]byte, error) {
-	var aud any = c.Audience
-	if len(c.Audience) == 1 {
-		aud = c.Audience[0]
-	}
-	var act *actor
-	if c.Actor != "" {
-		act = &actor{c.Actor}
-	}
-	var cnf *confirmation
-	if c.JKT != "" {
-		cnf = &confirmation{c.JKT}
-	}
-	return json.Marshal(struct {
-		Iss      string        `json:"iss"`
-		Sub      string        `json:"sub"`
-		SubType  string        `json:"sub_type,omitempty"`
-		Aud      any           `json:"aud"`
-		Exp      int64         `json:"exp"`
-		Iat      int64         `json:"iat"`
-		Jti      string        `json:"jti"`
-		ClientID string        `json:"client_id"`
-		Scope    string        `json:"scope,omitempty"`
-		Roles    []int         `json:"roles,omitempty"`
-		Act      *actor        `json:"act,omitempty"`
-		Cnf      *confirmation `json:"cnf,omitempty"`
-	}{c.Issuer, c.Subject, c.SubjectType, aud, c.ExpiresAt.Unix(), c.IssuedAt.Unix(), c.ID, c.ClientID, c.Scope, c.Roles, act, cnf})
 }
 
 // userID is the user behind the token: its sub when sub_type is
