@@ -7,16 +7,14 @@ import (
 	"fmt"
 	"maps"
 	"net/url"
-	"slices"
 	"time"
 
 	"github.com/mintauth/mint/internal/jwtcheck"
 )
 
-// Claims are the claims of a mint access token, the JWT profile of
-// RFC 9068 section 2.2: iss, sub, aud, exp, iat, jti, client_id and scope,
-// plus sub_type, roles where the subject has them, act for impersonation
-// and the host's own claims. Their MarshalJSON gives the token's payload.
+// Claims are the claims of a mint access token: the JWT profile of RFC 9068
+// section 2.2, with sub_type, roles, act, cnf and the host's own claims.
+// Their MarshalJSON gives the token's payload.
 type Claims struct {
 	Issuer  string // iss
 	Subject string // sub: the user id, or the client id for client_credentials
@@ -31,15 +29,13 @@ type Claims struct {
 	ClientID    string    // client_id
 	Scope       string    // scope, space-separated (RFC 9068 section 2.2.3)
 	Roles       []int     // roles, omitted when empty
-	// Actor is the client that minted a user token without the user's
-	// password (silent_password), "" otherwise: the RFC 8693 section 4.1
-	// claim "act": {"sub": Actor}, which tells such tokens from a login's.
+	// Actor, the claim "act": {"sub": Actor} (RFC 8693 section 4.1), is the
+	// client that minted a user token without the user's password, or "".
 	Actor string
 	// JKT, for a DPoP-bound token, is the RFC 7638 thumbprint of the key
 	// it is bound to: the cnf claim {"jkt": JKT} (RFC 9449 section 6.1).
-	JKT string
-	// Extra are the host's own claims (WithClaims).
-	Extra map[string]any
+	JKT   string
+	Extra map[string]any // the host's own claims (WithClaims)
 }
 
 // The values of the sub_type claim.
@@ -50,16 +46,13 @@ const (
 
 // ClaimsRequest is what a claims hook decides a token's claims from.
 type ClaimsRequest struct {
-	// Client is the authenticated client; User the resource owner, nil
-	// for a client's own token. Read them, do not modify them.
-	Client *Client
-	User   *User
-	// GrantType is the grant run (refresh_token for a refresh).
-	GrantType string
-	// Scope and Audience are what the token is granted.
-	Scope, Audience []string
-	// Extra are the request's extension parameters.
-	Extra url.Values
+	// Client is the authenticated client, User the resource owner (nil for
+	// a client's own token): read them, do not modify them.
+	Client          *Client
+	User            *User
+	GrantType       string     // the grant run (refresh_token for a refresh)
+	Scope, Audience []string   // what the token is granted
+	Extra           url.Values // the request's extension parameters
 }
 
 // ClaimsFunc is a claims hook: it returns the extra claims of an access
@@ -94,11 +87,6 @@ func (iss *Issuer) extraClaims(ctx context.Context, r *ClaimsRequest) (map[strin
 	return extra, nil // a value JSON cannot encode fails the signing
 }
 
-// actor is the RFC 8693 section 4.1 "act" claim.
-type actor struct {
-	Sub string `json:"sub"`
-}
-
 // confirmation is the cnf claim of a DPoP-bound token (RFC 9449 section 6.1).
 type confirmation struct {
 	JKT string `json:"jkt"`
@@ -112,9 +100,9 @@ func (c Claims) MarshalJSON() ([]byte, error) {
 	if len(c.Audience) == 1 {
 		aud = c.Audience[0]
 	}
-	var act *actor
+	var act any // RFC 8693 section 4.1
 	if c.Actor != "" {
-		act = &actor{c.Actor}
+		act = map[string]string{"sub": c.Actor}
 	}
 	var cnf *confirmation
 	if c.JKT != "" {
@@ -131,7 +119,7 @@ func (c Claims) MarshalJSON() ([]byte, error) {
 		ClientID string        `json:"client_id"`
 		Scope    string        `json:"scope,omitempty"`
 		Roles    []int         `json:"roles,omitempty"`
-		Act      *actor        `json:"act,omitempty"`
+		Act      any           `json:"act,omitempty"`
 		Cnf      *confirmation `json:"cnf,omitempty"`
 	}{c.Issuer, c.Subject, c.SubjectType, aud, c.ExpiresAt.Unix(), c.IssuedAt.Unix(), c.ID, c.ClientID, c.Scope, c.Roles, act, cnf})
 	if err != nil || len(c.Extra) == 0 {
@@ -143,22 +131,16 @@ func (c Claims) MarshalJSON() ([]byte, error) {
 // appendMembers appends the members of extra, in name order, to the JSON
 // object b, leaving out those skip names.
 func appendMembers(b []byte, extra map[string]any, skip func(string) bool) ([]byte, error) {
-	out := bytes.TrimSuffix(b, []byte("}"))
-	for _, name := range slices.Sorted(maps.Keys(extra)) {
-		if skip(name) {
-			continue
-		}
-		k, err := json.Marshal(name)
-		if err != nil {
-			return nil, err
-		}
-		v, err := json.Marshal(extra[name])
-		if err != nil {
-			return nil, err
-		}
-		out = append(append(append(append(out, ','), k...), ':'), v...)
+	kept := maps.Clone(extra)
+	maps.DeleteFunc(kept, func(name string, _ any) bool { return skip(name) })
+	if len(kept) == 0 {
+		return b, nil
 	}
-	return append(out, '}'), nil
+	members, err := json.Marshal(kept) // a JSON object sorts its members by name
+	if err != nil {
+		return nil, err
+	}
+	return append(append(bytes.TrimSuffix(b, []byte("}")), ','), members[1:]...), nil
 }
 
 // userID is the user behind the token: its sub when sub_type is

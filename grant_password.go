@@ -44,13 +44,12 @@ func password(ctx context.Context, iss *Issuer, r *TokenRequest, _ *Client) (*Au
 // an *Error of KindThrottled; a wrong password, one of KindPasswordMismatch.
 func (iss *Issuer) VerifyPassword(ctx context.Context, u *User, password string) error {
 	ok, rehash, err := iss.verify(ctx, limitKeysFrom(ctx), u.PasswordHash, password, userKey)
-	if errors.Is(err, KindThrottled) {
+	switch {
+	case errors.Is(err, KindThrottled):
 		return err
-	}
-	if err != nil {
+	case err != nil:
 		return serverError(err)
-	}
-	if !ok {
+	case !ok:
 		return &Error{Kind: KindPasswordMismatch, userID: u.ID}
 	}
 	if s, ok := iss.store.(PasswordRehasher); ok && rehash {

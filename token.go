@@ -3,12 +3,11 @@
 // the legacy wire dialects real clients already use (Horus, Eventhos,
 // Django OAuth Toolkit, SocialID).
 //
-// The engine is the Issuer: built from a Store (clients, users, refresh
-// tokens) and a Signer (a KeySet of JWT keys), it turns a wire-neutral
-// TokenRequest into a Token or a typed *Error. Dialects and http.Handlers
-// put it on the wire; a host mounts them at its own paths. Resource
-// servers verify the tokens with the verify package, which links no
-// password hashing.
+// The engine is the Issuer: over a Store (clients, users, refresh tokens)
+// and a Signer (a KeySet of JWT keys), it turns a wire-neutral TokenRequest
+// into a Token or a typed *Error, which Dialects and http.Handlers put on the
+// wire. Resource servers verify tokens with the verify package, which links
+// no password hashing.
 //
 //	package main
 //
@@ -52,10 +51,9 @@ import (
 	"github.com/mintauth/mint/internal/wire"
 )
 
-// Issuer is the token engine. It authenticates the client, runs the grant,
-// applies the client's policy (grants, scopes, lifetimes), signs the access
-// token and stores the refresh token. It knows nothing of HTTP or JSON
-// shapes. An Issuer is safe for concurrent use.
+// Issuer is the token engine: it authenticates the client, runs the grant,
+// applies the client's policy, signs the access token and stores the refresh
+// token, knowing nothing of HTTP. An Issuer is safe for concurrent use.
 type Issuer struct {
 	store     Store
 	signer    Signer
@@ -69,20 +67,21 @@ type Issuer struct {
 }
 
 type config struct {
-	issuer                               string
-	audience                             []string
-	accessTTL, refreshTTL, grace, leeway time.Duration
-	now                                  func() time.Time
-	hasher                               Hasher
-	logger                               *slog.Logger
-	grants                               map[string]Grant
-	dummyClient                          string
-	limiter                              Limiter
-	hashSlots                            int
-	audit                                AuditFunc
-	claims                               ClaimsFunc
-	fapi2                                bool
-	dpopNonce                            []byte // key of the DPoP nonces; nil: none required
+	issuer                string
+	audience              []string
+	accessTTL, refreshTTL time.Duration
+	grace, leeway         time.Duration
+	now                   func() time.Time
+	hasher                Hasher
+	logger                *slog.Logger
+	grants                map[string]Grant
+	dummyClient           string
+	limiter               Limiter
+	hashSlots             int
+	audit                 AuditFunc
+	claims                ClaimsFunc
+	fapi2                 bool
+	dpopNonce             []byte // key of the DPoP nonces; nil: none required
 }
 
 // Option configures an Issuer. Options validate their arguments and New
@@ -128,8 +127,7 @@ func WithRefreshTokenTTL(d time.Duration) Option {
 // a new pair; the token it never received is revoked. Default: 0 (off), the
 // strict rotation of RFC 9700 section 4.14.2; at most 1 minute.
 func WithRefreshGracePeriod(d time.Duration) Option {
-	return validOption(d >= 0 && d <= time.Minute, "mint: refresh grace period must be between 0 and 1m",
-		func(c *config) { c.grace = d })
+	return validOption(d >= 0 && d <= time.Minute, "mint: refresh grace period must be between 0 and 1m", func(c *config) { c.grace = d })
 }
 
 // WithClock sets the time source, for tests. Default: time.Now.
@@ -182,16 +180,12 @@ func New(store Store, signer Signer, opts ...Option) (*Issuer, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cfg.dummyClient == "" {
-		cfg.dummyClient = dummy
-	}
+	cfg.dummyClient = cmp.Or(cfg.dummyClient, dummy)
 	if err := cfg.checkProfile(signer); err != nil {
 		return nil, err
 	}
-	iss := &Issuer{store: store, signer: signer, cfg: cfg, dummy: dummy,
-		hashSlots:  make(chan struct{}, cfg.hashSlots),
-		clientKeys: newClientKeys(cfg.now),
-		replay:     &dpop.Memory{Now: cfg.now}}
+	iss := &Issuer{store: store, signer: signer, cfg: cfg, dummy: dummy, hashSlots: make(chan struct{}, cfg.hashSlots),
+		clientKeys: newClientKeys(cfg.now), replay: &dpop.Memory{Now: cfg.now}}
 	if cfg.dpopNonce != nil {
 		iss.nonces = dpop.NewNonces(cfg.dpopNonce, 0, cfg.now)
 	}
@@ -211,10 +205,8 @@ type TokenRequest struct {
 	// Resource are the RFC 8707 resource indicators asked for, absolute
 	// URIs listed in Client.Resources, granted as `aud`. Nil asks for the
 	// client's default audience, or on a refresh the refreshed token's.
-	Resource []string
-	// ClientAssertion is a private_key_jwt client assertion (RFC 7523
-	// section 2.2), sent instead of a secret.
-	ClientAssertion string
+	Resource        []string
+	ClientAssertion string // a private_key_jwt assertion (RFC 7523 section 2.2)
 	DPoP            string // the request's DPoP proof (RFC 9449 section 4), "" if none
 	// URL is the token endpoint's URL without query: the htu a DPoP proof
 	// must name, and an aud a client assertion may name besides the issuer.
@@ -222,9 +214,8 @@ type TokenRequest struct {
 	Extra url.Values // the parameters of extension grants
 	// NoRefreshToken says the dialect cannot deliver a refresh token: none
 	// is minted, and the refresh_token grant is an unsupported grant type.
-	NoRefreshToken bool
-	// RequestID and RemoteAddr identify the request in logs and audit events.
-	RequestID, RemoteAddr string
+	NoRefreshToken        bool
+	RequestID, RemoteAddr string // identify the request in logs and audit events
 
 	rawSecret string // the HTTP Basic secret as sent, when its form decoding differs: either may match
 	jkt       string // the thumbprint of the checked DPoP proof's key
@@ -266,17 +257,14 @@ type Token struct {
 	RefreshToken string        // "" when none was issued
 	Scope        []string      // the granted scope
 	ID           string        // the access token's jti
-	// Client is the authenticated client; User the resource owner, nil for
-	// client_credentials. Both may be shared with the Store: read them, do
-	// not modify them.
+	// Client is the authenticated client, User the resource owner (nil for
+	// client_credentials); both may be the Store's own: read, do not modify.
 	Client    *Client
 	User      *User
-	GrantType string   // the grant that was run
-	Audience  []string // the token's aud
-	// Actor is the client that acted for the user (silent_password), ""
-	// otherwise.
-	Actor  string
-	Answer map[string]any // the grant's extra answer fields (Authorization.Answer)
+	GrantType string         // the grant that was run
+	Audience  []string       // the token's aud
+	Actor     string         // the client that acted for the user (silent_password), or ""
+	Answer    map[string]any // the grant's extra answer fields (Authorization.Answer)
 }
 
 // String hides the tokens.
@@ -304,9 +292,9 @@ func (t Token) MarshalJSON() ([]byte, error) {
 func (t *Token) ScopeString() string { return strings.Join(t.Scope, " ") }
 
 // Token runs a token request: check the Limiter, authenticate the client,
-// check it may use the grant, run the grant, decide the scope, sign the
-// access token and store the refresh token, in that order. Every failure
-// is an *Error, and the outcome is reported to the audit hook.
+// check it may use the grant, run it, decide the scope, sign the access token
+// and store the refresh token. Every failure is an *Error; the audit hook
+// hears the outcome.
 func (iss *Issuer) Token(ctx context.Context, r *TokenRequest) (*Token, error) {
 	grant, client, keys, err := iss.admit(ctx, r)
 	if err == nil {
@@ -440,9 +428,8 @@ func tokenType(jkt string) string {
 	return "Bearer"
 }
 
-// grantScope decides the scope of a new grant: the requested scope tokens
-// (RFC 6749 section 3.3) if the client may have each, all of the client's
-// if none was requested.
+// grantScope decides the scope of a new grant (RFC 6749 section 3.3): what
+// was requested if allowed, all of allowed if nothing was.
 func grantScope(requested, allowed []string) ([]string, error) {
 	return grantSubset(requested, allowed, allowed, KindInvalidScope, validScopeToken, "the scope is malformed")
 }
@@ -454,10 +441,9 @@ func grantResources(requested, allowed, whenNone []string) ([]string, error) {
 		"a resource must be an absolute URI without a fragment")
 }
 
-// grantSubset returns requested without repeats (a scope "read read" grants
-// "read") if each entry is valid and in allowed, whenNone if it is empty.
-// An invalid entry is an *Error of kind with the description malformed, one
-// not allowed an *Error of kind alone.
+// grantSubset returns requested without repeats ("read read" grants "read")
+// if each entry is valid and in allowed, whenNone if it is empty; else an
+// *Error of kind, with the description malformed for an invalid entry.
 func grantSubset(requested, allowed, whenNone []string, kind Kind, valid func(string) bool, malformed string) ([]string, error) {
 	if len(requested) == 0 {
 		return whenNone, nil
@@ -480,12 +466,7 @@ func grantSubset(requested, allowed, whenNone []string, kind Kind, valid func(st
 // validScopeToken reports whether s is an RFC 6749 section 3.3
 // scope-token: one or more of %x21 / %x23-5B / %x5D-7E.
 func validScopeToken(s string) bool {
-	for _, c := range []byte(s) {
-		if c < 0x21 || c > 0x7e || c == '"' || c == '\\' {
-			return false
-		}
-	}
-	return s != ""
+	return s != "" && !strings.ContainsFunc(s, func(c rune) bool { return c < 0x21 || c > 0x7e || c == '"' || c == '\\' })
 }
 
 // validResource reports whether res is an absolute URI without a fragment
