@@ -28,10 +28,9 @@ func (iss *Issuer) newRefreshToken(rec *RefreshToken) string {
 	return secret
 }
 
-// refresh is RFC 6749 section 6 with rotation: the presented token is
-// spent and a new one of the same family and scope is returned. A token
-// presented again revokes its whole family (RFC 9700 section 4.14.2),
-// unless the grace period covers a lost response.
+// refresh is RFC 6749 section 6 with rotation: the presented token is spent
+// for a new one of its family and scope; presented again, it revokes the
+// family (RFC 9700 section 4.14.2) unless the grace period covers it.
 func (iss *Issuer) refresh(ctx context.Context, r *TokenRequest, client *Client) (*Token, error) {
 	rec, spend, err := iss.presentedRefreshToken(ctx, r, client)
 	if err != nil {
@@ -82,9 +81,8 @@ func (iss *Issuer) refresh(ctx context.Context, r *TokenRequest, client *Client)
 	return tok, nil
 }
 
-// refreshUser returns the user of a refresh token's family, who must
-// still exist and not be disabled; a disabled user's token is refused, not
-// spent, and works again once the user is enabled.
+// refreshUser returns the user of a refresh token, who must still exist and
+// be enabled: a disabled user's token is refused, not spent.
 func (iss *Issuer) refreshUser(ctx context.Context, rec *RefreshToken) (*User, error) {
 	user, err := found(iss.store.User(ctx, rec.UserID))
 	switch {
@@ -99,9 +97,8 @@ func (iss *Issuer) refreshUser(ctx context.Context, rec *RefreshToken) (*User, e
 }
 
 // presentedRefreshToken finds the record of the presented refresh token,
-// which must be the client's own, unrevoked and unexpired, and the record
-// to spend: itself, or the unused successor the grace period allows. A
-// spent token outside the grace period revokes its family.
+// the client's own, unrevoked and unexpired, and the record to spend: itself
+// or, in the grace period, its unused successor; else a replay.
 func (iss *Issuer) presentedRefreshToken(ctx context.Context, r *TokenRequest, client *Client) (rec, spend *RefreshToken, err error) {
 	if r.RefreshToken == "" {
 		return nil, nil, missing("refresh_token")

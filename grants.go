@@ -47,10 +47,8 @@ func (f GrantFunc) Authorize(ctx context.Context, iss *Issuer, r *TokenRequest, 
 type Authorization struct {
 	// User is the resource owner; nil when the client acts for itself.
 	// A refresh token is issued only when User is set.
-	User *User
-	// Actor, when set, is put in the token's "act" claim: the token was
-	// minted on the user's behalf without the user's credentials.
-	Actor string
+	User  *User
+	Actor string // when set, the token's "act" claim: minted for the user without their credentials
 	// Answer holds fields to add to the standard token answer (RFC 6749
 	// section 5.1), such as RFC 8693's issued_token_type, never one of its
 	// own fields (a server error). Envelope dialects do not print them.
@@ -104,9 +102,8 @@ func (iss *Issuer) grantTypes() []string {
 	return names
 }
 
-// decided checks what a grant returned: an error, or an Authorization
-// whose user, if any, is not disabled (checked after the grant, so after
-// the password it verified).
+// decided checks what a grant returned: an error, or an Authorization whose
+// user, if any, is not disabled (checked after the password it verified).
 func decided(grantType string, auth *Authorization, err error) error {
 	switch {
 	case err != nil:

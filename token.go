@@ -135,9 +135,8 @@ func WithClock(now func() time.Time) Option {
 	return validOption(now != nil, "mint: nil clock", func(c *config) { c.now = now })
 }
 
-// WithLeeway sets the clock skew tolerated when checking expiry of tokens
-// the Issuer reads back itself (introspection, revocation). Default: 0; at
-// most 2 minutes.
+// WithLeeway sets the clock skew tolerated on the expiry of tokens the
+// Issuer reads back (introspection, revocation). Default: 0; at most 2m.
 func WithLeeway(d time.Duration) Option {
 	return validOption(d >= 0 && d <= 2*time.Minute, "mint: leeway must be between 0 and 2m", func(c *config) { c.leeway = d })
 }
@@ -154,17 +153,9 @@ func New(store Store, signer Signer, opts ...Option) (*Issuer, error) {
 	if store == nil || signer == nil {
 		return nil, errors.New("mint: New needs a Store and a Signer")
 	}
-	cfg := config{
-		issuer:     "mint",
-		accessTTL:  time.Hour,
-		refreshTTL: 30 * 24 * time.Hour,
-		now:        time.Now,
-		hasher:     Argon2id{},
-		logger:     slog.Default(),
-		grants:     builtinGrants(),
-		limiter:    NewMemoryLimiter(Backoff{}),
-		hashSlots:  runtime.NumCPU(),
-	}
+	cfg := config{issuer: "mint", accessTTL: time.Hour, refreshTTL: 30 * 24 * time.Hour, now: time.Now,
+		hasher: Argon2id{}, logger: slog.Default(), limiter: NewMemoryLimiter(Backoff{}),
+		grants: builtinGrants(), hashSlots: runtime.NumCPU()}
 	for _, o := range opts {
 		if err := o(&cfg); err != nil {
 			return nil, err
@@ -202,9 +193,8 @@ type TokenRequest struct {
 	// Scope is the requested scope, one entry per scope token; nil asks
 	// for everything the client (or the refreshed token) may have.
 	Scope []string
-	// Resource are the RFC 8707 resource indicators asked for, absolute
-	// URIs listed in Client.Resources, granted as `aud`. Nil asks for the
-	// client's default audience, or on a refresh the refreshed token's.
+	// Resource are the RFC 8707 resource indicators asked for, granted as
+	// `aud`; nil asks for the client's audience, or the refreshed token's.
 	Resource        []string
 	ClientAssertion string // a private_key_jwt assertion (RFC 7523 section 2.2)
 	DPoP            string // the request's DPoP proof (RFC 9449 section 4), "" if none
