@@ -9,7 +9,8 @@ import (
 // The grant types mint implements, and the client authentication method
 // it knows besides a secret.
 const (
-	// GrantClientCredentials is RFC 6749 section 4.4: a client's own token.
+	// GrantClientCredentials is RFC 6749 section 4.4: a client's own token,
+	// whose sub is the client id.
 	GrantClientCredentials = "client_credentials"
 	// GrantPassword is RFC 6749 section 4.3, found by username or e-mail
 	// address. It is legacy (RFC 9700 section 2.4): a client must list it.

@@ -354,10 +354,9 @@ func checkResources(where string, resources []string) error {
 	return nil
 }
 
-// checkClaims refuses, at start rather than at every issuance, a claim
-// name mint sets itself (the library's own list, as this server is part of
-// its module), and the user_id of the /api/me answer, which must come from
-// a user's token only.
+// checkClaims refuses at start a claim name mint sets itself (the library's
+// own list: this server is part of its module), and the user_id of the
+// /api/me answer, which must come from a user's token only.
 func checkClaims(where string, claims map[string]any) error {
 	for _, name := range slices.Sorted(maps.Keys(claims)) {
 		if jwtcheck.Reserved(name) {
