@@ -92,7 +92,7 @@ func (in Introspection) MarshalJSON() ([]byte, error) {
 	if err != nil || len(in.Extra) == 0 {
 		return b, err
 	}
-	return appendMembers(b, in.Extra, ReservedClaim)
+	return appendMembers(b, in.Extra, jwtcheck.Reserved)
 }
 
 // Introspect tells client what RFC 7662 section 2.2 says of token: its
