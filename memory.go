@@ -19,7 +19,7 @@ import (
 // too, until Prune finds none of its tokens left.
 //
 // Besides Store it implements AccessTokenDenyList, SubjectRevoker,
-// ReplayCache, PasswordRehasher and SecretRehasher. The records of RevokeUser and
+// ReplayCache and Rehasher. The records of RevokeUser and
 // RevokeClient, one per user or client, are kept for good.
 type MemoryStore struct {
 	mu        sync.RWMutex
@@ -250,7 +250,7 @@ func (s *MemoryStore) subjectRevokedLocked(clientID, userID string, issuedAt tim
 	return ok && userID != "" && !issuedAt.After(at)
 }
 
-// UpdatePasswordHash implements PasswordRehasher.
+// UpdatePasswordHash implements Rehasher.
 func (s *MemoryStore) UpdatePasswordHash(_ context.Context, userID, old, hash string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -267,7 +267,7 @@ func (s *MemoryStore) UpdatePasswordHash(_ context.Context, userID, old, hash st
 	return nil
 }
 
-// UpdateSecretHash implements SecretRehasher.
+// UpdateSecretHash implements Rehasher.
 func (s *MemoryStore) UpdateSecretHash(_ context.Context, clientID, old, hash string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
