@@ -10,12 +10,11 @@ import (
 )
 
 var (
-	// ErrNotFound is returned by a Store when the client, user or refresh
-	// token asked for does not exist; it never wraps a secret.
+	// ErrNotFound is returned by a Store for a client, user or refresh token
+	// that does not exist; a Store never wraps a secret in it.
 	ErrNotFound = errors.New("mint: not found")
-	// ErrTokenUsed is returned by RotateRefreshToken when the token is no
-	// longer active; the Issuer treats it as a replay (RFC 9700 section
-	// 4.14.2).
+	// ErrTokenUsed is returned by RotateRefreshToken for a token no longer
+	// active: the Issuer treats it as a replay (RFC 9700 section 4.14.2).
 	ErrTokenUsed = errors.New("mint: refresh token already used")
 )
 
@@ -82,9 +81,8 @@ type SubjectRevoker interface {
 }
 
 // ReplayCache is an optional Store capability: the ids of the client
-// assertions (RFC 7523) and DPoP proofs (RFC 9449) accepted, so that each
-// is accepted once on every replica; without it the Issuer remembers them
-// in its own memory.
+// assertions (RFC 7523) and DPoP proofs (RFC 9449) accepted, each once on
+// every replica; without it the Issuer remembers them in its own memory.
 type ReplayCache interface {
 	// UseOnce records id until expires and reports whether it is new; of
 	// two concurrent calls for the same id at most one reports true.
@@ -109,31 +107,26 @@ type Rehasher interface {
 type Client struct {
 	// ID is the client identifier; it is not a secret.
 	ID string
-	// SecretHash is the encoded hash of the secret that never expires (see
-	// HashPassword for one a person chose, GenerateSecret and
-	// HashGeneratedSecret for generated ones). Empty, with no unexpired
-	// Secrets: no secret matches.
+	// SecretHash is the encoded hash of the secret that never expires
+	// (HashPassword, or HashGeneratedSecret for one from GenerateSecret).
+	// Empty, with no unexpired Secrets: no secret matches.
 	SecretHash string
 	// Secrets are further secrets, each with an optional expiry, so that a
-	// secret rotates without downtime: add the new one, give the old one an
-	// expiry. A presented secret is checked against SecretHash and every
-	// unexpired entry. Default (nil): SecretHash alone.
+	// secret rotates without downtime; a presented secret is checked
+	// against SecretHash and every unexpired one. Default: SecretHash alone.
 	Secrets []Secret
 	// Name, Description and Identifier are informational; the Eventhos
 	// dialect prints them.
 	Name, Description, Identifier string
-	// Grants lists the grant types the client may use; none by default.
-	// The password and silent_password grants are legacy (RFC 9700 section
-	// 2.4) and must be listed explicitly.
+	// Grants lists the grant types the client may use, none by default: the
+	// legacy password and silent_password (RFC 9700 section 2.4) only if listed.
 	Grants []string
 	// Scopes lists the scopes the client may be granted; a request that
 	// names no scope gets all of them.
 	Scopes []string
-	// Roles are the client's role ids, the `roles` claim of its
-	// client_credentials tokens.
+	// Roles are the client's role ids, the `roles` claim of its own tokens.
 	Roles []int
-	// AccessTokenTTL, when non-zero, overrides the Issuer's access-token
-	// lifetime for this client.
+	// AccessTokenTTL, if non-zero, replaces the Issuer's access-token lifetime.
 	AccessTokenTTL time.Duration
 	// Audience is the `aud` of the client's tokens when it asks for no
 	// resource. Default (nil): the Issuer's audience (WithAudience).
@@ -202,9 +195,7 @@ type Secret struct {
 }
 
 // Expired reports whether the secret no longer works at time now.
-func (s Secret) Expired(now time.Time) bool {
-	return !s.ExpiresAt.IsZero() && !now.Before(s.ExpiresAt)
-}
+func (s Secret) Expired(now time.Time) bool { return !s.ExpiresAt.IsZero() && !now.Before(s.ExpiresAt) }
 
 // String returns the expiry only.
 func (s Secret) String() string {
@@ -218,9 +209,7 @@ func (s Secret) String() string {
 func (s Secret) GoString() string { return s.String() }
 
 // LogValue implements slog.LogValuer: the expiry.
-func (s Secret) LogValue() slog.Value {
-	return slog.GroupValue(slog.Time("expires_at", s.ExpiresAt))
-}
+func (s Secret) LogValue() slog.Value { return slog.GroupValue(slog.Time("expires_at", s.ExpiresAt)) }
 
 // MarshalJSON omits the hash.
 func (s Secret) MarshalJSON() ([]byte, error) {
@@ -241,12 +230,10 @@ type User struct {
 	PasswordHash string
 	// Roles are the user's role ids, put in the `roles` claim.
 	Roles []int
-	// Disabled refuses the user's logins, checked after the password so
-	// that the refusal tells nothing to someone who does not know it, and
-	// the user's refresh tokens, which are neither spent nor revoked and
-	// work again once the user is enabled. The refusal is invalid_grant
-	// "account disabled" in the OAuth 2.0 dialects, CodeUserDisabled in the
-	// envelope dialects.
+	// Disabled refuses the user's logins, after the password verified so
+	// that it tells nothing to one who does not know it, and refresh tokens,
+	// which are not spent and work again once the user is enabled: OAuth 2.0
+	// invalid_grant "account disabled", or CodeUserDisabled (envelopes).
 	Disabled bool
 }
 
@@ -287,8 +274,7 @@ type RefreshToken struct {
 	ClientID string
 	// UserID is the resource owner.
 	UserID string
-	// Grant is the grant that started the family (password,
-	// silent_password or an extension grant).
+	// Grant is the grant that started the family: password, silent_password or an extension.
 	Grant string
 	// Scope and Resources (RFC 8707; nil: the client's default audience)
 	// are those granted to the family; a refresh may narrow them, never
@@ -310,9 +296,8 @@ func (t *RefreshToken) Active(now time.Time) bool {
 	return !t.Revoked && t.UsedAt.IsZero() && now.Before(t.ExpiresAt)
 }
 
-// found makes a Store lookup that returned neither a value nor an error
-// (a host store's bug) read as ErrNotFound, so that the engine never
-// dereferences nil.
+// found makes a lookup that returned neither a value nor an error (a host
+// store's bug) read as ErrNotFound, so that the engine never uses nil.
 func found[T any](v *T, err error) (*T, error) {
 	if err == nil && v == nil {
 		return nil, ErrNotFound
