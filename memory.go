@@ -9,18 +9,15 @@ import (
 )
 
 // MemoryStore is a Store that keeps everything in memory, safe for
-// concurrent use. It is meant for tests, demos and single-process hosts:
-// everything is lost on restart. Lookups of users by username and e-mail
-// are exact (case-sensitive).
-//
-// Expired refresh tokens and deny-list entries stay until Prune drops
-// them. A refresh token saved without a Family is the first of its own
-// family. A revoked family stays revoked, for tokens of it saved later
-// too, until Prune finds none of its tokens left.
+// concurrent use: for tests, demos and single-process hosts, as everything
+// is lost on restart. Users are found by exact (case-sensitive) username
+// and e-mail. A refresh token saved without a Family is the first of its
+// own. A revoked family stays revoked, for tokens of it saved later too,
+// until Prune finds none of its tokens left; Prune also drops what expired.
 //
 // Besides Store it implements AccessTokenDenyList, SubjectRevoker,
-// ReplayCache, PasswordRehasher and SecretRehasher. The records of RevokeUser and
-// RevokeClient, one per user or client, are kept for good.
+// ReplayCache and Rehasher; the records of RevokeUser and RevokeClient,
+// one per user or client, are kept for good.
 type MemoryStore struct {
 	mu        sync.RWMutex
 	clients   map[string]*Client
@@ -28,56 +25,34 @@ type MemoryStore struct {
 	usernames map[string]*User
 	emails    map[string]*User
 	tokens    map[string]*RefreshToken // by digest
-	families  map[string]*family       // by the digest of the family's first token
+	revoked   map[string]bool          // revoked family names
 	denied    map[string]time.Time     // access-token id -> until
-	// revokedUsers and revokedClients: id -> the time as of which
-	// everything of it is revoked (SubjectRevoker).
+	used      map[string]time.Time     // ReplayCache: id -> expires
+	// SubjectRevoker: user or client id -> the time as of which it is revoked.
 	revokedUsers, revokedClients map[string]time.Time
-	used                         map[string]time.Time // ReplayCache: id -> expires
-}
-
-// family is a rotation chain: the digests of its tokens still stored, and
-// whether it was revoked.
-type family struct {
-	tokens  map[string]struct{}
-	revoked bool
 }
 
 // NewMemoryStore returns an empty MemoryStore.
 func NewMemoryStore() *MemoryStore {
-	return &MemoryStore{
-		clients:   map[string]*Client{},
-		users:     map[string]*User{},
-		usernames: map[string]*User{},
-		emails:    map[string]*User{},
-		tokens:    map[string]*RefreshToken{},
-		families:  map[string]*family{},
-		denied:    map[string]time.Time{},
-		used:      map[string]time.Time{},
-
-		revokedUsers:   map[string]time.Time{},
-		revokedClients: map[string]time.Time{},
-	}
+	return &MemoryStore{clients: map[string]*Client{}, users: map[string]*User{}, usernames: map[string]*User{},
+		emails: map[string]*User{}, tokens: map[string]*RefreshToken{}, revoked: map[string]bool{},
+		denied: map[string]time.Time{}, used: map[string]time.Time{},
+		revokedUsers: map[string]time.Time{}, revokedClients: map[string]time.Time{}}
 }
 
 // PutClient adds or replaces a client. The store keeps its own copy.
 func (s *MemoryStore) PutClient(c *Client) {
 	cp := *c
-	cp.Grants = slices.Clone(c.Grants)
-	cp.Scopes = slices.Clone(c.Scopes)
-	cp.Roles = slices.Clone(c.Roles)
-	cp.Audience = slices.Clone(c.Audience)
-	cp.Resources = slices.Clone(c.Resources)
-	cp.Secrets = slices.Clone(c.Secrets)
-	cp.JWKS = slices.Clone(c.JWKS)
+	cp.Grants, cp.Scopes, cp.Roles = slices.Clone(c.Grants), slices.Clone(c.Scopes), slices.Clone(c.Roles)
+	cp.Audience, cp.Resources = slices.Clone(c.Audience), slices.Clone(c.Resources)
+	cp.Secrets, cp.JWKS = slices.Clone(c.Secrets), slices.Clone(c.JWKS)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.clients[cp.ID] = &cp
 }
 
-// PutUser adds or replaces a user, found by id, username and e-mail. The
-// store keeps its own copy; a replaced user's old username and e-mail no
-// longer find it.
+// PutUser adds or replaces a user (the store keeps its own copy), found by
+// id, username and e-mail; a replaced user's old names no longer find it.
 func (s *MemoryStore) PutUser(u *User) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -102,16 +77,11 @@ func (s *MemoryStore) putUserLocked(u *User) {
 	}
 }
 
-// Client implements ClientStore. The client returned is shared: do not
-// modify it.
+// Client implements ClientStore; the client returned is shared: do not modify it.
 func (s *MemoryStore) Client(_ context.Context, id string) (*Client, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	c, ok := s.clients[id]
-	if !ok {
-		return nil, ErrNotFound
-	}
-	return c, nil
+	return get(s.clients, id, func(c *Client) *Client { return c })
 }
 
 // User implements UserStore; the user returned is the caller's own copy.
@@ -132,11 +102,7 @@ func (s *MemoryStore) UserByEmail(_ context.Context, email string) (*User, error
 func (s *MemoryStore) userFrom(index map[string]*User, key string) (*User, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	u, ok := index[key]
-	if !ok {
-		return nil, ErrNotFound
-	}
-	return cloneUser(u), nil
+	return get(index, key, cloneUser)
 }
 
 // SaveRefreshToken implements RefreshTokenStore. The store keeps its own
@@ -148,16 +114,11 @@ func (s *MemoryStore) SaveRefreshToken(_ context.Context, t *RefreshToken) error
 	return nil
 }
 
-// RefreshToken implements RefreshTokenStore. The token returned is the
-// caller's own copy.
+// RefreshToken implements RefreshTokenStore; the token returned is the caller's.
 func (s *MemoryStore) RefreshToken(_ context.Context, digest string) (*RefreshToken, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	t, ok := s.tokens[digest]
-	if !ok {
-		return nil, ErrNotFound
-	}
-	return cloneToken(t), nil
+	return get(s.tokens, digest, cloneToken)
 }
 
 // RotateRefreshToken implements RefreshTokenStore.
@@ -180,17 +141,23 @@ func (s *MemoryStore) RotateRefreshToken(_ context.Context, old string, next *Re
 func (s *MemoryStore) RevokeRefreshFamily(_ context.Context, family string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.revokeFamilyLocked(family)
+	s.revoked[family] = true
+	s.revokeLocked(func(t *RefreshToken) bool { return t.Family == family })
 	return nil
 }
 
-// revokeFamilyLocked revokes the family named and every token of it.
-func (s *MemoryStore) revokeFamilyLocked(name string) {
-	f := s.familyLocked(name)
-	f.revoked = true
-	for digest := range f.tokens {
-		s.tokens[digest].Revoked = true
+// revokeLocked revokes the families of the tokens of, and all their tokens.
+func (s *MemoryStore) revokeLocked(of func(*RefreshToken) bool) {
+	families := map[string]bool{}
+	for _, t := range s.tokens {
+		if of(t) {
+			families[t.Family] = true
+		}
 	}
+	for _, t := range s.tokens {
+		t.Revoked = t.Revoked || families[t.Family]
+	}
+	maps.Copy(s.revoked, families)
 }
 
 // DenyAccessToken implements AccessTokenDenyList.
@@ -214,7 +181,10 @@ func (s *MemoryStore) AccessTokenDenied(_ context.Context, jti, clientID, userID
 func (s *MemoryStore) RevokeUser(_ context.Context, userID string, at time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.revokeSubjectLocked(s.revokedUsers, userID, at, func(t *RefreshToken) bool { return t.UserID == userID })
+	if at.After(s.revokedUsers[userID]) {
+		s.revokedUsers[userID] = at
+	}
+	s.revokeLocked(func(t *RefreshToken) bool { return t.UserID == userID })
 	return nil
 }
 
@@ -222,26 +192,15 @@ func (s *MemoryStore) RevokeUser(_ context.Context, userID string, at time.Time)
 func (s *MemoryStore) RevokeClient(_ context.Context, clientID string, at time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.revokeSubjectLocked(s.revokedClients, clientID, at, func(t *RefreshToken) bool { return t.ClientID == clientID })
+	if at.After(s.revokedClients[clientID]) {
+		s.revokedClients[clientID] = at
+	}
+	s.revokeLocked(func(t *RefreshToken) bool { return t.ClientID == clientID })
 	return nil
 }
 
-// revokeSubjectLocked records the revocation of id as of at in revoked,
-// keeping the later time, and revokes the families of the tokens of.
-func (s *MemoryStore) revokeSubjectLocked(revoked map[string]time.Time, id string, at time.Time, of func(*RefreshToken) bool) {
-	if at.After(revoked[id]) {
-		revoked[id] = at
-	}
-	for _, t := range s.tokens {
-		if of(t) {
-			s.revokeFamilyLocked(t.Family)
-		}
-	}
-}
-
-// subjectRevokedLocked reports whether a token of the client and user
-// (userID "" for none) issued at issuedAt is revoked by RevokeClient or
-// RevokeUser.
+// subjectRevokedLocked reports whether RevokeClient or RevokeUser revoked a
+// token of the client and user ("" for none) issued at issuedAt.
 func (s *MemoryStore) subjectRevokedLocked(clientID, userID string, issuedAt time.Time) bool {
 	if at, ok := s.revokedClients[clientID]; ok && !issuedAt.After(at) {
 		return true
@@ -250,7 +209,7 @@ func (s *MemoryStore) subjectRevokedLocked(clientID, userID string, issuedAt tim
 	return ok && userID != "" && !issuedAt.After(at)
 }
 
-// UpdatePasswordHash implements PasswordRehasher.
+// UpdatePasswordHash implements Rehasher.
 func (s *MemoryStore) UpdatePasswordHash(_ context.Context, userID, old, hash string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -258,16 +217,15 @@ func (s *MemoryStore) UpdatePasswordHash(_ context.Context, userID, old, hash st
 	if !ok {
 		return ErrNotFound
 	}
-	if u.PasswordHash != old {
-		return nil // changed meanwhile: keep the newer password
+	if u.PasswordHash == old {
+		cp := *u
+		cp.PasswordHash = hash
+		s.putUserLocked(&cp)
 	}
-	cp := *u
-	cp.PasswordHash = hash
-	s.putUserLocked(&cp)
 	return nil
 }
 
-// UpdateSecretHash implements SecretRehasher.
+// UpdateSecretHash implements Rehasher.
 func (s *MemoryStore) UpdateSecretHash(_ context.Context, clientID, old, hash string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -289,8 +247,7 @@ func (s *MemoryStore) UpdateSecretHash(_ context.Context, clientID, old, hash st
 	return nil
 }
 
-// UseOnce implements ReplayCache: an id stays recorded until Prune finds
-// it expired.
+// UseOnce implements ReplayCache; an id stays until Prune finds it expired.
 func (s *MemoryStore) UseOnce(_ context.Context, id string, expires time.Time) (bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -301,55 +258,45 @@ func (s *MemoryStore) UseOnce(_ context.Context, id string, expires time.Time) (
 	return true, nil
 }
 
-// Prune drops the refresh tokens, deny-list entries and used ids
-// (ReplayCache) that expired before now, and forgets revoked families none of whose tokens are left.
+// Prune drops the refresh tokens, deny-list entries and used ids that
+// expired before now, and the revoked families with no token left.
 func (s *MemoryStore) Prune(now time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	expired := func(_ string, until time.Time) bool { return until.Before(now) }
+	maps.DeleteFunc(s.tokens, func(_ string, t *RefreshToken) bool { return t.ExpiresAt.Before(now) })
+	maps.DeleteFunc(s.denied, expired)
+	maps.DeleteFunc(s.used, expired)
+	kept := map[string]bool{}
 	for _, t := range s.tokens {
-		if t.ExpiresAt.Before(now) {
-			s.dropLocked(t)
+		if s.revoked[t.Family] {
+			kept[t.Family] = true
 		}
 	}
-	maps.DeleteFunc(s.families, func(_ string, f *family) bool { return len(f.tokens) == 0 })
-	maps.DeleteFunc(s.denied, func(_ string, until time.Time) bool { return until.Before(now) })
-	maps.DeleteFunc(s.used, func(_ string, until time.Time) bool { return until.Before(now) })
+	s.revoked = kept
 }
 
-// saveLocked stores a copy of t, replacing a token with the same digest.
+// saveLocked stores a copy of t, replacing one with its digest; if issued
+// before its user or client was revoked, it revokes its family as well.
 func (s *MemoryStore) saveLocked(t *RefreshToken) {
 	rec := cloneToken(t)
 	if rec.Family == "" {
 		rec.Family = rec.Digest
 	}
-	if old, ok := s.tokens[rec.Digest]; ok {
-		s.dropLocked(old)
-	}
-	f := s.familyLocked(rec.Family)
-	// A token issued before its user or client was revoked, saved after,
-	// revokes its family as well.
 	if s.subjectRevokedLocked(rec.ClientID, rec.UserID, rec.IssuedAt) {
-		f.revoked = true
+		s.revoked[rec.Family] = true
 	}
-	rec.Revoked = rec.Revoked || f.revoked
-	f.tokens[rec.Digest] = struct{}{}
+	rec.Revoked = rec.Revoked || s.revoked[rec.Family]
 	s.tokens[rec.Digest] = rec
 }
 
-// dropLocked removes t from the tokens and from its family.
-func (s *MemoryStore) dropLocked(t *RefreshToken) {
-	delete(s.tokens, t.Digest)
-	delete(s.families[t.Family].tokens, t.Digest)
-}
-
-// familyLocked returns the family named, adding it if new.
-func (s *MemoryStore) familyLocked(name string) *family {
-	f, ok := s.families[name]
+// get returns the copy of m[key], or ErrNotFound.
+func get[T any](m map[string]*T, key string, clone func(*T) *T) (*T, error) {
+	v, ok := m[key]
 	if !ok {
-		f = &family{tokens: map[string]struct{}{}}
-		s.families[name] = f
+		return nil, ErrNotFound
 	}
-	return f
+	return clone(v), nil
 }
 
 func cloneUser(u *User) *User {
@@ -360,7 +307,6 @@ func cloneUser(u *User) *User {
 
 func cloneToken(t *RefreshToken) *RefreshToken {
 	cp := *t
-	cp.Scope = slices.Clone(t.Scope)
-	cp.Resources = slices.Clone(t.Resources)
+	cp.Scope, cp.Resources = slices.Clone(t.Scope), slices.Clone(t.Resources)
 	return &cp
 }

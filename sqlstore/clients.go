@@ -158,7 +158,7 @@ func decodeSecrets(column string) ([]mint.Secret, error) {
 	return out, nil
 }
 
-// UpdateSecretHash implements mint.SecretRehasher. A hash old in
+// UpdateSecretHash implements mint.Rehasher. A hash old in
 // Client.Secrets is replaced by a conditional UPDATE of the whole secrets
 // column: if the column changed meanwhile, the call is a no-op and the
 // hash is upgraded at a later login.
@@ -293,7 +293,7 @@ func (s *Store) SetUserDisabled(ctx context.Context, id string, disabled bool) e
 	return nil
 }
 
-// UpdatePasswordHash implements mint.PasswordRehasher.
+// UpdatePasswordHash implements mint.Rehasher.
 func (s *Store) UpdatePasswordHash(ctx context.Context, userID, old, hash string) error {
 	return s.swapHash(ctx, "mint_users", "password_hash", userID, old, hash)
 }

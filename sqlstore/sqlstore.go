@@ -103,9 +103,8 @@ func (d Dialect) String() string {
 }
 
 // Store is a mint.Store over database/sql. Besides mint.Store it
-// implements mint.AccessTokenDenyList, mint.SubjectRevoker,
-// mint.PasswordRehasher,
-// mint.SecretRehasher and mint.KeyStore. It is safe for concurrent use.
+// implements mint.AccessTokenDenyList, mint.SubjectRevoker, mint.Rehasher
+// and mint.KeyStore. It is safe for concurrent use.
 type Store struct {
 	db      *sql.DB
 	dialect Dialect

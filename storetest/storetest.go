@@ -266,10 +266,10 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 
 	// A rehash replaces a hash only if it is still the one the login
 	// verified: it never reverts a password or secret changed meanwhile.
-	if _, ok := any(newStore(t)).(mint.PasswordRehasher); ok {
+	if _, ok := any(newStore(t)).(mint.Rehasher); ok {
 		t.Run("password rehash is a compare-and-swap", func(t *testing.T) {
 			s := newStore(t)
-			r := s.(mint.PasswordRehasher)
+			r := s.(mint.Rehasher)
 			s.PutUser(&mint.User{ID: "7", Username: "john_doe", PasswordHash: "old"})
 			require.NoError(t, r.UpdatePasswordHash(ctx, "7", "old", "upgraded"))
 			u, err := s.User(ctx, "7")
@@ -282,11 +282,9 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 			assert.Equal(t, "changed", u.PasswordHash, "a hash changed meanwhile is kept")
 			assert.ErrorIs(t, r.UpdatePasswordHash(ctx, "nobody", "old", "x"), mint.ErrNotFound)
 		})
-	}
-	if _, ok := any(newStore(t)).(mint.SecretRehasher); ok {
 		t.Run("secret rehash is a compare-and-swap", func(t *testing.T) {
 			s := newStore(t)
-			r := s.(mint.SecretRehasher)
+			r := s.(mint.Rehasher)
 			s.PutClient(&mint.Client{ID: "c1", SecretHash: "old"})
 			require.NoError(t, r.UpdateSecretHash(ctx, "c1", "old", "upgraded"))
 			c, err := s.Client(ctx, "c1")
@@ -301,7 +299,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		})
 		t.Run("secret rehash replaces only the matched one of Secrets", func(t *testing.T) {
 			s := newStore(t)
-			r := s.(mint.SecretRehasher)
+			r := s.(mint.Rehasher)
 			expiry := now.Add(time.Hour)
 			s.PutClient(&mint.Client{ID: "c1", SecretHash: "main",
 				Secrets: []mint.Secret{{Hash: "a", ExpiresAt: expiry}, {Hash: "b"}}})
