@@ -17,31 +17,24 @@ const (
 	// EventTokenIssued: a token request succeeded.
 	EventTokenIssued EventType = "token_issued"
 	// EventAuthFailed: a client secret or assertion, a password, a
-	// refresh token or a DPoP proof was refused; Event.Kind says which
-	// (KindClientNotFound, KindSecretMismatch, KindInvalidClientAssertion,
-	// KindUserNotFound, KindPasswordMismatch, KindInvalidRefreshToken,
-	// KindExpiredRefreshToken, KindRevokedRefreshToken,
-	// KindInvalidDPoPProof, KindUseDPoPNonce), and Event.Reason why for
-	// an assertion or a proof.
+	// refresh token or a DPoP proof was refused; Event.Kind says which,
+	// and Event.Reason why for an assertion or a proof.
 	EventAuthFailed EventType = "auth_failed"
 	// EventThrottled: the Limiter refused the request before any secret
 	// was checked, or the server was too busy hashing; Event.RetryAfter
 	// says for how long.
 	EventThrottled EventType = "throttled"
-	// EventRefreshReuse: a refresh token that was already rotated was
-	// presented again and its whole family was revoked (RFC 9700 section
-	// 4.14.2).
+	// EventRefreshReuse: an already rotated refresh token was presented
+	// again and its whole family revoked (RFC 9700 section 4.14.2).
 	EventRefreshReuse EventType = "refresh_token_reuse"
 	// EventTokenRevoked: a token was revoked on request (RFC 7009).
 	EventTokenRevoked EventType = "token_revoked"
-	// EventSubjectRevoked: everything of a user (Event.UserID) or of a
-	// client (Event.ClientID) was revoked (Issuer.RevokeUser,
-	// Issuer.RevokeClient); Event.Time is the moment of the revocation.
+	// EventSubjectRevoked: everything of a user (Event.UserID) or client
+	// (Event.ClientID) was revoked as of Event.Time (Issuer.RevokeUser).
 	EventSubjectRevoked EventType = "subject_revoked"
-	// EventRefused: a request from an authenticated client was refused
-	// for another reason than a bad credential: the host's own refusal
-	// (KindRefused, with Event.Reason), a grant the client may not use, a
-	// scope or resource it may not have, an extension grant's refusal.
+	// EventRefused: an authenticated client's request was refused for
+	// another reason than a bad credential (the host's refusal, a grant,
+	// scope or resource the client may not have), with Event.Reason.
 	EventRefused EventType = "refused"
 )
 
@@ -51,20 +44,17 @@ const (
 type Event struct {
 	Type EventType
 	Time time.Time
-	// ClientID is the client id the request named. Unless
-	// ClientAuthenticated, anyone may have sent it: use it as a metrics
-	// label only when ClientAuthenticated, or strangers can grow the
-	// label set without bound.
-	ClientID string
-	// ClientAuthenticated reports that the client proved its identity
-	// before the request succeeded or failed.
+	// ClientID is the client id the request named. Use it as a metrics
+	// label only when ClientAuthenticated (the client proved it), or
+	// strangers can grow the label set without bound.
+	ClientID            string
 	ClientAuthenticated bool
 	// UserID is the resource owner's id, when one was identified.
 	UserID string
 	// Grant is the grant_type of a token request.
 	Grant string
-	// RequestID and RemoteAddr come from the TokenRequest, or from
-	// ContextWithRequestInfo for the other endpoints.
+	// RequestID and RemoteAddr come from the TokenRequest, or from the
+	// request at the introspection and revocation endpoints.
 	RequestID, RemoteAddr string
 	// Outcome is "success", or the name of the failure's Kind
 	// ("secret_mismatch", "throttled", ...).
@@ -82,7 +72,7 @@ type Event struct {
 	Audience  []string
 	Actor     string
 	ExpiresAt time.Time
-	// Reason is the client-safe description of a refusal (EventRefused).
+	// Reason is the client-safe description of a refusal.
 	Reason string
 }
 
@@ -123,10 +113,8 @@ type AuditFunc func(ctx context.Context, e Event)
 
 // WithAudit sets the audit hook. Default: every event is logged to the
 // Issuer's logger (WithLogger) as "mint: audit" with the event's fields
-// under "audit": token_issued at Debug (one line per token is a volume
-// most hosts do not want by default), token_revoked and subject_revoked
-// at Info, the others (failures, throttling, refresh-token reuse) at
-// Warn.
+// under "audit": token_issued at Debug, token_revoked and
+// subject_revoked at Info, the others at Warn.
 func WithAudit(f AuditFunc) Option {
 	return func(c *config) error {
 		if f == nil {
@@ -137,8 +125,8 @@ func WithAudit(f AuditFunc) Option {
 	}
 }
 
-// LogAudit returns the default audit hook: it logs every event to l.
-func LogAudit(l *slog.Logger) AuditFunc {
+// logAudit is the default audit hook (WithAudit), logging to l.
+func logAudit(l *slog.Logger) AuditFunc {
 	return func(ctx context.Context, e Event) {
 		level := slog.LevelWarn
 		switch e.Type {
@@ -147,9 +135,7 @@ func LogAudit(l *slog.Logger) AuditFunc {
 		case EventTokenRevoked, EventSubjectRevoked:
 			level = slog.LevelInfo
 		}
-		if l.Enabled(ctx, level) {
-			l.LogAttrs(ctx, level, "mint: audit", slog.Any("audit", e))
-		}
+		l.LogAttrs(ctx, level, "mint: audit", slog.Any("audit", e))
 	}
 }
 
@@ -157,17 +143,9 @@ type requestInfoCtx struct{}
 
 type requestInfo struct{ id, remote string }
 
-// ContextWithRequestInfo returns ctx carrying a request id and remote
-// address for the audit events of calls that take no TokenRequest
-// (AuthenticateClient, revocation, introspection).
-func ContextWithRequestInfo(ctx context.Context, requestID, remoteAddr string) context.Context {
-	return context.WithValue(ctx, requestInfoCtx{}, requestInfo{requestID, remoteAddr})
-}
-
-// Audit reports an event through the audit hook, filling in Time,
-// Outcome, and RequestID and RemoteAddr from ContextWithRequestInfo when
-// they are empty. The endpoints beside the token endpoint (revocation)
-// and extension grants use it.
+// Audit reports an event through the audit hook, filling in Time, Outcome,
+// and the request id and remote address of the introspection and
+// revocation endpoints when they are empty. Extension grants use it.
 func (iss *Issuer) Audit(ctx context.Context, e Event) {
 	if e.Time.IsZero() {
 		e.Time = iss.cfg.now()
@@ -209,15 +187,27 @@ func auditKind(k Kind) (EventType, bool) {
 func (iss *Issuer) auditToken(ctx context.Context, r *TokenRequest, client *Client, tok *Token, err error) {
 	e := Event{ClientID: r.ClientID, ClientAuthenticated: client != nil, Grant: r.GrantType,
 		RequestID: r.RequestID, RemoteAddr: r.RemoteAddr}
-	if err == nil {
-		e.Type, e.TokenID = EventTokenIssued, tok.ID
-		e.Scope, e.Audience, e.Actor, e.ExpiresAt = tok.Scope, tok.Audience, tok.Actor, tok.ExpiresAt
-		if tok.User != nil {
-			e.UserID = tok.User.ID
-		}
-		iss.Audit(ctx, e)
+	if err != nil {
+		iss.auditFailure(ctx, e, err)
 		return
 	}
+	e.Type, e.TokenID = EventTokenIssued, tok.ID
+	e.Scope, e.Audience, e.Actor, e.ExpiresAt = tok.Scope, tok.Audience, tok.Actor, tok.ExpiresAt
+	if tok.User != nil {
+		e.UserID = tok.User.ID
+	}
+	iss.Audit(ctx, e)
+}
+
+// auditClient reports a failed client authentication.
+func (iss *Issuer) auditClient(ctx context.Context, clientID string, err error) {
+	iss.auditFailure(ctx, Event{ClientID: clientID}, err)
+}
+
+// auditFailure reports e failed with err, if err's kind is worth an event.
+// A refusal carries its reason, and so do the failed checks of an
+// assertion or a DPoP proof, which have many.
+func (iss *Issuer) auditFailure(ctx context.Context, e Event, err error) {
 	me := AsError(err)
 	typ, ok := auditKind(me.Kind)
 	if me.replay {
@@ -227,27 +217,9 @@ func (iss *Issuer) auditToken(ctx context.Context, r *TokenRequest, client *Clie
 		return
 	}
 	e.Type, e.Kind, e.UserID, e.RetryAfter = typ, me.Kind, me.userID, me.RetryAfter
-	if typ == EventRefused || explained(me.Kind) {
+	switch {
+	case typ == EventRefused, me.Kind == KindInvalidClientAssertion, me.Kind == KindInvalidDPoPProof, me.Kind == KindUseDPoPNonce:
 		e.Reason = me.Message()
 	}
 	iss.Audit(ctx, e)
-}
-
-// explained reports whether a failure of kind k is audited with its
-// reason: the checks of an assertion or a DPoP proof have many.
-func explained(k Kind) bool {
-	return k == KindInvalidClientAssertion || k == KindInvalidDPoPProof || k == KindUseDPoPNonce
-}
-
-// auditClient reports a failed client authentication outside the token
-// endpoint (AuthenticateClient).
-func (iss *Issuer) auditClient(ctx context.Context, clientID string, err error) {
-	me := AsError(err)
-	if typ, ok := auditKind(me.Kind); ok {
-		e := Event{Type: typ, ClientID: clientID, Kind: me.Kind, RetryAfter: me.RetryAfter}
-		if explained(me.Kind) {
-			e.Reason = me.Message()
-		}
-		iss.Audit(ctx, e)
-	}
 }

@@ -4,12 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"github.com/mintauth/mint/internal/wire"
 	"log/slog"
 	"net/http"
 	"strings"
 
 	"github.com/mintauth/mint/internal/jwtcheck"
+	"github.com/mintauth/mint/internal/wire"
 )
 
 // Introspection is an RFC 7662 section 2.2 answer. An inactive token is
@@ -17,36 +17,27 @@ import (
 type Introspection struct {
 	// Active is true for a token that is currently valid.
 	Active bool
-	// Scope is the token's scope, space-separated.
-	Scope string
-	// ClientID is the client the token was issued to.
-	ClientID string
-	// Subject is the user id, or the client id for client_credentials.
-	Subject string
-	// ExpiresAt and IssuedAt are Unix times.
-	ExpiresAt, IssuedAt int64
-	// Issuer is the token's iss.
-	Issuer string
-	// Audience is the token's aud; printed as a string when there is one.
-	Audience []string
-	// TokenType is "Bearer" for an access token (RFC 7662 section 2.2 takes
-	// the token_type of RFC 6749 section 5.1) and "refresh_token" for a
-	// refresh token, which has no such type.
+	// Scope, ClientID, Subject (sub), ExpiresAt and IssuedAt (Unix times),
+	// Issuer, Audience (a string when there is one) and ID (jti) are the
+	// token's claims.
+	Scope, ClientID, Subject string
+	ExpiresAt, IssuedAt      int64
+	Issuer                   string
+	Audience                 []string
+	ID                       string
+	// TokenType is the RFC 6749 section 5.1 token_type of an access token
+	// ("Bearer" or "DPoP"), and "refresh_token" for a refresh token.
 	TokenType string
-	// ID is the access token's jti.
-	ID string
-	// Actor is the client that minted a user token without the user's
-	// password (silent_password), printed as the RFC 8693 "act" claim.
+	// Actor is the client that minted a user token by silent_password,
+	// printed as the RFC 8693 "act" claim.
 	Actor string
-	// SubjectType is the access token's sub_type: SubjectUser or
-	// SubjectClient.
+	// SubjectType is SubjectUser or SubjectClient.
 	SubjectType string
-	// JKT is the thumbprint of the DPoP key a token is bound to, printed
-	// as the cnf member {"jkt": JKT} (RFC 9449 section 6.2); an access
-	// token bound to it has TokenType "DPoP".
+	// JKT is the thumbprint of the DPoP key the token is bound to, printed
+	// as the cnf member {"jkt": JKT} (RFC 9449 section 6.2).
 	JKT string
 	// Extra are the access token's host claims (WithClaims), printed at
-	// the top level under their own names (RFC 7662 section 2.2).
+	// the top level (RFC 7662 section 2.2).
 	Extra map[string]any
 }
 
@@ -96,17 +87,14 @@ func (in Introspection) MarshalJSON() ([]byte, error) {
 }
 
 // Introspect tells client what RFC 7662 section 2.2 says of token: its
-// claims if it is active, Active false if it is unknown, malformed,
-// expired, revoked, its refresh family revoked, already rotated, or a
-// refresh token of another client. Any authenticated client may introspect
-// access tokens (resource servers are clients); refresh tokens are
-// disclosed only to the client they were issued to. The hint
-// (access_token, refresh_token) is accepted and not needed: the two
-// kinds have different shapes. Access tokens are checked with the Issuer's
-// own keys, so its Signer must have a VerificationKey method (*KeySet
-// does); otherwise they are all inactive. Only a store failure is an error.
+// claims if it is active; Active false if it is unknown, malformed,
+// expired, revoked, already rotated, or a refresh token of another client
+// (any authenticated client may introspect access tokens: resource
+// servers are clients). The hint is ignored, as RFC 7662 section 2.1
+// allows. Access tokens are checked with the Issuer's own keys, so its
+// Signer must have a VerificationKey method (*KeySet does), or they are
+// all inactive. Only a store failure is an error.
 func (iss *Issuer) Introspect(ctx context.Context, client *Client, token, hint string) (*Introspection, error) {
-	_ = hint // RFC 7662 section 2.1: the server may ignore it
 	inactive := &Introspection{}
 	if digest, ok := digestRefreshToken(token); ok {
 		rec, err := found(iss.store.RefreshToken(ctx, digest))
@@ -119,17 +107,16 @@ func (iss *Issuer) Introspect(ctx context.Context, client *Client, token, hint s
 			return inactive, nil
 		}
 		return &Introspection{
-			Active:    true,
-			Scope:     strings.Join(rec.Scope, " "),
-			ClientID:  rec.ClientID,
-			Subject:   rec.UserID,
-			ExpiresAt: rec.ExpiresAt.Unix(),
-			IssuedAt:  rec.IssuedAt.Unix(),
-			Issuer:    iss.cfg.issuer,
-			Audience:  []string{iss.cfg.issuer}, // a refresh token is for the authorization server
-			TokenType: "refresh_token",
-			// Only user grants issue refresh tokens.
-			SubjectType: SubjectUser,
+			Active:      true,
+			Scope:       strings.Join(rec.Scope, " "),
+			ClientID:    rec.ClientID,
+			Subject:     rec.UserID,
+			ExpiresAt:   rec.ExpiresAt.Unix(),
+			IssuedAt:    rec.IssuedAt.Unix(),
+			Issuer:      iss.cfg.issuer,
+			Audience:    []string{iss.cfg.issuer}, // a refresh token is for the authorization server
+			TokenType:   "refresh_token",
+			SubjectType: SubjectUser, // only user grants issue refresh tokens
 			JKT:         rec.JKT,
 		}, nil
 	}
@@ -164,17 +151,16 @@ func (iss *Issuer) Introspect(ctx context.Context, client *Client, token, hint s
 	}, nil
 }
 
-// verificationKeys is a Signer that can also give the keys that check
-// its tokens, by kid, with the alg of each; *KeySet is one.
+// verificationKeys is a Signer that gives the key, and its alg, that
+// checks its tokens of a kid; *KeySet is one.
 type verificationKeys interface {
 	VerificationKey(kid string) (alg string, key any, ok bool)
 }
 
-// readAccessToken verifies one of the Issuer's own access tokens with its
-// key set, issuer, audiences, clock and leeway (WithLeeway), by the rules
-// a resource server's verifier applies (internal/jwtcheck). It returns
-// nil for a token that does not verify, and for any token when the Signer
-// has no verification keys.
+// readAccessToken verifies one of the Issuer's own access tokens as a
+// resource server's verifier does (internal/jwtcheck), with the Issuer's
+// keys, issuer, clock and leeway. It returns nil for a token that does not
+// verify, and for any token when the Signer has no verification keys.
 func (iss *Issuer) readAccessToken(token string) *Claims {
 	keys, ok := iss.signer.(verificationKeys)
 	if !ok || strings.Count(token, ".") != 2 {
@@ -217,16 +203,16 @@ func rawClaims(raw map[string]json.RawMessage) map[string]any {
 	return extra
 }
 
-// IntrospectionHandler is the RFC 7662 introspection endpoint: POST only,
-// an application/x-www-form-urlencoded body of at most 64 KiB with the
-// required `token` and an optional `token_type_hint`, the caller
-// authenticated as a client (HTTP Basic, form-urlencoded or plain, or
-// client_id and client_secret in the body; not both). It answers 200 with
-// the Issuer.Introspect answer, `active` a JSON boolean; 401
-// invalid_client with WWW-Authenticate: Basic when client authentication
-// fails; 400 invalid_request for a malformed request or a missing token;
-// 405 for another method. Every answer carries Content-Type:
-// application/json, Cache-Control: no-store and Pragma: no-cache.
+// IntrospectionHandler is the RFC 7662 introspection endpoint. It takes a
+// POST with an application/x-www-form-urlencoded body of at most 64 KiB:
+// the required token and an optional token_type_hint, from a client
+// authenticated by HTTP Basic (form-urlencoded or plain), by client_id and
+// client_secret in the body (not both) or by private_key_jwt. It answers
+// 200 with the Issuer.Introspect answer; 401 invalid_client with
+// WWW-Authenticate: Basic when client authentication fails; 400
+// invalid_request for a malformed request or a missing token; 405 for
+// another method; always with Content-Type: application/json,
+// Cache-Control: no-store and Pragma: no-cache.
 //
 //	mux.Handle("/oauth2/introspect", mint.IntrospectionHandler{Issuer: issuer})
 type IntrospectionHandler struct {
@@ -241,21 +227,12 @@ type IntrospectionHandler struct {
 // ServeHTTP implements http.Handler.
 func (h IntrospectionHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ep := clientEndpoint{iss: h.Issuer, realm: h.Realm, logger: h.Logger, name: "introspection"}
-	client, token, hint, ctx, ok := ep.begin(w, r)
-	if !ok {
-		return
-	}
-	in, err := h.Issuer.Introspect(ctx, client, token, hint)
-	if err != nil {
-		ep.fail(w, r, err)
-		return
-	}
-	wire.WriteJSON(w, http.StatusOK, in)
+	ep.serve(w, r, func(ctx context.Context, client *Client, token, hint string) (any, error) {
+		return h.Issuer.Introspect(ctx, client, token, hint)
+	})
 }
 
-// clientEndpoint is what the introspection and revocation endpoints share:
-// method check, body decoding, client authentication and error answers in
-// the RFC 6749 section 5.2 shape.
+// clientEndpoint is what the introspection and revocation endpoints share.
 type clientEndpoint struct {
 	iss    *Issuer
 	realm  string
@@ -263,18 +240,23 @@ type clientEndpoint struct {
 	name   string
 }
 
-// begin checks the method, reads the form body, authenticates the client
-// and returns the token and its hint; on failure it has answered.
-func (ep clientEndpoint) begin(w http.ResponseWriter, r *http.Request) (client *Client, token, hint string, ctx context.Context, ok bool) {
+// serve checks the method, reads the form body, authenticates the client
+// and answers what do makes of the token and its hint.
+func (ep clientEndpoint) serve(w http.ResponseWriter, r *http.Request,
+	do func(ctx context.Context, client *Client, token, hint string) (any, error)) {
 	client, params, ctx, err := ep.authenticate(w, r)
 	if err == nil && params["token"] == "" {
 		err = missing("token")
 	}
+	var answer any
+	if err == nil {
+		answer, err = do(ctx, client, params["token"], params["token_type_hint"])
+	}
 	if err != nil {
 		ep.fail(w, r, err)
-		return nil, "", "", nil, false
+		return
 	}
-	return client, params["token"], params["token_type_hint"], ctx, true
+	wire.WriteJSON(w, http.StatusOK, answer)
 }
 
 func (ep clientEndpoint) authenticate(w http.ResponseWriter, r *http.Request) (*Client, map[string]string, context.Context, error) {
@@ -285,7 +267,8 @@ func (ep clientEndpoint) authenticate(w http.ResponseWriter, r *http.Request) (*
 	if perr != nil {
 		return nil, nil, nil, perr
 	}
-	ctx := ContextWithRequestInfo(r.Context(), wire.RequestID(r, "X-Request-Id"), r.RemoteAddr)
+	// The audit events of these requests carry their id and address (Audit).
+	ctx := context.WithValue(r.Context(), requestInfoCtx{}, requestInfo{wire.RequestID(r, "X-Request-Id"), r.RemoteAddr})
 	creds, perr := clientCredentials(r, params)
 	if perr != nil {
 		ep.iss.auditClient(ctx, "", perr) // an unsupported authentication method is audited

@@ -20,8 +20,8 @@ import (
 // Hasher hashes and verifies secrets and passwords. The encoded hash names
 // its own algorithm and parameters, so a Hasher verifies hashes made with
 // older parameters or other algorithms and says when to upgrade them.
-// The Issuer passes the context of the request being served (the
-// values of ContextWithRequestInfo, a host's trace span), so that a
+// The Issuer passes the context of the request being served (a host's
+// trace span, say), so that a
 // Hasher wrapping another one can trace or meter each hash.
 type Hasher interface {
 	// Hash returns the encoded hash of plain.
@@ -197,8 +197,7 @@ func WithUnknownClientHash(hash string) Option {
 // revocation). An unknown client costs one hash verification, like a wrong
 // secret. Failures are *Error of KindMissingField, KindClientNotFound,
 // KindSecretMismatch or KindThrottled. It is throttled by the Limiter
-// like the token endpoint, and failures are reported to the audit hook
-// (see ContextWithRequestInfo).
+// like the token endpoint, and failures are reported to the audit hook.
 func (iss *Issuer) AuthenticateClient(ctx context.Context, id, secret string) (*Client, error) {
 	return iss.authenticate(ctx, wire.Credentials{ID: id, Secrets: []string{secret}}, "")
 }
