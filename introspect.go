@@ -18,16 +18,16 @@ type Introspection struct {
 	// Active is true for a token that is currently valid.
 	Active bool
 	// Scope, ClientID, Subject (sub), ExpiresAt and IssuedAt (Unix times),
-	// Issuer, Audience (a string when there is one) and ID (jti) are the
-	// token's claims.
+	// Issuer and Audience (a string when there is one) are the token's.
 	Scope, ClientID, Subject string
 	ExpiresAt, IssuedAt      int64
 	Issuer                   string
 	Audience                 []string
-	ID                       string
 	// TokenType is the RFC 6749 section 5.1 token_type of an access token
 	// ("Bearer" or "DPoP"), and "refresh_token" for a refresh token.
 	TokenType string
+	// ID is the access token's jti.
+	ID string
 	// Actor is the client that minted a user token by silent_password,
 	// printed as the RFC 8693 "act" claim.
 	Actor string
@@ -99,11 +99,9 @@ func (iss *Issuer) Introspect(ctx context.Context, client *Client, token, hint s
 	if digest, ok := digestRefreshToken(token); ok {
 		rec, err := found(iss.store.RefreshToken(ctx, digest))
 		switch {
-		case errors.Is(err, ErrNotFound):
-			return inactive, nil
-		case err != nil:
+		case err != nil && !errors.Is(err, ErrNotFound):
 			return nil, serverError(err)
-		case rec.ClientID != client.ID || !rec.Active(iss.cfg.now()):
+		case err != nil || rec.ClientID != client.ID || !rec.Active(iss.cfg.now()):
 			return inactive, nil
 		}
 		return &Introspection{
@@ -151,18 +149,12 @@ func (iss *Issuer) Introspect(ctx context.Context, client *Client, token, hint s
 	}, nil
 }
 
-// verificationKeys is a Signer that gives the key, and its alg, that
-// checks its tokens of a kid; *KeySet is one.
-type verificationKeys interface {
-	VerificationKey(kid string) (alg string, key any, ok bool)
-}
-
 // readAccessToken verifies one of the Issuer's own access tokens as a
 // resource server's verifier does (internal/jwtcheck), with the Issuer's
 // keys, issuer, clock and leeway. It returns nil for a token that does not
 // verify, and for any token when the Signer has no verification keys.
 func (iss *Issuer) readAccessToken(token string) *Claims {
-	keys, ok := iss.signer.(verificationKeys)
+	keys, ok := iss.signer.(jwtcheck.Keys)
 	if !ok || strings.Count(token, ".") != 2 {
 		return nil
 	}

@@ -17,11 +17,10 @@ type PublicKeys interface {
 	JWKS() JWKS
 }
 
-// JWKSHandler serves the public keys of keys as an RFC 7517 section 5 JWK
-// Set, for GET and HEAD (405 otherwise), with Content-Type
-// application/json. Only public RSA, EC and OKP keys are published, each
-// with kid, use "sig" and alg (EdDSA for Ed25519); an HMAC key never is.
-// The set is read on every request, so a rotation shows at once.
+// JWKSHandler serves keys as an RFC 7517 section 5 JWK Set for GET and
+// HEAD (405 otherwise): only public RSA, EC and OKP keys with a kid and an
+// alg, each with use "sig", never an HMAC key. The set is read on every
+// request, so a rotation shows at once.
 func JWKSHandler(keys PublicKeys) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !wellKnownMethod(w, r) {
@@ -29,12 +28,8 @@ func JWKSHandler(keys PublicKeys) http.Handler {
 		}
 		set := JWKS{Keys: []JWK{}}
 		for _, k := range keys.JWKS().Keys {
-			switch k.Kty {
-			case "RSA", "EC", "OKP":
-			default:
-				continue // never a symmetric ("oct") key
-			}
-			if k.Kid == "" || k.Alg == "" || (k.Use != "" && k.Use != "sig") {
+			asymmetric := k.Kty == "RSA" || k.Kty == "EC" || k.Kty == "OKP" // never an "oct" key
+			if !asymmetric || k.Kid == "" || k.Alg == "" || (k.Use != "" && k.Use != "sig") {
 				continue
 			}
 			k.Use = "sig"
@@ -51,30 +46,26 @@ func JWKSHandler(keys PublicKeys) http.Handler {
 
 // Metadata is an RFC 8414 authorization-server metadata document. Hosts
 // fill in the absolute URLs of the endpoints they mounted and pass it to
-// MetadataHandler, which completes the rest; verify.Discover reads it.
+// MetadataHandler, which completes the zero fields; verify.Discover reads it.
 type Metadata struct {
-	// Issuer is the issuer identifier, byte-identical to every token's iss.
-	// Zero value: the Issuer's IssuerURL.
+	// Issuer is byte-identical to every token's iss. Zero value: the
+	// Issuer's IssuerURL.
 	Issuer string `json:"issuer"`
-	// TokenEndpoint is the absolute URL of the RFC 6749 token endpoint.
-	// Required.
+	// TokenEndpoint is the absolute URL of the token endpoint. Required.
 	TokenEndpoint string `json:"token_endpoint"`
-	// JWKSURI is the absolute URL of the JWKSHandler. Zero value: omitted.
-	JWKSURI string `json:"jwks_uri,omitempty"`
-	// IntrospectionEndpoint is the absolute URL of the RFC 7662 endpoint.
-	// Zero value: omitted.
+	// JWKSURI, IntrospectionEndpoint and RevocationEndpoint are the
+	// absolute URLs of the JWKSHandler, IntrospectionHandler and
+	// RevocationHandler. Zero value: omitted.
+	JWKSURI               string `json:"jwks_uri,omitempty"`
 	IntrospectionEndpoint string `json:"introspection_endpoint,omitempty"`
-	// RevocationEndpoint is the absolute URL of the RFC 7009 endpoint.
-	// Zero value: omitted.
-	RevocationEndpoint string `json:"revocation_endpoint,omitempty"`
+	RevocationEndpoint    string `json:"revocation_endpoint,omitempty"`
 	// ScopesSupported lists the scopes clients may ask for. Zero value:
-	// omitted (RFC 8414 makes it RECOMMENDED, not required).
+	// omitted.
 	ScopesSupported []string `json:"scopes_supported,omitempty"`
-	// ResponseTypesSupported is REQUIRED by RFC 8414; mint has no
+	// ResponseTypesSupported is required by RFC 8414; mint has no
 	// authorization endpoint, so the zero value publishes an empty list.
 	ResponseTypesSupported []string `json:"response_types_supported"`
-	// GrantTypesSupported lists the grant types. Zero value: every grant
-	// the Issuer knows, sorted.
+	// GrantTypesSupported: zero value, every grant the Issuer knows, sorted.
 	GrantTypesSupported []string `json:"grant_types_supported,omitempty"`
 	// TokenEndpointAuthMethodsSupported lists the client authentication
 	// methods. Zero value: client_secret_basic, client_secret_post and
@@ -83,23 +74,21 @@ type Metadata struct {
 	// TokenEndpointAuthSigningAlgValuesSupported lists the algorithms of
 	// private_key_jwt assertions. Zero value: those the Issuer accepts.
 	TokenEndpointAuthSigningAlgValuesSupported []string `json:"token_endpoint_auth_signing_alg_values_supported,omitempty"`
-	// IntrospectionEndpointAuthMethodsSupported, likewise for the
-	// introspection endpoint, when there is one.
+	// IntrospectionEndpointAuthMethodsSupported and
+	// RevocationEndpointAuthMethodsSupported, likewise for the endpoints
+	// named.
 	IntrospectionEndpointAuthMethodsSupported []string `json:"introspection_endpoint_auth_methods_supported,omitempty"`
-	// RevocationEndpointAuthMethodsSupported, likewise for the revocation
-	// endpoint, when there is one.
-	RevocationEndpointAuthMethodsSupported []string `json:"revocation_endpoint_auth_methods_supported,omitempty"`
+	RevocationEndpointAuthMethodsSupported    []string `json:"revocation_endpoint_auth_methods_supported,omitempty"`
 	// DPoPSigningAlgValuesSupported lists the algorithms of DPoP proofs
 	// (RFC 9449 section 5.1). Zero value: those the Issuer accepts.
 	DPoPSigningAlgValuesSupported []string `json:"dpop_signing_alg_values_supported,omitempty"`
 }
 
-// MetadataHandler serves the RFC 8414 metadata of iss for GET and HEAD
-// (405 otherwise). m names what the host mounted; the zero fields are
-// completed as their docs say. It fails, at construction, if the issuer is
-// not an absolute http(s) URL without query or fragment (RFC 8414 section
-// 2), if m.Issuer differs from the Issuer's by a single byte, or if an
-// endpoint URL is not absolute. Mount it at the path of MetadataURL.
+// MetadataHandler serves m, completed, as the RFC 8414 metadata of iss for
+// GET and HEAD (405 otherwise). It fails if the issuer is not an absolute
+// http(s) URL without query or fragment (RFC 8414 section 2), if m.Issuer
+// differs from the Issuer's by a single byte, or if an endpoint URL is not
+// absolute. Mount it at the path of MetadataURL.
 func MetadataHandler(iss *Issuer, m Metadata) (http.Handler, error) {
 	if m.Issuer == "" {
 		m.Issuer = iss.cfg.issuer
@@ -119,8 +108,6 @@ func MetadataHandler(iss *Issuer, m Metadata) (http.Handler, error) {
 	}), nil
 }
 
-// check refuses metadata whose issuer is not issuer, byte for byte, or
-// not an RFC 8414 issuer URL, or whose endpoints are not absolute URLs.
 func (m *Metadata) check(issuer string) error {
 	if m.Issuer != issuer {
 		return fmt.Errorf("mint: metadata issuer %q differs from the Issuer's %q", m.Issuer, issuer)
@@ -144,37 +131,29 @@ func (m *Metadata) check(issuer string) error {
 
 // complete fills in the zero fields as their docs say.
 func (m *Metadata) complete(iss *Issuer) {
-	if m.ResponseTypesSupported == nil {
-		m.ResponseTypesSupported = []string{}
-	}
 	if m.GrantTypesSupported == nil {
 		m.GrantTypesSupported = iss.grantTypes()
 		slices.Sort(m.GrantTypesSupported)
 	}
-	clientAuthMethods := []string{"client_secret_basic", "client_secret_post", AuthPrivateKeyJWT}
+	methods := []string{"client_secret_basic", "client_secret_post", AuthPrivateKeyJWT}
 	if iss.cfg.fapi2 {
-		clientAuthMethods = []string{AuthPrivateKeyJWT}
+		methods = []string{AuthPrivateKeyJWT}
 	}
-	if m.TokenEndpointAuthSigningAlgValuesSupported == nil {
-		m.TokenEndpointAuthSigningAlgValuesSupported = iss.algs()
+	orDefault := func(list *[]string, def []string, named bool) {
+		if *list == nil && named {
+			*list = def
+		}
 	}
-	if m.DPoPSigningAlgValuesSupported == nil {
-		m.DPoPSigningAlgValuesSupported = iss.algs()
-	}
-	if m.TokenEndpointAuthMethodsSupported == nil {
-		m.TokenEndpointAuthMethodsSupported = clientAuthMethods
-	}
-	if m.IntrospectionEndpoint != "" && m.IntrospectionEndpointAuthMethodsSupported == nil {
-		m.IntrospectionEndpointAuthMethodsSupported = clientAuthMethods
-	}
-	if m.RevocationEndpoint != "" && m.RevocationEndpointAuthMethodsSupported == nil {
-		m.RevocationEndpointAuthMethodsSupported = clientAuthMethods
-	}
+	orDefault(&m.ResponseTypesSupported, []string{}, true)
+	orDefault(&m.TokenEndpointAuthSigningAlgValuesSupported, iss.algs(), true)
+	orDefault(&m.DPoPSigningAlgValuesSupported, iss.algs(), true)
+	orDefault(&m.TokenEndpointAuthMethodsSupported, methods, true)
+	orDefault(&m.IntrospectionEndpointAuthMethodsSupported, methods, m.IntrospectionEndpoint != "")
+	orDefault(&m.RevocationEndpointAuthMethodsSupported, methods, m.RevocationEndpoint != "")
 }
 
 // MetadataURL returns where RFC 8414 section 3.1 puts the metadata of an
-// issuer: "/.well-known/oauth-authorization-server" inserted between the
-// host and the path of the issuer URL, e.g. https://a.example/t1 gives
+// issuer: https://a.example/t1 gives
 // https://a.example/.well-known/oauth-authorization-server/t1.
 func MetadataURL(issuer string) (string, error) {
 	u, err := wire.MetadataURL(issuer)
