@@ -148,7 +148,7 @@ type clientKeys struct {
 }
 
 func newClientKeys(now func() time.Time) *clientKeys {
-	return &clientKeys{http: &http.Client{Timeout: clientKeysTimeout}, now: now}
+	return &clientKeys{http: &http.Client{Timeout: clientKeysTimeout}, now: now, cache: map[string]fetchedKeys{}}
 }
 
 type fetchedKeys struct {
@@ -199,18 +199,13 @@ func (ck *clientKeys) keys(ctx context.Context, c *Client, kid string) ([]jwk.Ke
 		return nil, fmt.Errorf("%w: client %s: %w", errKeysUnavailable, c.ID, err)
 	}
 	ck.mu.Lock()
-	if ck.cache == nil {
-		ck.cache = map[string]fetchedKeys{}
-	}
 	ck.cache[c.JWKSURI] = fetchedKeys{keys, now}
 	ck.mu.Unlock()
 	return keys, nil
 }
 
-// fetch GETs a JWK Set.
+// fetch GETs a JWK Set, within the http.Client's timeout.
 func (ck *clientKeys) fetch(ctx context.Context, uri string) ([]jwk.Key, error) {
-	ctx, cancel := context.WithTimeout(ctx, clientKeysTimeout)
-	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, uri, nil)
 	if err != nil {
 		return nil, err

@@ -23,9 +23,6 @@ type PublicKeys interface {
 // request, so a rotation shows at once.
 func JWKSHandler(keys PublicKeys) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !wellKnownMethod(w, r) {
-			return
-		}
 		set := JWKS{Keys: []JWK{}}
 		for _, k := range keys.JWKS().Keys {
 			asymmetric := k.Kty == "RSA" || k.Kty == "EC" || k.Kty == "OKP" // never an "oct" key
@@ -40,7 +37,7 @@ func JWKSHandler(keys PublicKeys) http.Handler {
 			http.Error(w, `{"error":"server_error"}`, http.StatusInternalServerError)
 			return
 		}
-		writeWellKnown(w, r, body)
+		serveWellKnown(w, r, body)
 	})
 }
 
@@ -101,11 +98,7 @@ func MetadataHandler(iss *Issuer, m Metadata) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if wellKnownMethod(w, r) {
-			writeWellKnown(w, r, body)
-		}
-	}), nil
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { serveWellKnown(w, r, body) }), nil
 }
 
 func (m *Metadata) check(issuer string) error {
@@ -119,10 +112,7 @@ func (m *Metadata) check(issuer string) error {
 		return errors.New("mint: metadata needs the token endpoint")
 	}
 	for _, u := range []string{m.TokenEndpoint, m.JWKSURI, m.IntrospectionEndpoint, m.RevocationEndpoint} {
-		if u == "" {
-			continue
-		}
-		if err := wire.CheckAbsoluteURL(u); err != nil {
+		if err := wire.CheckAbsoluteURL(u); u != "" && err != nil {
 			return fmt.Errorf("mint: metadata endpoint %q: %w", u, err)
 		}
 	}
@@ -163,23 +153,17 @@ func MetadataURL(issuer string) (string, error) {
 	return u, nil
 }
 
-// wellKnownMethod lets GET and HEAD through and answers 405 otherwise.
-func wellKnownMethod(w http.ResponseWriter, r *http.Request) bool {
-	if r.Method == http.MethodGet || r.Method == http.MethodHead {
-		return true
+// serveWellKnown answers GET with the JSON document body, HEAD with its
+// headers only, and another method with 405.
+func serveWellKnown(w http.ResponseWriter, r *http.Request, body []byte) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		h.Set("Allow", "GET, HEAD")
+		w.WriteHeader(http.StatusMethodNotAllowed)
+		_, _ = w.Write([]byte(`{"error":"invalid_request","error_description":"method not allowed"}` + "\n"))
+		return
 	}
-	h := w.Header()
-	h.Set("Allow", "GET, HEAD")
-	h.Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusMethodNotAllowed)
-	_, _ = w.Write([]byte(`{"error":"invalid_request","error_description":"method not allowed"}` + "\n"))
-	return false
-}
-
-// writeWellKnown writes a JSON document, headers only for HEAD.
-func writeWellKnown(w http.ResponseWriter, r *http.Request, body []byte) {
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(http.StatusOK)
 	if r.Method != http.MethodHead {
