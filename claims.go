@@ -182,12 +182,3 @@ func (c Claims) marshalOwn() ([]byte, error) {
 		Cnf      *confirmation `json:"cnf,omitempty"`
 	}{c.Issuer, c.Subject, c.SubjectType, aud, c.ExpiresAt.Unix(), c.IssuedAt.Unix(), c.ID, c.ClientID, c.Scope, c.Roles, act, cnf})
 }
-
-// userID is the user behind the token: its sub when sub_type is
-// SubjectUser, "" for a client's own token.
-func (c *Claims) userID() string {
-	if c.SubjectType == SubjectUser {
-		return c.Subject
-	}
-	return ""
-}

@@ -123,7 +123,11 @@ func (iss *Issuer) Introspect(ctx context.Context, client *Client, token, hint s
 		return inactive, nil
 	}
 	if deny, ok := iss.store.(AccessTokenDenyList); ok {
-		denied, err := deny.AccessTokenDenied(ctx, c.ID, c.ClientID, c.userID(), c.IssuedAt)
+		var userID string // "" for a client's own token
+		if c.SubType == SubjectUser {
+			userID = c.Sub
+		}
+		denied, err := deny.AccessTokenDenied(ctx, c.Jti, c.ClientID, userID, c.IssuedAt())
 		if err != nil {
 			return nil, serverError(err)
 		}
@@ -135,17 +139,17 @@ func (iss *Issuer) Introspect(ctx context.Context, client *Client, token, hint s
 		Active:      true,
 		Scope:       c.Scope,
 		ClientID:    c.ClientID,
-		Subject:     c.Subject,
-		ExpiresAt:   c.ExpiresAt.Unix(),
-		IssuedAt:    c.IssuedAt.Unix(),
-		Issuer:      c.Issuer,
-		Audience:    c.Audience,
+		Subject:     c.Sub,
+		ExpiresAt:   c.ExpiresAt().Unix(),
+		IssuedAt:    c.IssuedAt().Unix(),
+		Issuer:      c.Iss,
+		Audience:    c.Aud,
 		TokenType:   tokenType(c.JKT),
-		ID:          c.ID,
-		Actor:       c.Actor,
-		SubjectType: c.SubjectType,
+		ID:          c.Jti,
+		Actor:       c.Act,
+		SubjectType: c.SubType,
 		JKT:         c.JKT,
-		Extra:       c.Extra,
+		Extra:       rawClaims(c.Extra), // the host's claims byte for byte
 	}, nil
 }
 
@@ -153,7 +157,7 @@ func (iss *Issuer) Introspect(ctx context.Context, client *Client, token, hint s
 // resource server's verifier does (internal/jwtcheck), with the Issuer's
 // keys, issuer, clock and leeway. It returns nil for a token that does not
 // verify, and for any token when the Signer has no verification keys.
-func (iss *Issuer) readAccessToken(token string) *Claims {
+func (iss *Issuer) readAccessToken(token string) *jwtcheck.Claims {
 	keys, ok := iss.signer.(jwtcheck.Keys)
 	if !ok || strings.Count(token, ".") != 2 {
 		return nil
@@ -164,23 +168,7 @@ func (iss *Issuer) readAccessToken(token string) *Claims {
 	if _, err := p.ParseWithClaims(token, &c, jwtcheck.Keyfunc(keys)); err != nil {
 		return nil
 	}
-	return &Claims{
-		Issuer:    c.Iss,
-		Subject:   c.Sub,
-		Audience:  c.Aud,
-		ExpiresAt: c.ExpiresAt(),
-		IssuedAt:  c.IssuedAt(),
-		ID:        c.Jti,
-		ClientID:  c.ClientID,
-		Scope:     c.Scope,
-		Roles:     c.Roles,
-		Actor:     c.Act,
-		// SubjectType and Extra as the token carries them, the host's
-		// claims byte for byte.
-		SubjectType: c.SubType,
-		JKT:         c.JKT,
-		Extra:       rawClaims(c.Extra),
-	}
+	return &c
 }
 
 // rawClaims holds encoded claims as values that encode as they were.

@@ -59,12 +59,12 @@ func (iss *Issuer) Revoke(ctx context.Context, client *Client, token, hint strin
 	if !ok {
 		return &Error{Kind: KindUnsupportedTokenType}
 	}
-	if err := deny.DenyAccessToken(ctx, c.ID, c.ExpiresAt.Add(maxVerifierLeeway)); err != nil {
+	if err := deny.DenyAccessToken(ctx, c.Jti, c.ExpiresAt().Add(maxVerifierLeeway)); err != nil {
 		return serverError(err)
 	}
-	e := Event{Type: EventTokenRevoked, ClientID: client.ID, TokenID: c.ID}
-	if c.Subject != c.ClientID {
-		e.UserID = c.Subject
+	e := Event{Type: EventTokenRevoked, ClientID: client.ID, TokenID: c.Jti}
+	if c.Sub != c.ClientID {
+		e.UserID = c.Sub
 	}
 	iss.Audit(ctx, e)
 	return nil
