@@ -1,6 +1,7 @@
 package mint
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
@@ -78,8 +79,7 @@ type Event struct {
 
 // LogValue implements slog.LogValuer: every non-empty field.
 func (e Event) LogValue() slog.Value {
-	attrs := make([]slog.Attr, 0, 10)
-	attrs = append(attrs, slog.String("event", string(e.Type)), slog.String("outcome", e.Outcome))
+	attrs := []slog.Attr{slog.String("event", string(e.Type)), slog.String("outcome", e.Outcome)}
 	add := func(k, v string) {
 		if v != "" {
 			attrs = append(attrs, slog.String(k, v))
@@ -151,12 +151,7 @@ func (iss *Issuer) Audit(ctx context.Context, e Event) {
 		e.Time = iss.cfg.now()
 	}
 	if info, ok := ctx.Value(requestInfoCtx{}).(requestInfo); ok {
-		if e.RequestID == "" {
-			e.RequestID = info.id
-		}
-		if e.RemoteAddr == "" {
-			e.RemoteAddr = info.remote
-		}
+		e.RequestID, e.RemoteAddr = cmp.Or(e.RequestID, info.id), cmp.Or(e.RemoteAddr, info.remote)
 	}
 	if e.Outcome == "" {
 		e.Outcome = "success"

@@ -1,6 +1,7 @@
 package mint
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -66,11 +67,9 @@ func (in Introspection) MarshalJSON() ([]byte, error) {
 		Cnf       *confirmation `json:"cnf,omitempty"`
 	}{Active: true, Scope: in.Scope, ClientID: in.ClientID, Sub: in.Subject, Exp: in.ExpiresAt,
 		Iat: in.IssuedAt, Iss: in.Issuer, TokenType: in.TokenType, Jti: in.ID, SubType: in.SubjectType}
-	switch len(in.Audience) {
-	case 0:
-	case 1:
+	if len(in.Audience) == 1 {
 		wire.Aud = in.Audience[0]
-	default:
+	} else if len(in.Audience) > 1 {
 		wire.Aud = in.Audience
 	}
 	if in.Actor != "" {
@@ -183,15 +182,13 @@ func rawClaims(raw map[string]json.RawMessage) map[string]any {
 	return extra
 }
 
-// IntrospectionHandler is the RFC 7662 introspection endpoint. It takes a
-// POST with an application/x-www-form-urlencoded body of at most 64 KiB:
-// the required token and an optional token_type_hint, from a client
-// authenticated by HTTP Basic (form-urlencoded or plain), by client_id and
-// client_secret in the body (not both) or by private_key_jwt. It answers
-// 200 with the Issuer.Introspect answer; 401 invalid_client with
-// WWW-Authenticate: Basic when client authentication fails; 400
-// invalid_request for a malformed request or a missing token; 405 for
-// another method; always with Content-Type: application/json,
+// IntrospectionHandler is the RFC 7662 introspection endpoint: a POST of
+// an application/x-www-form-urlencoded body (at most 64 KiB) with token
+// and an optional token_type_hint, from a client authenticated by HTTP
+// Basic (form-urlencoded or plain), client_secret_post or private_key_jwt,
+// one method only. It answers 200 with Issuer.Introspect's answer, and
+// otherwise 401 invalid_client with WWW-Authenticate: Basic, 400
+// invalid_request or 405; always with Content-Type: application/json,
 // Cache-Control: no-store and Pragma: no-cache.
 //
 //	mux.Handle("/oauth2/introspect", mint.IntrospectionHandler{Issuer: issuer})
@@ -263,11 +260,7 @@ func (ep clientEndpoint) authenticate(w http.ResponseWriter, r *http.Request) (*
 func (ep clientEndpoint) fail(w http.ResponseWriter, r *http.Request, err error) {
 	e := AsError(err)
 	if e.Kind == KindServerError {
-		logger := ep.logger
-		if logger == nil {
-			logger = ep.iss.cfg.logger
-		}
-		logger.ErrorContext(r.Context(), "mint: "+ep.name+" request failed", "path", r.URL.Path, "error", e.Err)
+		cmp.Or(ep.logger, ep.iss.cfg.logger).ErrorContext(r.Context(), "mint: "+ep.name+" request failed", "path", r.URL.Path, "error", e.Err)
 	}
 	OAuth2Dialect{Realm: ep.realm}.WriteError(w, r, e)
 }

@@ -1,6 +1,7 @@
 package mint
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -87,9 +88,7 @@ type Metadata struct {
 // differs from the Issuer's by a single byte, or if an endpoint URL is not
 // absolute. Mount it at the path of MetadataURL.
 func MetadataHandler(iss *Issuer, m Metadata) (http.Handler, error) {
-	if m.Issuer == "" {
-		m.Issuer = iss.cfg.issuer
-	}
+	m.Issuer = cmp.Or(m.Issuer, iss.cfg.issuer)
 	if err := m.check(iss.cfg.issuer); err != nil {
 		return nil, err
 	}

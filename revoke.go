@@ -49,14 +49,13 @@ func (iss *Issuer) Revoke(ctx context.Context, client *Client, token, hint strin
 		return nil
 	}
 	c := iss.readAccessToken(token)
-	if c == nil {
-		return nil
-	}
-	if c.ClientID != client.ID {
-		return errOtherClient()
-	}
 	deny, ok := iss.store.(AccessTokenDenyList)
-	if !ok {
+	switch {
+	case c == nil:
+		return nil
+	case c.ClientID != client.ID:
+		return errOtherClient()
+	case !ok:
 		return &Error{Kind: KindUnsupportedTokenType}
 	}
 	if err := deny.DenyAccessToken(ctx, c.Jti, c.ExpiresAt().Add(maxVerifierLeeway)); err != nil {
