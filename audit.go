@@ -21,9 +21,8 @@ const (
 	// refresh token or a DPoP proof was refused; Event.Kind says which,
 	// and Event.Reason why for an assertion or a proof.
 	EventAuthFailed EventType = "auth_failed"
-	// EventThrottled: the Limiter refused the request before any secret
-	// was checked, or the server was too busy hashing; Event.RetryAfter
-	// says for how long.
+	// EventThrottled: the Limiter refused the request, or the server was
+	// too busy hashing; Event.RetryAfter says for how long.
 	EventThrottled EventType = "throttled"
 	// EventRefreshReuse: an already rotated refresh token was presented
 	// again and its whole family revoked (RFC 9700 section 4.14.2).
@@ -69,10 +68,9 @@ type Event struct {
 	// Scope, Audience, Actor and ExpiresAt describe the access token
 	// issued: its scope, its aud, the client that acted for the user
 	// (silent_password), and its expiry.
-	Scope     []string
-	Audience  []string
-	Actor     string
-	ExpiresAt time.Time
+	Scope, Audience []string
+	Actor           string
+	ExpiresAt       time.Time
 	// Reason is the client-safe description of a refusal.
 	Reason string
 }

@@ -86,13 +86,12 @@ func dpopFailure(desc string) *Error { return &Error{Kind: KindInvalidDPoPProof,
 // returns the thumbprint of its key, "" when there is no proof and the
 // client need not send one. A proof's jti is accepted once.
 func (iss *Issuer) checkDPoP(ctx context.Context, r *TokenRequest, client *Client) (string, error) {
-	if r.DPoP == "" {
-		if client.DPoPBound || iss.cfg.fapi2 {
-			return "", dpopFailure("a DPoP proof is required")
-		}
+	switch {
+	case r.DPoP == "" && (client.DPoPBound || iss.cfg.fapi2):
+		return "", dpopFailure("a DPoP proof is required")
+	case r.DPoP == "":
 		return "", nil
-	}
-	if r.URL == "" {
+	case r.URL == "":
 		return "", dpopFailure("DPoP is not supported at this endpoint")
 	}
 	p, err := dpop.Check(r.DPoP, dpop.Params{Method: http.MethodPost, URL: r.URL, Algs: iss.algs(),

@@ -218,7 +218,9 @@ type clientEndpoint struct {
 }
 
 // serve checks the method, reads the form body, authenticates the client
-// and answers what do makes of the token and its hint.
+// and answers what do makes of the token and its hint, or the failure as
+// RFC 6749 section 5.2 does (invalid_client with a Basic challenge, 405
+// with Allow: POST), logging a server-side one.
 func (ep clientEndpoint) serve(w http.ResponseWriter, r *http.Request,
 	do func(ctx context.Context, client *Client, token, hint string) (any, error)) {
 	client, params, ctx, err := ep.authenticate(w, r)
@@ -229,11 +231,15 @@ func (ep clientEndpoint) serve(w http.ResponseWriter, r *http.Request,
 	if err == nil {
 		answer, err = do(ctx, client, params["token"], params["token_type_hint"])
 	}
-	if err != nil {
-		ep.fail(w, r, err)
+	if err == nil {
+		wire.WriteJSON(w, http.StatusOK, answer)
 		return
 	}
-	wire.WriteJSON(w, http.StatusOK, answer)
+	e := AsError(err)
+	if e.Kind == KindServerError {
+		cmp.Or(ep.logger, ep.iss.cfg.logger).ErrorContext(r.Context(), "mint: "+ep.name+" request failed", "path", r.URL.Path, "error", e.Err)
+	}
+	OAuth2Dialect{Realm: ep.realm}.WriteError(w, r, e)
 }
 
 func (ep clientEndpoint) authenticate(w http.ResponseWriter, r *http.Request) (*Client, map[string]string, context.Context, error) {
@@ -253,14 +259,4 @@ func (ep clientEndpoint) authenticate(w http.ResponseWriter, r *http.Request) (*
 	}
 	client, err := ep.iss.authenticate(ctx, creds, ep.iss.endpointURL(r))
 	return client, params, ctx, err
-}
-
-// fail logs a server-side failure and answers err as RFC 6749 section 5.2
-// does (invalid_client with a Basic challenge, 405 with Allow: POST).
-func (ep clientEndpoint) fail(w http.ResponseWriter, r *http.Request, err error) {
-	e := AsError(err)
-	if e.Kind == KindServerError {
-		cmp.Or(ep.logger, ep.iss.cfg.logger).ErrorContext(r.Context(), "mint: "+ep.name+" request failed", "path", r.URL.Path, "error", e.Err)
-	}
-	OAuth2Dialect{Realm: ep.realm}.WriteError(w, r, e)
 }

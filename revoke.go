@@ -21,16 +21,14 @@ func errOtherClient() *Error {
 
 // Revoke revokes a token of the authenticated client (RFC 7009 section
 // 2.1). A refresh token revokes its whole family, whatever its state, but
-// not the access tokens already minted from it. An access token, checked
-// with the Issuer's own keys, has its jti put on the Store's deny list
-// (AccessTokenDenyList) until it expires, plus the largest verifier
-// leeway; introspection then answers it inactive, and so do verifiers
-// built with verify.WithDenyList. A token that is unknown, malformed,
-// expired or not the Issuer's is no error (RFC 7009 section 2.2). Another
-// client's token is refused as KindInvalidGrant, and an access token when
-// the Store has no deny list as KindUnsupportedTokenType (section 2.2.1).
-// The hint is ignored, as section 2.1 allows. Each revocation is audited
-// as EventTokenRevoked.
+// not the access tokens minted from it. An access token, checked with the
+// Issuer's keys, has its jti denied (AccessTokenDenyList) until it
+// expires, plus the largest verifier leeway, for Introspect and
+// verify.WithDenyList. A token unknown, malformed, expired or not signed
+// by the Issuer is no error (section 2.2). Another client's token is
+// refused as KindInvalidGrant, an access token when the Store has no deny
+// list as KindUnsupportedTokenType (section 2.2.1). The hint is ignored
+// (section 2.1). Each revocation is audited as EventTokenRevoked.
 func (iss *Issuer) Revoke(ctx context.Context, client *Client, token, hint string) error {
 	if digest, ok := digestRefreshToken(token); ok {
 		rec, err := found(iss.store.RefreshToken(ctx, digest))
@@ -94,12 +92,11 @@ func (h RevocationHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // RevokeUser revokes everything of the user userID as of the Issuer's
-// now: every refresh-token family of the user ends, with every client,
-// and every access token of the user issued until now (iat has second
-// precision, so within this second too) is refused by Introspect and by
-// verifiers built with verify.WithDenyList over the same store. The Store
-// must implement SubjectRevoker (MemoryStore and sqlstore do), or nothing
-// is revoked; a store failure is an *Error of KindServerError. The
+// now: every refresh-token family of the user, with every client, and
+// every access token of the user issued until now (within this second
+// too: iat has second precision) for Introspect and verify.WithDenyList.
+// Without a SubjectRevoker Store (MemoryStore and sqlstore are) nothing is
+// revoked; a store failure is an *Error of KindServerError. The
 // revocation is audited as EventSubjectRevoked.
 func (iss *Issuer) RevokeUser(ctx context.Context, userID string) error {
 	return iss.revokeSubject(ctx, Event{UserID: userID}, userID, SubjectRevoker.RevokeUser)
