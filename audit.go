@@ -56,8 +56,7 @@ type Event struct {
 	// RequestID and RemoteAddr come from the TokenRequest, or from the
 	// request at the introspection and revocation endpoints.
 	RequestID, RemoteAddr string
-	// Outcome is "success", or the name of the failure's Kind
-	// ("secret_mismatch", "throttled", ...).
+	// Outcome is "success", or the failure's Kind name ("secret_mismatch").
 	Outcome string
 	// Kind is the failure's kind; meaningless when Outcome is "success".
 	Kind Kind
@@ -190,11 +189,6 @@ func (iss *Issuer) auditToken(ctx context.Context, r *TokenRequest, client *Clie
 		e.UserID = tok.User.ID
 	}
 	iss.Audit(ctx, e)
-}
-
-// auditClient reports a failed client authentication.
-func (iss *Issuer) auditClient(ctx context.Context, clientID string, err error) {
-	iss.auditFailure(ctx, Event{ClientID: clientID}, err)
 }
 
 // auditFailure reports e failed with err, if err's kind is worth an event.

@@ -48,9 +48,6 @@ func (in Introspection) MarshalJSON() ([]byte, error) {
 	if !in.Active {
 		return []byte(`{"active":false}`), nil
 	}
-	type act struct {
-		Sub string `json:"sub"`
-	}
 	wire := struct {
 		Active    bool          `json:"active"`
 		Scope     string        `json:"scope,omitempty"`
@@ -63,7 +60,7 @@ func (in Introspection) MarshalJSON() ([]byte, error) {
 		TokenType string        `json:"token_type,omitempty"`
 		Jti       string        `json:"jti,omitempty"`
 		SubType   string        `json:"sub_type,omitempty"`
-		Act       *act          `json:"act,omitempty"`
+		Act       *actor        `json:"act,omitempty"`
 		Cnf       *confirmation `json:"cnf,omitempty"`
 	}{Active: true, Scope: in.Scope, ClientID: in.ClientID, Sub: in.Subject, Exp: in.ExpiresAt,
 		Iat: in.IssuedAt, Iss: in.Issuer, TokenType: in.TokenType, Jti: in.ID, SubType: in.SubjectType}
@@ -73,7 +70,7 @@ func (in Introspection) MarshalJSON() ([]byte, error) {
 		wire.Aud = in.Audience
 	}
 	if in.Actor != "" {
-		wire.Act = &act{in.Actor}
+		wire.Act = &actor{in.Actor}
 	}
 	if in.JKT != "" {
 		wire.Cnf = &confirmation{in.JKT}
@@ -254,7 +251,7 @@ func (ep clientEndpoint) authenticate(w http.ResponseWriter, r *http.Request) (*
 	ctx := context.WithValue(r.Context(), requestInfoCtx{}, requestInfo{wire.RequestID(r, "X-Request-Id"), r.RemoteAddr})
 	creds, perr := clientCredentials(r, params)
 	if perr != nil {
-		ep.iss.auditClient(ctx, "", perr) // an unsupported authentication method is audited
+		ep.iss.auditFailure(ctx, Event{}, perr) // an unsupported authentication method is audited
 		return nil, nil, nil, perr
 	}
 	client, err := ep.iss.authenticate(ctx, creds, ep.iss.endpointURL(r))

@@ -46,8 +46,7 @@ func JWKSHandler(keys PublicKeys) http.Handler {
 // fill in the absolute URLs of the endpoints they mounted and pass it to
 // MetadataHandler, which completes the zero fields; verify.Discover reads it.
 type Metadata struct {
-	// Issuer is byte-identical to every token's iss. Zero value: the
-	// Issuer's IssuerURL.
+	// Issuer is every token's iss, byte for byte. Zero value: WithIssuer's.
 	Issuer string `json:"issuer"`
 	// TokenEndpoint is the absolute URL of the token endpoint. Required.
 	TokenEndpoint string `json:"token_endpoint"`
@@ -57,8 +56,7 @@ type Metadata struct {
 	JWKSURI               string `json:"jwks_uri,omitempty"`
 	IntrospectionEndpoint string `json:"introspection_endpoint,omitempty"`
 	RevocationEndpoint    string `json:"revocation_endpoint,omitempty"`
-	// ScopesSupported lists the scopes clients may ask for. Zero value:
-	// omitted.
+	// ScopesSupported lists the scopes clients may ask for; omitted if nil.
 	ScopesSupported []string `json:"scopes_supported,omitempty"`
 	// ResponseTypesSupported is required by RFC 8414; mint has no
 	// authorization endpoint, so the zero value publishes an empty list.
@@ -73,8 +71,7 @@ type Metadata struct {
 	// private_key_jwt assertions. Zero value: those the Issuer accepts.
 	TokenEndpointAuthSigningAlgValuesSupported []string `json:"token_endpoint_auth_signing_alg_values_supported,omitempty"`
 	// IntrospectionEndpointAuthMethodsSupported and
-	// RevocationEndpointAuthMethodsSupported, likewise for the endpoints
-	// named.
+	// RevocationEndpointAuthMethodsSupported: likewise, for the endpoints named.
 	IntrospectionEndpointAuthMethodsSupported []string `json:"introspection_endpoint_auth_methods_supported,omitempty"`
 	RevocationEndpointAuthMethodsSupported    []string `json:"revocation_endpoint_auth_methods_supported,omitempty"`
 	// DPoPSigningAlgValuesSupported lists the algorithms of DPoP proofs
