@@ -77,21 +77,16 @@ type Event struct {
 // LogValue implements slog.LogValuer: every non-empty field.
 func (e Event) LogValue() slog.Value {
 	attrs := []slog.Attr{slog.String("event", string(e.Type)), slog.String("outcome", e.Outcome)}
-	add := func(k, v string) {
-		if v != "" {
-			attrs = append(attrs, slog.String(k, v))
+	for _, kv := range [][2]string{
+		{"client_id", e.ClientID}, {"user_id", e.UserID}, {"grant_type", e.Grant},
+		{"request_id", e.RequestID}, {"remote_addr", e.RemoteAddr}, {"jti", e.TokenID},
+		{"scope", strings.Join(e.Scope, " ")}, {"aud", strings.Join(e.Audience, " ")},
+		{"actor", e.Actor}, {"reason", e.Reason},
+	} {
+		if kv[1] != "" {
+			attrs = append(attrs, slog.String(kv[0], kv[1]))
 		}
 	}
-	add("client_id", e.ClientID)
-	add("user_id", e.UserID)
-	add("grant_type", e.Grant)
-	add("request_id", e.RequestID)
-	add("remote_addr", e.RemoteAddr)
-	add("jti", e.TokenID)
-	add("scope", strings.Join(e.Scope, " "))
-	add("aud", strings.Join(e.Audience, " "))
-	add("actor", e.Actor)
-	add("reason", e.Reason)
 	if e.ClientAuthenticated {
 		attrs = append(attrs, slog.Bool("client_authenticated", true))
 	}

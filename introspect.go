@@ -29,16 +29,14 @@ type Introspection struct {
 	TokenType string
 	// ID is the access token's jti.
 	ID string
-	// Actor is the client that minted a user token by silent_password,
-	// printed as the RFC 8693 "act" claim.
+	// Actor is the client that minted a user token by silent_password (act).
 	Actor string
 	// SubjectType is SubjectUser or SubjectClient.
 	SubjectType string
 	// JKT is the thumbprint of the DPoP key the token is bound to, printed
 	// as the cnf member {"jkt": JKT} (RFC 9449 section 6.2).
 	JKT string
-	// Extra are the access token's host claims (WithClaims), printed at
-	// the top level (RFC 7662 section 2.2).
+	// Extra are the host's claims (WithClaims), printed at the top level.
 	Extra map[string]any
 }
 
