@@ -198,7 +198,7 @@ func TestThrottledAnswerInEveryDialect(t *testing.T) {
 		assert.Equal(t, "temporarily_unavailable", mint.KindThrottled.OAuthError())
 	})
 	t.Run("a real back-off over HTTP", func(t *testing.T) {
-		f := newFixture(t, mint.WithLimiter(mint.NewMemoryLimiter(mint.Backoff{Threshold: 2, Base: 90 * time.Second})), mint.WithLogger(abuseQuiet))
+		f := newFixture(t, mint.WithLimiter(&mint.MemoryLimiter{Backoff: mint.Backoff{Threshold: 2, Base: 90 * time.Second}}), mint.WithLogger(abuseQuiet))
 		srv := abuseServer(t, f.issuer)
 		m := abuseMounts[5]
 		for range 2 {
@@ -253,7 +253,7 @@ func TestNoLeaksEveryGrantEveryDialect(t *testing.T) {
 	)
 	capture := newCapture()
 	logger := slog.New(capture.h)
-	f := newFixture(t, mint.WithLogger(logger), mint.WithLimiter(mint.NewMemoryLimiter(mint.Backoff{Threshold: 3})))
+	f := newFixture(t, mint.WithLogger(logger), mint.WithLimiter(&mint.MemoryLimiter{Backoff: mint.Backoff{Threshold: 3}}))
 	f.store.PutClient(&mint.Client{ID: "leaky", SecretHash: hash(t, secret),
 		Grants: []string{mint.GrantClientCredentials, mint.GrantPassword, mint.GrantSilentPassword, mint.GrantRefreshToken},
 		Scopes: []string{"read"}})

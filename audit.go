@@ -190,7 +190,7 @@ func (iss *Issuer) auditToken(ctx context.Context, r *TokenRequest, client *Clie
 // A refusal carries its reason, and so do the failed checks of an
 // assertion or a DPoP proof, which have many.
 func (iss *Issuer) auditFailure(ctx context.Context, e Event, err error) {
-	me := AsError(err)
+	me := asError(err)
 	typ, ok := auditKind(me.Kind)
 	if me.replay {
 		typ, ok = EventRefreshReuse, true

@@ -43,7 +43,7 @@ func (a *auditLog) take() []mint.Event {
 
 func TestAuditEvents(t *testing.T) {
 	log := &auditLog{}
-	f := newFixture(t, mint.WithAudit(log.hook), mint.WithLimiter(mint.NewMemoryLimiter(mint.Backoff{Threshold: 2})))
+	f := newFixture(t, mint.WithAudit(log.hook), mint.WithLimiter(&mint.MemoryLimiter{Backoff: mint.Backoff{Threshold: 2}}))
 	with := func(r *mint.TokenRequest) *mint.TokenRequest {
 		r.RequestID, r.RemoteAddr = "req-1", "192.0.2.7:5555"
 		return r

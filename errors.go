@@ -6,11 +6,10 @@ import (
 	"time"
 )
 
-// Kind classifies an Error finely enough for any dialect to pick its own
-// code: the OAuth 2.0 dialect folds client-not-found and secret-mismatch
-// into one invalid_client, the Eventhos dialect tells them apart. A Kind
-// is itself an error, so that errors.Is(err, mint.KindSecretMismatch)
-// tells whether err is an *Error of that kind.
+// Kind classifies an Error finely enough for each dialect to pick its code
+// (OAuth 2.0 folds an unknown client and a wrong secret into invalid_client,
+// Eventhos tells them apart). A Kind is an error: errors.Is(err,
+// mint.KindSecretMismatch) tells whether err is an *Error of that kind.
 type Kind uint8
 
 // The kinds of Error. The zero Kind is KindServerError.
@@ -41,37 +40,36 @@ const (
 	kindCount
 )
 
-// kinds is what each Kind is in the OAuth 2.0 dialect (RFC 6749 section
-// 5.2): its name, `error`, default description and HTTP status. The
-// envelope dialects read the numeric catalogue below.
+// kinds is each Kind's answer: its name; in the OAuth 2.0 dialect (RFC 6749
+// section 5.2) its `error`, default description and HTTP status; in the
+// envelope dialects its default code (a dialect's Codes may override it).
 var kinds = [kindCount]struct {
 	name, oauth, message string
-	status               int
+	status, code         int
 }{
-	KindServerError:           {"server_error", "server_error", "internal server error", 500},
-	KindMissingField:          {"missing_field", "invalid_request", "a required field is missing", 400},
-	KindMalformedRequest:      {"malformed_request", "invalid_request", "the request is malformed", 400},
-	KindClientNotFound:        {"client_not_found", "invalid_client", "client authentication failed", 401},
-	KindSecretMismatch:        {"secret_mismatch", "invalid_client", "client authentication failed", 401},
-	KindUnsupportedAuthMethod: {"unsupported_auth_method", "invalid_client", "unsupported client authentication method", 401},
-	KindUserNotFound:          {"user_not_found", "invalid_grant", "invalid resource owner credentials", 400},
-	KindPasswordMismatch:      {"password_mismatch", "invalid_grant", "invalid resource owner credentials", 400},
-	KindGrantNotAllowed:       {"grant_not_allowed", "unauthorized_client", "the client may not use this grant type", 400},
-	KindUnsupportedGrant:      {"unsupported_grant", "unsupported_grant_type", "the grant type is not supported", 400},
-	KindInvalidGrant:          {"invalid_grant", "invalid_grant", "the grant is invalid", 400},
-	KindInvalidScope:          {"invalid_scope", "invalid_scope", "the requested scope is invalid", 400},
-	KindInvalidRefreshToken:   {"invalid_refresh_token", "invalid_grant", "the refresh token is invalid", 400},
-	KindExpiredRefreshToken:   {"expired_refresh_token", "invalid_grant", "the refresh token is invalid", 400},
-	KindRevokedRefreshToken:   {"revoked_refresh_token", "invalid_grant", "the refresh token is invalid", 400},
-	KindUnsupportedTokenType:  {"unsupported_token_type", "unsupported_token_type", "access tokens cannot be revoked here", 400},
-	KindInvalidTarget:         {"invalid_target", "invalid_target", "the requested resource is invalid", 400},
-	KindRefused:               {"refused", "invalid_grant", "the request was refused", 400},
-	KindThrottled:             {"throttled", "temporarily_unavailable", "too many requests, retry later", 429},
-	KindMethodNotAllowed:      {"method_not_allowed", "invalid_request", "the method is not allowed, use POST", 405},
-
-	KindInvalidClientAssertion: {"invalid_client_assertion", "invalid_client", "the client assertion is invalid", 401},
-	KindInvalidDPoPProof:       {"invalid_dpop_proof", "invalid_dpop_proof", "the DPoP proof is invalid", 400},
-	KindUseDPoPNonce:           {"use_dpop_nonce", "use_dpop_nonce", "a DPoP nonce is required", 400},
+	KindServerError:            {"server_error", "server_error", "internal server error", 500, CodeServerError},
+	KindMissingField:           {"missing_field", "invalid_request", "a required field is missing", 400, CodeFieldRequired},
+	KindMalformedRequest:       {"malformed_request", "invalid_request", "the request is malformed", 400, CodeMalformedRequest},
+	KindClientNotFound:         {"client_not_found", "invalid_client", "client authentication failed", 401, CodeNotFound},
+	KindSecretMismatch:         {"secret_mismatch", "invalid_client", "client authentication failed", 401, CodeWrongCredentials},
+	KindUnsupportedAuthMethod:  {"unsupported_auth_method", "invalid_client", "unsupported client authentication method", 401, CodeMalformedRequest},
+	KindUserNotFound:           {"user_not_found", "invalid_grant", "invalid resource owner credentials", 400, CodeNotFound},
+	KindPasswordMismatch:       {"password_mismatch", "invalid_grant", "invalid resource owner credentials", 400, CodeWrongCredentials},
+	KindGrantNotAllowed:        {"grant_not_allowed", "unauthorized_client", "the client may not use this grant type", 400, CodeGrantNotAllowed},
+	KindUnsupportedGrant:       {"unsupported_grant", "unsupported_grant_type", "the grant type is not supported", 400, CodeUnsupportedGrant},
+	KindInvalidGrant:           {"invalid_grant", "invalid_grant", "the grant is invalid", 400, CodeInvalidGrant},
+	KindInvalidScope:           {"invalid_scope", "invalid_scope", "the requested scope is invalid", 400, CodeInvalidScope},
+	KindInvalidRefreshToken:    {"invalid_refresh_token", "invalid_grant", "the refresh token is invalid", 400, CodeInvalidGrant},
+	KindExpiredRefreshToken:    {"expired_refresh_token", "invalid_grant", "the refresh token is invalid", 400, CodeInvalidGrant},
+	KindRevokedRefreshToken:    {"revoked_refresh_token", "invalid_grant", "the refresh token is invalid", 400, CodeInvalidGrant},
+	KindUnsupportedTokenType:   {"unsupported_token_type", "unsupported_token_type", "access tokens cannot be revoked here", 400, CodeUnsupportedGrant},
+	KindInvalidTarget:          {"invalid_target", "invalid_target", "the requested resource is invalid", 400, CodeInvalidTarget},
+	KindRefused:                {"refused", "invalid_grant", "the request was refused", 400, CodeInvalidGrant},
+	KindThrottled:              {"throttled", "temporarily_unavailable", "too many requests, retry later", 429, CodeTooManyRequests},
+	KindMethodNotAllowed:       {"method_not_allowed", "invalid_request", "the method is not allowed, use POST", 405, CodeMethodNotAllowed},
+	KindInvalidClientAssertion: {"invalid_client_assertion", "invalid_client", "the client assertion is invalid", 401, CodeWrongCredentials},
+	KindInvalidDPoPProof:       {"invalid_dpop_proof", "invalid_dpop_proof", "the DPoP proof is invalid", 400, CodeMalformedRequest},
+	KindUseDPoPNonce:           {"use_dpop_nonce", "use_dpop_nonce", "a DPoP nonce is required", 400, CodeMalformedRequest},
 }
 
 func (k Kind) info() Kind {
@@ -99,41 +97,34 @@ func (k Kind) OAuthError() string { return kinds[k.info()].oauth }
 func (k Kind) Status() int { return kinds[k.info()].status }
 
 // Error is the one error type of mint. Its Kind decides how each dialect
-// answers; Description is safe to show a client; the wrapped cause is for
-// the host's logs and is never serialized. No Error ever holds a secret.
+// answers; Description is safe to show a client; the wrapped cause Err is
+// for the host's logs and is never serialized. No Error holds a secret.
 type Error struct {
 	Kind Kind
-	// Field names the missing or malformed parameter, in the engine's
-	// vocabulary (client_id, client_secret, grant_type, username, password,
-	// refresh_token, scope, ...). Dialects rename it to their own.
+	// Field names the missing or malformed parameter in the engine's names
+	// (client_id, username, ...); dialects rename it to their own.
 	Field string
-	// Description is a human-readable, client-safe explanation. Empty
-	// means the kind's default message.
+	// Description is a client-safe explanation. Default: the kind's message.
 	Description string
 	// Err is the internal cause, if any.
 	Err error
-	// RetryAfter, for KindThrottled, is how long the client should wait
-	// before trying again; dialects send it as a Retry-After header in
+	// RetryAfter, for KindThrottled, is sent as a Retry-After header in
 	// whole seconds (RFC 9110 section 10.2.3).
 	RetryAfter time.Duration
 	// OAuthError, Code and CodeMessage are a host's own answer to a
 	// request it refuses (KindRefused), with Description as the reason:
-	// OAuthError is the OAuth 2.0 dialect's `error` (default
-	// "invalid_grant"; HTTP 401 for "invalid_client", else 400), Code and
-	// CodeMessage the envelope dialects' code (default CodeInvalidGrant;
-	// HTTP status Code / 1000) and message (default Description).
+	// the OAuth 2.0 `error` (default "invalid_grant"; HTTP 401 for
+	// "invalid_client", else 400), and the envelope code (default
+	// CodeInvalidGrant) and message (default Description).
 	OAuthError  string
 	Code        int
 	CodeMessage string
 
-	// For audit events only, never serialized: the user the failure
-	// concerns, and whether it is a detected refresh-token replay.
-	userID string
-	replay bool
+	userID string // for audit events only: the user the failure concerns
+	replay bool   // for audit events only: a detected refresh-token replay
 }
 
-// Error returns the public message, prefixed with "mint: ". It contains
-// neither the wrapped cause nor any secret.
+// Error returns "mint: <kind>: <public message>", never the wrapped cause.
 func (e *Error) Error() string {
 	if e == nil {
 		return "mint: <nil *Error>"
@@ -176,18 +167,14 @@ func (e *Error) Is(target error) bool {
 	return false
 }
 
-// AsError returns err as an *Error, wrapping anything else as a server
-// error so that a dialect always has a Kind to answer with. A bare Kind is
-// an *Error of that Kind.
-//
-// A nil *Error returned as a non-nil error (a host's Grant or Store that
-// declared its error variable as *Error) is a server error too: the host
-// said neither yes nor no.
-func AsError(err error) *Error {
+// asError returns err as an *Error so that a dialect always has a Kind to
+// answer with: a bare Kind is an *Error of that Kind, and anything else,
+// a nil *Error returned as a non-nil error included, is a server error.
+func asError(err error) *Error {
 	var e *Error
 	if errors.As(err, &e) {
 		if e == nil {
-			return serverError(errTypedNil)
+			return serverError(errors.New("mint: a nil *mint.Error was returned as a non-nil error"))
 		}
 		return e
 	}
@@ -196,8 +183,6 @@ func AsError(err error) *Error {
 	}
 	return &Error{Kind: KindServerError, Err: err}
 }
-
-var errTypedNil = errors.New("mint: a nil *mint.Error was returned as a non-nil error")
 
 func missing(field string) *Error { return &Error{Kind: KindMissingField, Field: field} }
 
@@ -224,15 +209,11 @@ func (e *Error) oauth() (string, int) {
 }
 
 // Code is one row of the numeric error catalogue that the envelope
-// dialects (Horus, Eventhos) answer with: the HTTP status is always
-// Code/1000.
+// dialects (Horus, Eventhos) answer with.
 type Code struct {
-	// Code is the six-digit number put in the envelope's `code` field.
-	Code int
-	// Message is the default text put in the envelope's `message` field.
-	Message string
-	// OAuthError is the RFC 6749 `error` value closest to this code.
-	OAuthError string
+	Code       int    // the six-digit number of the envelope's `code`
+	Message    string // the default text of the envelope's `message`
+	OAuthError string // the RFC 6749 `error` value closest to this code
 }
 
 // Status returns the HTTP status of the code: Code / 1000.
@@ -262,61 +243,39 @@ const (
 	CodePersonNotFound   = 500030 // Horus silent password: person was not found
 )
 
-// catalogue is the one table of numeric codes: each row with the kinds
-// whose default code it is in an envelope dialect. A dialect's Codes may
-// answer a kind with another row (the Horus dialects do).
-var catalogue = []struct {
-	Code
-	kinds []Kind
-}{
-	{Code{CodeSuccess, "success", ""}, nil},
-	{Code{CodeWrongCredentials, "Incorrect client secret or user password", "invalid_grant"}, []Kind{KindSecretMismatch, KindPasswordMismatch, KindInvalidClientAssertion}},
-	{Code{CodeFieldRequired, "field is required", "invalid_request"}, []Kind{KindMissingField}},
-	{Code{CodeMalformedRequest, "request is malformed", "invalid_request"}, []Kind{KindMalformedRequest, KindUnsupportedAuthMethod, KindInvalidDPoPProof, KindUseDPoPNonce}},
-	{Code{CodeNotFound, "Client or user not found", "invalid_client"}, []Kind{KindClientNotFound, KindUserNotFound}},
-	{Code{CodeUnsupportedGrant, "grant type is not supported", "unsupported_grant_type"}, []Kind{KindUnsupportedGrant, KindUnsupportedTokenType}},
-	{Code{CodeInvalidScope, "scope is not allowed", "invalid_scope"}, []Kind{KindInvalidScope}},
-	{Code{CodeInvalidTarget, "resource is not allowed", "invalid_target"}, []Kind{KindInvalidTarget}},
-	{Code{CodeInvalidGrant, "refresh token is invalid", "invalid_grant"},
-		[]Kind{KindInvalidGrant, KindInvalidRefreshToken, KindExpiredRefreshToken, KindRevokedRefreshToken, KindRefused}},
-	{Code{CodeInvalidPassword, "username or password are invalid", "invalid_grant"}, nil},
-	{Code{CodeGrantNotAllowed, "Client can not generate short live token", "unauthorized_client"}, []Kind{KindGrantNotAllowed}},
-	{Code{CodeInvalidClient, "clientId or clientSecret are invalid", "invalid_client"}, nil},
-	{Code{CodeForbiddenClient, "clientId or clientSecret are invalid", "invalid_client"}, nil},
-	{Code{CodeClientNotAllowed, "client may not use this grant type", "unauthorized_client"}, nil},
-	{Code{CodeUserDisabled, "user is disabled", "invalid_grant"}, nil},
-	{Code{CodeMethodNotAllowed, "method not allowed", "invalid_request"}, []Kind{KindMethodNotAllowed}},
-	{Code{CodeTooManyRequests, "too many requests", "temporarily_unavailable"}, []Kind{KindThrottled}},
-	{Code{CodeServerError, "Not categorized error", "server_error"}, []Kind{KindServerError}},
-	{Code{CodePersonNotFound, "person was not found", "invalid_grant"}, nil},
+// catalogue is the one table of numeric codes, with their default messages.
+var catalogue = []Code{
+	{CodeSuccess, "success", ""},
+	{CodeWrongCredentials, "Incorrect client secret or user password", "invalid_grant"},
+	{CodeFieldRequired, "field is required", "invalid_request"},
+	{CodeMalformedRequest, "request is malformed", "invalid_request"},
+	{CodeNotFound, "Client or user not found", "invalid_client"},
+	{CodeUnsupportedGrant, "grant type is not supported", "unsupported_grant_type"},
+	{CodeInvalidScope, "scope is not allowed", "invalid_scope"},
+	{CodeInvalidTarget, "resource is not allowed", "invalid_target"},
+	{CodeInvalidGrant, "refresh token is invalid", "invalid_grant"},
+	{CodeInvalidPassword, "username or password are invalid", "invalid_grant"},
+	{CodeGrantNotAllowed, "Client can not generate short live token", "unauthorized_client"},
+	{CodeInvalidClient, "clientId or clientSecret are invalid", "invalid_client"},
+	{CodeForbiddenClient, "clientId or clientSecret are invalid", "invalid_client"},
+	{CodeClientNotAllowed, "client may not use this grant type", "unauthorized_client"},
+	{CodeUserDisabled, "user is disabled", "invalid_grant"},
+	{CodeMethodNotAllowed, "method not allowed", "invalid_request"},
+	{CodeTooManyRequests, "too many requests", "temporarily_unavailable"},
+	{CodeServerError, "Not categorized error", "server_error"},
+	{CodePersonNotFound, "person was not found", "invalid_grant"},
 }
 
 // Codes returns the catalogue: every numeric code a shipped dialect
 // answers, with its default message and OAuth 2.0 equivalent.
-func Codes() []Code {
-	out := make([]Code, len(catalogue))
-	for i, row := range catalogue {
-		out[i] = row.Code
-	}
-	return out
-}
+func Codes() []Code { return slices.Clone(catalogue) }
 
-// envelopeCode returns the default envelope code of a kind.
-func envelopeCode(k Kind) int {
-	for _, row := range catalogue {
-		if slices.Contains(row.kinds, k) {
-			return row.Code.Code
+// codeMessage returns the catalogue's message of a code, "" if none.
+func codeMessage(code int) string {
+	for _, c := range catalogue {
+		if c.Code == code {
+			return c.Message
 		}
 	}
-	return CodeServerError
-}
-
-// codeMessage returns the catalogue's message of a code.
-func codeMessage(code int) (string, bool) {
-	for _, row := range catalogue {
-		if row.Code.Code == code {
-			return row.Message, true
-		}
-	}
-	return "", false
+	return ""
 }

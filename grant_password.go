@@ -38,20 +38,18 @@ func password(ctx context.Context, iss *Issuer, r *TokenRequest, _ *Client) (*Au
 	return &Authorization{User: u}, nil
 }
 
-// VerifyPassword checks a user's password in constant time and upgrades
-// an outdated hash when the store can. Extension grants may use it. The
-// verification counts against the bound of WithHashConcurrency and the
-// Limiter; a request refused by either gets an *Error of KindThrottled, a
-// wrong password one of KindPasswordMismatch.
+// VerifyPassword checks a user's password in constant time, for extension
+// grants too, and upgrades an outdated hash when the store can. It counts
+// against WithHashConcurrency and the Limiter: refused by either, it returns
+// an *Error of KindThrottled; a wrong password, one of KindPasswordMismatch.
 func (iss *Issuer) VerifyPassword(ctx context.Context, u *User, password string) error {
 	ok, rehash, err := iss.verify(ctx, limitKeysFrom(ctx), u.PasswordHash, password, userKey)
-	if errors.Is(err, KindThrottled) {
+	switch {
+	case errors.Is(err, KindThrottled):
 		return err
-	}
-	if err != nil {
+	case err != nil:
 		return serverError(err)
-	}
-	if !ok {
+	case !ok:
 		return &Error{Kind: KindPasswordMismatch, userID: u.ID}
 	}
 	if s, ok := iss.store.(PasswordRehasher); ok && rehash {
@@ -60,10 +58,9 @@ func (iss *Issuer) VerifyPassword(ctx context.Context, u *User, password string)
 	return nil
 }
 
-// userDisabled is the refusal of a disabled user (User.Disabled), once
-// the grant verified whatever it verifies: invalid_grant "account
-// disabled" in the OAuth 2.0 dialects, HTTP 403 with CodeUserDisabled
-// "user is disabled" in the envelope dialects.
+// userDisabled refuses a disabled user once the grant verified what it
+// verifies: invalid_grant "account disabled" (OAuth 2.0 dialects), HTTP 403
+// CodeUserDisabled "user is disabled" (envelope dialects).
 func userDisabled(u *User) *Error {
 	return &Error{Kind: KindRefused, Description: "account disabled", Code: CodeUserDisabled,
 		CodeMessage: "user is disabled", userID: u.ID}

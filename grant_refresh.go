@@ -7,16 +7,10 @@ import (
 	"errors"
 )
 
-// refreshTokenLen is the length of a refresh token: 32 random bytes,
-// base64url without padding.
-const refreshTokenLen = 43
-
 // digestRefreshToken returns the digest under which a refresh token is
-// stored (base64url SHA-256), and false if the token is not of mint's form.
+// stored (base64url SHA-256), and false if the token is not of mint's form:
+// 32 random bytes, base64url without padding.
 func digestRefreshToken(token string) (string, bool) {
-	if len(token) != refreshTokenLen {
-		return "", false
-	}
 	if raw, err := base64.RawURLEncoding.Strict().DecodeString(token); err != nil || len(raw) != 32 {
 		return "", false
 	}
@@ -24,27 +18,19 @@ func digestRefreshToken(token string) (string, bool) {
 	return base64.RawURLEncoding.EncodeToString(sum[:]), true
 }
 
-// newRefreshToken makes a refresh token and its record; the caller sets
-// Family and Parent.
-func (iss *Issuer) newRefreshToken(c *Client, userID, grant string, scope []string) (string, *RefreshToken) {
+// newRefreshToken returns a new refresh token for rec, and sets rec's
+// Digest and lifetime.
+func (iss *Issuer) newRefreshToken(rec *RefreshToken) string {
 	secret := randomString(32)
-	digest, _ := digestRefreshToken(secret)
-	now := iss.cfg.now()
-	return secret, &RefreshToken{
-		Digest:    digest,
-		ClientID:  c.ID,
-		UserID:    userID,
-		Grant:     grant,
-		Scope:     scope,
-		IssuedAt:  now,
-		ExpiresAt: now.Add(iss.cfg.refreshTTL),
-	}
+	rec.Digest, _ = digestRefreshToken(secret)
+	rec.IssuedAt = iss.cfg.now()
+	rec.ExpiresAt = rec.IssuedAt.Add(iss.cfg.refreshTTL)
+	return secret
 }
 
-// refresh is RFC 6749 section 6 with rotation: the presented token is
-// spent and a new one of the same family and scope is returned. A token
-// presented again revokes its whole family (RFC 9700 section 4.14.2),
-// unless the grace period covers a lost response.
+// refresh is RFC 6749 section 6 with rotation: the presented token is spent
+// for a new one of its family and scope; presented again, it revokes the
+// family (RFC 9700 section 4.14.2) unless the grace period covers it.
 func (iss *Issuer) refresh(ctx context.Context, r *TokenRequest, client *Client) (*Token, error) {
 	rec, spend, err := iss.presentedRefreshToken(ctx, r, client)
 	if err != nil {
@@ -80,8 +66,9 @@ func (iss *Issuer) refresh(ctx context.Context, r *TokenRequest, client *Client)
 	if err != nil {
 		return nil, err
 	}
-	secret, next := iss.newRefreshToken(client, user.ID, rec.Grant, rec.Scope)
-	next.Family, next.Parent, next.Resources, next.JKT = rec.Family, rec.Digest, rec.Resources, rec.JKT
+	next := &RefreshToken{ClientID: client.ID, UserID: user.ID, Grant: rec.Grant, Scope: rec.Scope,
+		Resources: rec.Resources, JKT: rec.JKT, Family: rec.Family, Parent: rec.Digest}
+	secret := iss.newRefreshToken(next)
 	switch err := iss.store.RotateRefreshToken(ctx, spend.Digest, next); {
 	case errors.Is(err, ErrTokenUsed):
 		return nil, iss.replayed(ctx, rec)
@@ -94,9 +81,8 @@ func (iss *Issuer) refresh(ctx context.Context, r *TokenRequest, client *Client)
 	return tok, nil
 }
 
-// refreshUser returns the user of a refresh token's family, who must
-// still exist and not be disabled; a disabled user's token is refused, not
-// spent, and works again once the user is enabled.
+// refreshUser returns the user of a refresh token, who must still exist and
+// be enabled: a disabled user's token is refused, not spent.
 func (iss *Issuer) refreshUser(ctx context.Context, rec *RefreshToken) (*User, error) {
 	user, err := found(iss.store.User(ctx, rec.UserID))
 	switch {
@@ -111,9 +97,8 @@ func (iss *Issuer) refreshUser(ctx context.Context, rec *RefreshToken) (*User, e
 }
 
 // presentedRefreshToken finds the record of the presented refresh token,
-// which must be the client's own, unrevoked and unexpired, and the record
-// to spend: itself, or the unused successor the grace period allows. A
-// spent token outside the grace period revokes its family.
+// the client's own, unrevoked and unexpired, and the record to spend: itself
+// or, in the grace period, its unused successor; else a replay.
 func (iss *Issuer) presentedRefreshToken(ctx context.Context, r *TokenRequest, client *Client) (rec, spend *RefreshToken, err error) {
 	if r.RefreshToken == "" {
 		return nil, nil, missing("refresh_token")
@@ -144,11 +129,9 @@ func (iss *Issuer) presentedRefreshToken(ctx context.Context, r *TokenRequest, c
 }
 
 // graceSuccessor returns the token to spend in place of the already-used
-// rec when the grace period allows it: rec was rotated less than the grace
-// period ago and its successor, which the client never received, is still
-// unused. Otherwise it returns nil. A successor minted under the grace
-// period names the presented token as its Parent, not the spent one, so
-// the spent one never gets a grace period of its own.
+// rec, or nil: its unused successor, which the client never received, if
+// rec was rotated within the grace period. The token minted then names
+// rec as its Parent, so the successor never gets a grace period of its own.
 func (iss *Issuer) graceSuccessor(ctx context.Context, rec *RefreshToken) *RefreshToken {
 	now := iss.cfg.now()
 	if iss.cfg.grace <= 0 || rec.Next == "" || now.Sub(rec.UsedAt) > iss.cfg.grace {

@@ -6,10 +6,9 @@ import (
 	"strings"
 )
 
-// silentPassword mints a user token from the username alone (the Horus
-// silent-password endpoint, where the username is the person's e-mail: an
-// address not found as a username is looked up as an e-mail). The client
-// becomes the token's actor.
+// silentPassword mints a user token, whose actor is the client, from the
+// username alone (the Horus silent-password endpoint, where it is the
+// person's e-mail: one not found as a username is looked up as an e-mail).
 func silentPassword(ctx context.Context, iss *Issuer, r *TokenRequest, c *Client) (*Authorization, error) {
 	if r.Username == "" {
 		return nil, missing("username")

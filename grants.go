@@ -6,30 +6,32 @@ import (
 	"reflect"
 )
 
-// The grant types mint implements.
+// The grant types mint implements, and the client authentication method
+// it knows besides a secret.
 const (
-	// GrantClientCredentials is RFC 6749 section 4.4: the client acts for
-	// itself; `sub` is the client id.
+	// GrantClientCredentials is RFC 6749 section 4.4: a client's own token,
+	// whose sub is the client id.
 	GrantClientCredentials = "client_credentials"
 	// GrantPassword is RFC 6749 section 4.3, found by username or e-mail
 	// address. It is legacy (RFC 9700 section 2.4): a client must list it.
 	GrantPassword = "password"
-	// GrantSilentPassword lets a privileged client mint a token for a user
-	// named by username alone, without the user's password (the Horus
-	// silent-password endpoint). The token carries an "act" claim naming
-	// the client. Legacy and powerful: a client must list it explicitly.
+	// GrantSilentPassword lets a privileged client mint a token, whose "act"
+	// claim names the client, for a user named by username alone (the Horus
+	// silent-password endpoint). Legacy and powerful: a client must list it.
 	GrantSilentPassword = "silent_password"
 	// GrantRefreshToken is RFC 6749 section 6, with rotation and replay
 	// detection (RFC 9700 section 4.14.2).
 	GrantRefreshToken = "refresh_token"
+	// AuthPrivateKeyJWT is the Client.AuthMethod of a client that
+	// authenticates with a JWT signed by its own key (RFC 7523 section 2.2).
+	AuthPrivateKeyJWT = "private_key_jwt"
 )
 
 // Grant authorizes a token request (RFC 6749 section 4.5 for extension
-// grants). The Issuer has already authenticated the client and checked that
-// it may use the grant; the Grant decides whom the token is for, and may
-// narrow r.Scope. It returns an *Error (for example of KindInvalidGrant) to
-// refuse. Its ctx carries what Issuer.VerifyPassword needs to throttle a
-// login.
+// grants) of a client already authenticated and allowed the grant: it
+// decides whom the token is for, may narrow r.Scope, and returns an *Error
+// (for example of KindInvalidGrant) to refuse. Its ctx carries what
+// Issuer.VerifyPassword needs to throttle a login.
 type Grant interface {
 	Authorize(ctx context.Context, iss *Issuer, r *TokenRequest, c *Client) (*Authorization, error)
 }
@@ -46,27 +48,22 @@ func (f GrantFunc) Authorize(ctx context.Context, iss *Issuer, r *TokenRequest, 
 type Authorization struct {
 	// User is the resource owner; nil when the client acts for itself.
 	// A refresh token is issued only when User is set.
-	User *User
-	// Actor, when set, is put in the token's "act" claim: the token was
-	// minted on the user's behalf without the user's credentials.
-	Actor string
+	User  *User
+	Actor string // when set, the token's "act" claim: minted for the user without their credentials
 	// Answer holds fields to add to the standard token answer (RFC 6749
-	// section 5.1), such as RFC 8693's issued_token_type. A standard field
-	// (access_token, token_type, expires_in, refresh_token, scope) cannot
-	// be among them: that fails the request as a server error. Envelope
-	// dialects do not print them.
+	// section 5.1), such as RFC 8693's issued_token_type, never one of its
+	// own fields (a server error). Envelope dialects do not print them.
 	Answer map[string]any
 }
 
-// standardAnswer are the RFC 6749 section 5.1 fields an Authorization's
-// Answer cannot replace.
-var standardAnswer = []string{"access_token", "token_type", "expires_in", "refresh_token", "scope"}
+// standardAnswerField reports whether name is an RFC 6749 section 5.1
+// field, which an Authorization's Answer cannot replace.
+func standardAnswerField(name string) bool {
+	return contains([]string{"access_token", "token_type", "expires_in", "refresh_token", "scope"}, name)
+}
 
-func standardAnswerField(name string) bool { return contains(standardAnswer, name) }
-
-// builtinGrants returns the grants every Issuer knows. The refresh_token
-// grant is run by the Issuer itself (grant_refresh.go): it has no
-// Authorization of its own, it continues one.
+// builtinGrants returns the grants every Issuer knows. The Issuer runs the
+// refresh_token grant itself: it continues an Authorization.
 func builtinGrants() map[string]Grant {
 	return map[string]Grant{
 		GrantClientCredentials: GrantFunc(clientCredentialsGrant),
@@ -97,8 +94,8 @@ func WithGrant(grantType string, g Grant) Option {
 
 // grantTypes returns the names of every grant the Issuer serves.
 func (iss *Issuer) grantTypes() []string {
-	names := make([]string, 0, len(iss.grants))
-	for name := range iss.grants {
+	names := make([]string, 0, len(iss.cfg.grants))
+	for name := range iss.cfg.grants {
 		if iss.cfg.fapiGrant(name) {
 			names = append(names, name)
 		}
@@ -106,9 +103,8 @@ func (iss *Issuer) grantTypes() []string {
 	return names
 }
 
-// decided checks what a grant returned: an error, or an Authorization
-// whose user, if any, is not disabled (checked after the grant, so after
-// the password it verified).
+// decided checks what a grant returned: an error, or an Authorization whose
+// user, if any, is not disabled (checked after the password it verified).
 func decided(grantType string, auth *Authorization, err error) error {
 	switch {
 	case err != nil:

@@ -1,6 +1,7 @@
 package mint
 
 import (
+	"cmp"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -11,31 +12,20 @@ import (
 	"github.com/mintauth/mint/internal/wire"
 )
 
-// MaxBodyBytes is the largest request body any mint endpoint reads. A
-// longer body is a malformed request, never a server error.
-const MaxBodyBytes = wire.MaxBodyBytes
-
-// Dialect puts the token endpoint on the wire: it decodes an HTTP request
-// into a wire-neutral TokenRequest and writes the answer, or the error, in
-// its own shape. TokenHandler drives it; a host may also call WriteError
-// itself (a rate limiter answering KindThrottled, say) to answer in the
-// mount's shape. A Dialect is shared by concurrent requests and keeps no
-// per-request state.
-//
-// Ready-made: OAuth2Dialect (RFC 6749: Django OAuth Toolkit, SocialID),
-// and the envelope dialects of Horus and Eventhos
-// (NewHorusSilentPasswordDialect, NewHorusClientCredentialsDialect,
-// NewEventhosDialect).
+// Dialect puts the token endpoint on the wire in its own shape:
+// OAuth2Dialect (Django OAuth Toolkit, SocialID) or an EnvelopeDialect
+// (Horus, Eventhos). TokenHandler drives it; a host may call WriteError
+// itself (a rate limiter answering KindThrottled) to answer in the mount's
+// shape. A Dialect is shared by concurrent requests.
 type Dialect interface {
-	// DecodeTokenRequest reads r into a TokenRequest. It may set response
-	// headers on w (a request id) but writes no body. Failures are *Error
-	// of KindMalformedRequest, KindMissingField or
-	// KindUnsupportedAuthMethod.
+	// DecodeTokenRequest reads r into a TokenRequest. It may set headers on
+	// w (a request id) but writes no body. Failures are *Error of
+	// KindMalformedRequest, KindMissingField or KindUnsupportedAuthMethod.
 	DecodeTokenRequest(w http.ResponseWriter, r *http.Request) (*TokenRequest, error)
 	// WriteToken writes the success answer for t.
 	WriteToken(w http.ResponseWriter, r *http.Request, t *Token)
-	// WriteError writes err (see AsError) with the status, code and body
-	// its Kind gets in the dialect. It never writes the wrapped cause.
+	// WriteError answers err as the dialect answers its Kind (a server
+	// error unless err is an *Error or a Kind), never with its cause.
 	WriteError(w http.ResponseWriter, r *http.Request, err error)
 }
 
@@ -44,29 +34,22 @@ type Bodies uint8
 
 // The request body encodings.
 const (
-	// FormBodies is application/x-www-form-urlencoded (RFC 6749 appendix B).
-	FormBodies Bodies = Bodies(wire.Form)
-	// JSONBodies is a JSON object whose values are all strings.
-	JSONBodies Bodies = Bodies(wire.JSON)
+	FormBodies Bodies = Bodies(wire.Form) // application/x-www-form-urlencoded (RFC 6749 appendix B)
+	JSONBodies Bodies = Bodies(wire.JSON) // a JSON object whose values are all strings
 )
 
 // TokenHandler is the token endpoint (RFC 6749 section 3.2) of one mount:
 // it decodes the request with its Dialect, refuses grants the mount does
-// not serve, runs the Issuer and answers in the Dialect's shape. It keeps
-// the rules of every dialect: POST only (405 with Allow: POST otherwise),
-// a body of at most 64 KiB, malformed bodies, duplicate parameters,
-// credentials in the URL query and two client-authentication methods
-// refused as bad requests, and Content-Type: application/json,
-// Cache-Control: no-store and Pragma: no-cache on every answer. A server
-// failure is logged with its cause, never with a secret.
+// not serve, runs the Issuer and answers in the Dialect's shape. In every
+// dialect it takes only POST (405 with Allow: POST) and bodies of at most
+// 64 KiB, refuses malformed bodies, duplicate parameters, credentials in
+// the URL query and two client-authentication methods as bad requests,
+// answers JSON with Cache-Control: no-store and Pragma: no-cache, and
+// logs a server failure with its cause, never a secret.
 //
-// The OAuth 2.0 dialect reads a DPoP proof (RFC 9449) from the DPoP
-// header; the URL its htu must name is the Issuer's identifier's scheme
-// and host with the request's path, so mount the handler at the path
-// clients use. With WithDPoPNonce every answer carries a DPoP-Nonce.
-//
-// Mount it without a method in the pattern, so that the handler itself
-// answers other methods with a 405 in its dialect's shape:
+// Mount it at the path clients use (a DPoP proof's htu must be the
+// Issuer's scheme and host with that path), without a method in the
+// pattern so that other methods get the dialect's 405:
 //
 //	mux.Handle("/oauth2/token", mint.TokenHandler{Issuer: issuer})
 //	mux.Handle("/auth/token", mint.TokenHandler{Issuer: issuer,
@@ -77,9 +60,8 @@ type TokenHandler struct {
 	Issuer *Issuer
 	// Dialect puts the endpoint on the wire. Default: OAuth2Dialect{}.
 	Dialect Dialect
-	// Grants are the grant types this mount serves; any other is answered
-	// as an unsupported grant type. Default (nil): every grant the Issuer
-	// knows.
+	// Grants are the grant types this mount serves, any other is an
+	// unsupported grant type. Default (nil): every grant the Issuer knows.
 	Grants []string
 	// Logger receives server-side failures. Default: the Issuer's logger.
 	Logger *slog.Logger
@@ -123,14 +105,12 @@ func (h TokenHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // fail logs a server-side failure and writes err in the dialect's shape.
 func (h TokenHandler) fail(w http.ResponseWriter, r *http.Request, d Dialect, req *TokenRequest, err error) {
-	e := AsError(err)
+	e := asError(err)
 	logger := h.Logger
 	if logger == nil && h.Issuer != nil {
 		logger = h.Issuer.cfg.logger
 	}
-	if logger == nil {
-		logger = slog.Default()
-	}
+	logger = cmp.Or(logger, slog.Default())
 	attrs := []any{slog.String("kind", e.Kind.String()), slog.String("path", r.URL.Path)}
 	if req != nil {
 		attrs = append(attrs, slog.Any("request", *req))
@@ -156,10 +136,9 @@ func readParams(w http.ResponseWriter, r *http.Request, accept Bodies, repeatabl
 	return p, lists, nil
 }
 
-// clientCredentials returns the client credentials of a request (RFC 6749
-// section 2.3.1), from HTTP Basic or the body's client_id and
-// client_secret. They are not checked here: the Issuer does that in
-// constant time.
+// clientCredentials returns a request's client credentials (RFC 6749
+// section 2.3.1) from HTTP Basic or the body, unchecked: the Issuer checks
+// them in constant time.
 func clientCredentials(r *http.Request, p map[string]string) (wire.Credentials, *Error) {
 	c, err := wire.ClientCredentials(r, p)
 	switch {
@@ -171,20 +150,19 @@ func clientCredentials(r *http.Request, p map[string]string) (wire.Credentials, 
 	return c, nil
 }
 
-// newTokenRequest builds a TokenRequest from parameters already named in
-// the engine's vocabulary (grant_type, username, email_address, password,
-// refresh_token, scope) and the client credentials.
+// newTokenRequest builds a TokenRequest from parameters in the engine's
+// names and the client credentials.
 func newTokenRequest(r *http.Request, p map[string]string, c wire.Credentials) *TokenRequest {
 	req := &TokenRequest{
-		GrantType:    p["grant_type"],
-		ClientID:     c.ID,
-		Username:     p["username"],
-		EmailAddress: p["email_address"],
-		Password:     p["password"],
-		RefreshToken: p["refresh_token"],
-		RemoteAddr:   r.RemoteAddr,
+		GrantType:       p["grant_type"],
+		ClientID:        c.ID,
+		Username:        p["username"],
+		EmailAddress:    p["email_address"],
+		Password:        p["password"],
+		RefreshToken:    p["refresh_token"],
+		RemoteAddr:      r.RemoteAddr,
+		ClientAssertion: c.Assertion,
 	}
-	req.ClientAssertion = c.Assertion
 	if len(c.Secrets) > 0 {
 		req.ClientSecret = c.Secrets[0]
 	}
@@ -197,13 +175,15 @@ func newTokenRequest(r *http.Request, p map[string]string, c wire.Credentials) *
 	return req
 }
 
-// setRetryAfter sets the Retry-After header (RFC 9110 section 10.2.3, in
-// whole seconds, rounded up, at least 1) on the answer to a throttled
-// request (RFC 6585 section 4), in every dialect.
-func setRetryAfter(w http.ResponseWriter, e *Error) {
-	if e.Kind != KindThrottled {
-		return
+// setErrorHeaders sets the headers of an error answer in every dialect:
+// Allow: POST with a 405, and Retry-After with a throttled request (RFC
+// 6585 section 4; RFC 9110 section 10.2.3: whole seconds, at least 1).
+func setErrorHeaders(w http.ResponseWriter, e *Error) {
+	switch e.Kind {
+	case KindMethodNotAllowed:
+		w.Header().Set("Allow", http.MethodPost)
+	case KindThrottled:
+		secs := int64((e.RetryAfter + time.Second - 1) / time.Second)
+		w.Header().Set("Retry-After", strconv.FormatInt(max(secs, 1), 10))
 	}
-	secs := int64((e.RetryAfter + time.Second - 1) / time.Second)
-	w.Header().Set("Retry-After", strconv.FormatInt(max(secs, 1), 10))
 }

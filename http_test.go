@@ -21,6 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mintauth/mint"
+	"github.com/mintauth/mint/internal/wire"
 )
 
 // The seeds' paths, mounted by newSeedServer.
@@ -309,10 +310,10 @@ func TestBodyCap(t *testing.T) {
 	s := newSeedServer(t)
 	for _, m := range mounts {
 		t.Run(m.name, func(t *testing.T) {
-			require.Len(t, pad(m, mint.MaxBodyBytes), mint.MaxBodyBytes)
-			under := s.send(t, m, "", m.goodType, pad(m, mint.MaxBodyBytes))
+			require.Len(t, pad(m, wire.MaxBodyBytes), wire.MaxBodyBytes)
+			under := s.send(t, m, "", m.goodType, pad(m, wire.MaxBodyBytes))
 			assert.Less(t, under.status, 300, "a body under 64 KiB is read: %s", under.body)
-			over := s.send(t, m, "", m.goodType, pad(m, mint.MaxBodyBytes+1))
+			over := s.send(t, m, "", m.goodType, pad(m, wire.MaxBodyBytes+1))
 			checkShape(t, m, over)
 			status, code := malformedAnswer(m)
 			assert.Equal(t, status, over.status)

@@ -58,7 +58,7 @@ func (in Introspection) MarshalJSON() ([]byte, error) {
 		TokenType string        `json:"token_type,omitempty"`
 		Jti       string        `json:"jti,omitempty"`
 		SubType   string        `json:"sub_type,omitempty"`
-		Act       *actor        `json:"act,omitempty"`
+		Act       any           `json:"act,omitempty"`
 		Cnf       *confirmation `json:"cnf,omitempty"`
 	}{Active: true, Scope: in.Scope, ClientID: in.ClientID, Sub: in.Subject, Exp: in.ExpiresAt,
 		Iat: in.IssuedAt, Iss: in.Issuer, TokenType: in.TokenType, Jti: in.ID, SubType: in.SubjectType}
@@ -68,7 +68,7 @@ func (in Introspection) MarshalJSON() ([]byte, error) {
 		wire.Aud = in.Audience
 	}
 	if in.Actor != "" {
-		wire.Act = &actor{in.Actor}
+		wire.Act = map[string]string{"sub": in.Actor} // RFC 8693 section 4.1
 	}
 	if in.JKT != "" {
 		wire.Cnf = &confirmation{in.JKT}
@@ -77,7 +77,7 @@ func (in Introspection) MarshalJSON() ([]byte, error) {
 	if err != nil || len(in.Extra) == 0 {
 		return b, err
 	}
-	return appendMembers(b, in.Extra, ReservedClaim)
+	return appendMembers(b, in.Extra, jwtcheck.Reserved)
 }
 
 // Introspect tells client what RFC 7662 section 2.2 says of token: its
@@ -230,7 +230,7 @@ func (ep clientEndpoint) serve(w http.ResponseWriter, r *http.Request,
 		wire.WriteJSON(w, http.StatusOK, answer)
 		return
 	}
-	e := AsError(err)
+	e := asError(err)
 	if e.Kind == KindServerError {
 		cmp.Or(ep.logger, ep.iss.cfg.logger).ErrorContext(r.Context(), "mint: "+ep.name+" request failed", "path", r.URL.Path, "error", e.Err)
 	}

@@ -1,7 +1,6 @@
 package mint
 
 import (
-	"bytes"
 	"context"
 	"crypto"
 	"crypto/ecdsa"
@@ -16,19 +15,21 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
 	"sync"
 	"sync/atomic"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/mintauth/mint/internal/jwk"
 )
 
 // Signer turns access-token claims into a signed JWT. KeySet is the
-// implementation mint ships; a host may plug in its own, or wrap a KeySet
-// to trace or meter signing.
+// implementation mint ships; a host may plug in its own, or wrap a KeySet.
 type Signer interface {
 	// Sign returns the compact JWS of the claims, with the header
-	// {"alg":...,"kid":...,"typ":"at+jwt"} of RFC 9068 section 2.1. The
-	// Issuer passes the context of the token request being served.
+	// {"alg":...,"kid":...,"typ":"at+jwt"} of RFC 9068 section 2.1, in the
+	// context of the token request being served.
 	Sign(ctx context.Context, c *Claims) (string, error)
 }
 
@@ -45,24 +46,20 @@ const (
 // Key is one signing key: an algorithm, a key id and the key material.
 // Build one with NewKey or GenerateKey.
 type Key struct {
-	id     string
-	alg    string
-	secret []byte           // the HS256 secret; nil for the others
-	signer crypto.Signer    // the private key of the others; nil for HS256
-	public crypto.PublicKey // nil for HS256
-	header string           // base64url of the JWS header, with kid and typ at+jwt
+	id, alg string
+	secret  []byte           // the HS256 secret; nil for the others
+	signer  crypto.Signer    // the private key of the others; nil for HS256
+	public  crypto.PublicKey // nil for HS256
+	header  string           // base64url of the JWS header
 }
 
-// NewKey makes a signing key for the JWS algorithm alg (RFC 7518) out of
-// key, which must suit it: for HS256 a []byte secret of at least 32
-// bytes; for the others a crypto.Signer whose Public() is an
-// *rsa.PublicKey of at least 2048 bits (RS256, PS256), a P-256
-// *ecdsa.PublicKey (ES256) or an ed25519.PublicKey (EdDSA).
-// *rsa.PrivateKey, *ecdsa.PrivateKey and ed25519.PrivateKey are such
-// signers, and so is a key kept in a KMS or HSM behind a crypto.Signer:
-// its material never leaves it, and each token costs it one Sign call.
-// An empty kid is replaced by the RFC 7638 thumbprint of the public key
-// (a random id for HS256).
+// NewKey makes a signing key for the JWS algorithm alg out of key: an
+// HS256 []byte secret of at least 32 bytes, or a crypto.Signer (a private
+// key of the standard library, or a KMS or HSM key whose material never
+// leaves it) whose Public() is an *rsa.PublicKey of at least 2048 bits
+// (RS256, PS256), a P-256 *ecdsa.PublicKey (ES256) or an ed25519.PublicKey
+// (EdDSA). An empty kid is replaced by the RFC 7638 thumbprint of the
+// public key (a random id for HS256).
 func NewKey(alg, kid string, key any) (*Key, error) {
 	k, err := newKey(alg, kid, key)
 	if err != nil {
@@ -71,7 +68,7 @@ func NewKey(alg, kid string, key any) (*Key, error) {
 	return k, nil
 }
 
-// newKey is NewKey, its errors without the package's prefix.
+// newKey is NewKey without the package's prefix on its errors.
 func newKey(alg, kid string, key any) (*Key, error) {
 	k := &Key{alg: alg}
 	if err := k.setMaterial(key); err != nil {
@@ -81,17 +78,13 @@ func newKey(alg, kid string, key any) (*Key, error) {
 		kid = k.thumbprint()
 	}
 	k.id = kid
-	h, _ := json.Marshal(struct {
-		Alg string `json:"alg"`
-		Kid string `json:"kid"`
-		Typ string `json:"typ"`
-	}{alg, kid, "at+jwt"})
-	k.header = base64.RawURLEncoding.EncodeToString(h)
+	h, _ := json.Marshal(map[string]string{"alg": alg, "kid": kid, "typ": "at+jwt"}) // keys sorted
+	k.header = b64(h)
 	return k, nil
 }
 
-// setMaterial checks that key suits k.alg and keeps it. Its errors name
-// types and sizes, never material.
+// setMaterial keeps key and checks that it suits k.alg; on an error k is
+// not to be used. Its errors name types and sizes, never material.
 func (k *Key) setMaterial(key any) error {
 	switch k.alg {
 	case HS256:
@@ -102,7 +95,7 @@ func (k *Key) setMaterial(key any) error {
 		if len(secret) < 32 {
 			return errors.New("HS256 needs a secret of at least 32 bytes")
 		}
-		k.secret = bytes.Clone(secret)
+		k.secret = slices.Clone(secret)
 		return nil
 	case RS256, PS256, ES256, EdDSA:
 	default:
@@ -115,12 +108,8 @@ func (k *Key) setMaterial(key any) error {
 	if ed, ok := key.(ed25519.PrivateKey); ok && len(ed) != ed25519.PrivateKeySize {
 		return errors.New("malformed Ed25519 private key")
 	}
-	pub := signer.Public()
-	if err := checkPublic(k.alg, pub); err != nil {
-		return err
-	}
-	k.signer, k.public = signer, pub
-	return nil
+	k.signer, k.public = signer, signer.Public()
+	return checkPublic(k.alg, k.public)
 }
 
 // checkPublic checks that pub is a key of the asymmetric algorithm alg,
@@ -128,19 +117,15 @@ func (k *Key) setMaterial(key any) error {
 func checkPublic(alg string, pub crypto.PublicKey) error {
 	switch alg {
 	case RS256, PS256:
-		p, ok := pub.(*rsa.PublicKey)
-		if !ok {
+		if p, ok := pub.(*rsa.PublicKey); !ok {
 			return fmt.Errorf("%s needs an RSA key, not %T", alg, pub)
-		}
-		if p.N.BitLen() < 2048 {
+		} else if p.N.BitLen() < 2048 {
 			return fmt.Errorf("%s needs an RSA key of at least 2048 bits, not %d", alg, p.N.BitLen())
 		}
 	case ES256:
-		p, ok := pub.(*ecdsa.PublicKey)
-		if !ok {
+		if p, ok := pub.(*ecdsa.PublicKey); !ok {
 			return fmt.Errorf("ES256 needs an ECDSA key on P-256, not %T", pub)
-		}
-		if p.Curve != elliptic.P256() {
+		} else if p.Curve != elliptic.P256() {
 			return fmt.Errorf("ES256 needs a key on P-256, not %s", p.Curve.Params().Name)
 		}
 	case EdDSA:
@@ -151,9 +136,8 @@ func checkPublic(alg string, pub crypto.PublicKey) error {
 	return nil
 }
 
-// GenerateKey makes a fresh key for the algorithm (HS256, RS256, PS256,
-// ES256 or EdDSA) from crypto/rand, with its thumbprint as kid. RSA keys
-// have 2048 bits.
+// GenerateKey makes a fresh key for alg from crypto/rand (RSA: 2048 bits),
+// with its thumbprint as kid.
 func GenerateKey(alg string) (*Key, error) {
 	var key any
 	var err error
@@ -188,9 +172,7 @@ func (k *Key) Public() crypto.PublicKey { return k.public }
 
 // Private returns the key material NewKey was given, for a host that
 // persists keys: the secret of an HS256 key, or the crypto.Signer of the
-// others (an *rsa.PrivateKey, *ecdsa.PrivateKey or ed25519.PrivateKey,
-// or a KMS or HSM key, whose material stays where it is). Handle with
-// care.
+// others. Handle with care.
 func (k *Key) Private() any {
 	if k.signer == nil {
 		return k.secret
@@ -202,28 +184,22 @@ func (k *Key) Private() any {
 func (k *Key) String() string { return "mint.Key{" + k.alg + " " + k.id + "}" }
 
 // Sign signs the claims with this key: the compact JWS of RFC 7515
-// section 7.1. An HS256 key signs through golang-jwt's HMAC method, the
-// others through their crypto.Signer, called once. The context is not
-// used: crypto.Signer takes none.
+// section 7.1. The context is not used: crypto.Signer takes none.
 func (k *Key) Sign(ctx context.Context, c *Claims) (string, error) {
 	payload, err := json.Marshal(c)
 	if err != nil {
 		return "", err
 	}
-	signing := k.header + "." + base64.RawURLEncoding.EncodeToString(payload)
+	signing := k.header + "." + b64(payload)
 	sig, err := k.signature(signing)
 	if err != nil {
 		return "", fmt.Errorf("mint: sign with key %s: %w", k.id, err)
 	}
-	return signing + "." + base64.RawURLEncoding.EncodeToString(sig), nil
+	return signing + "." + b64(sig), nil
 }
 
-// pss is how PS256 signs (RFC 7518 section 3.5): the salt as long as
-// the SHA-256 digest.
-var pss = &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: crypto.SHA256}
-
 // signature is the JWS signature of the signing input (RFC 7518 sections
-// 3.2 to 3.5, RFC 8037 section 3.1).
+// 3.2 to 3.5, RFC 8037 section 3.1), from the crypto.Signer called once.
 func (k *Key) signature(signing string) ([]byte, error) {
 	var opts crypto.SignerOpts = crypto.SHA256 // RS256 (PKCS #1 v1.5) and ES256
 	switch k.alg {
@@ -232,7 +208,7 @@ func (k *Key) signature(signing string) ([]byte, error) {
 	case EdDSA:
 		return k.signer.Sign(rand.Reader, []byte(signing), crypto.Hash(0)) // Ed25519 signs the message itself
 	case PS256:
-		opts = pss
+		opts = &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: crypto.SHA256}
 	}
 	digest := sha256.Sum256([]byte(signing))
 	sig, err := k.signer.Sign(rand.Reader, digest[:], opts)
@@ -242,8 +218,8 @@ func (k *Key) signature(signing string) ([]byte, error) {
 	return ecdsaJOSE(sig)
 }
 
-// ecdsaJOSE turns the ASN.1 DER signature a crypto.Signer returns into
-// the 64 bytes R || S of RFC 7518 section 3.4.
+// ecdsaJOSE turns the ASN.1 DER signature of a crypto.Signer into the 64
+// bytes R || S of RFC 7518 section 3.4.
 func ecdsaJOSE(der []byte) ([]byte, error) {
 	var rs struct{ R, S *big.Int }
 	rest, err := asn1.Unmarshal(der, &rs)
@@ -257,22 +233,15 @@ func ecdsaJOSE(der []byte) ([]byte, error) {
 	return out, nil
 }
 
-// thumbprint is the RFC 7638 JWK thumbprint, or a random id for HMAC.
+// thumbprint is the RFC 7638 thumbprint of the public key; HMAC: a random id.
 func (k *Key) thumbprint() string {
-	var members string
-	switch pub := k.public.(type) {
-	case *rsa.PublicKey:
-		members = fmt.Sprintf(`{"e":%q,"kty":"RSA","n":%q}`, b64(big.NewInt(int64(pub.E)).Bytes()), b64(pub.N.Bytes()))
-	case *ecdsa.PublicKey:
-		x, y := ecCoords(pub)
-		members = fmt.Sprintf(`{"crv":"P-256","kty":"EC","x":%q,"y":%q}`, x, y)
-	case ed25519.PublicKey:
-		members = fmt.Sprintf(`{"crv":"Ed25519","kty":"OKP","x":%q}`, b64(pub))
-	default:
-		return randomString(12)
+	if j, ok := k.JWK(); ok {
+		raw, _ := json.Marshal(j)
+		if tp, err := jwk.Thumbprint(raw); err == nil {
+			return tp
+		}
 	}
-	sum := sha256.Sum256([]byte(members))
-	return b64(sum[:])
+	return randomString(12)
 }
 
 // JWK is one public key in RFC 7517 JSON form.
@@ -293,8 +262,7 @@ type JWKS struct {
 	Keys []JWK `json:"keys"`
 }
 
-// JWK returns the public key as a JWK, and false for an HMAC key, which
-// is never published.
+// JWK returns the public key as a JWK; false for an HMAC key, never published.
 func (k *Key) JWK() (JWK, bool) {
 	j := JWK{Kid: k.id, Use: "sig", Alg: k.alg}
 	switch pub := k.public.(type) {
@@ -302,7 +270,9 @@ func (k *Key) JWK() (JWK, bool) {
 		j.Kty, j.N, j.E = "RSA", b64(pub.N.Bytes()), b64(big.NewInt(int64(pub.E)).Bytes())
 	case *ecdsa.PublicKey:
 		j.Kty, j.Crv = "EC", "P-256"
-		j.X, j.Y = ecCoords(pub)
+		if raw, err := pub.Bytes(); err == nil && len(raw) == 65 { // 0x04 || X || Y
+			j.X, j.Y = b64(raw[1:33]), b64(raw[33:])
+		}
 	case ed25519.PublicKey:
 		j.Kty, j.Crv, j.X = "OKP", "Ed25519", b64(pub)
 	default:
@@ -311,27 +281,22 @@ func (k *Key) JWK() (JWK, bool) {
 	return j, true
 }
 
-func ecCoords(pub *ecdsa.PublicKey) (x, y string) {
-	raw, err := pub.Bytes() // uncompressed point: 0x04 || X || Y
-	if err != nil || len(raw) != 65 {
-		return "", ""
-	}
-	return b64(raw[1:33]), b64(raw[33:])
-}
-
 func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
 
 // KeySet is a Signer with one active signing key and older keys kept for
 // verification, so that keys rotate without invalidating live tokens.
-// Reads never lock; Rotate and Retire replace an immutable snapshot.
+// Reads never lock; writers replace an immutable snapshot.
 type KeySet struct {
-	mu    sync.Mutex // serializes writers
-	state atomic.Pointer[keySetState]
+	mu   sync.Mutex             // serializes writers
+	keys atomic.Pointer[[]*Key] // the active key first, then older keys, newest first
 }
 
-type keySetState struct {
-	active *Key
-	keys   []*Key // active first, then older keys, newest first
+// load returns the keys of the set, the active one first.
+func (s *KeySet) load() []*Key {
+	if keys := s.keys.Load(); keys != nil {
+		return *keys
+	}
+	return nil
 }
 
 // NewKeySet returns a key set signing with active and also verifying
@@ -340,32 +305,29 @@ func NewKeySet(active *Key, older ...*Key) (*KeySet, error) {
 	if active == nil {
 		return nil, errors.New("mint: a key set needs an active key")
 	}
-	ks := &KeySet{}
-	keys := []*Key{active}
-	for _, k := range older {
-		if k == nil || k.id == active.id {
-			return nil, errors.New("mint: nil or duplicate key id in key set")
-		}
-		keys = append(keys, k)
+	if slices.ContainsFunc(older, func(k *Key) bool { return k == nil || k.id == active.id }) {
+		return nil, errors.New("mint: nil or duplicate key id in key set")
 	}
-	ks.state.Store(&keySetState{active: active, keys: keys})
+	keys := append([]*Key{active}, older...)
+	ks := &KeySet{}
+	ks.keys.Store(&keys)
 	return ks, nil
 }
 
 // Sign implements Signer with the active key.
 func (s *KeySet) Sign(ctx context.Context, c *Claims) (string, error) {
-	return s.state.Load().active.Sign(ctx, c)
+	return s.Active().Sign(ctx, c)
 }
 
 // Active returns the key new tokens are signed with.
-func (s *KeySet) Active() *Key { return s.state.Load().active }
+func (s *KeySet) Active() *Key { return s.load()[0] }
 
 // Keys returns every key of the set, the active one first.
-func (s *KeySet) Keys() []*Key { return append([]*Key(nil), s.state.Load().keys...) }
+func (s *KeySet) Keys() []*Key { return slices.Clone(s.load()) }
 
 // Key returns the key with the given id.
 func (s *KeySet) Key(kid string) (*Key, bool) {
-	for _, k := range s.state.Load().keys {
+	for _, k := range s.load() {
 		if k.id == kid {
 			return k, true
 		}
@@ -373,46 +335,45 @@ func (s *KeySet) Key(kid string) (*Key, bool) {
 	return nil, false
 }
 
+// update replaces the keys of the set with what f makes of them; writers
+// take turns, readers keep the snapshot they loaded.
+func (s *KeySet) update(f func(keys []*Key) ([]*Key, error)) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	keys, err := f(s.load())
+	if err != nil {
+		return err
+	}
+	s.keys.Store(&keys)
+	return nil
+}
+
 // Rotate makes k the active key; the previous active key stays in the set
 // to verify the tokens it signed until it is retired.
 func (s *KeySet) Rotate(k *Key) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	old := s.state.Load()
-	keys := []*Key{k}
-	for _, o := range old.keys {
-		if o.id == k.id {
-			return fmt.Errorf("mint: key id %q already in the set", k.id)
+	return s.update(func(keys []*Key) ([]*Key, error) {
+		if slices.ContainsFunc(keys, func(o *Key) bool { return o.id == k.id }) {
+			return nil, fmt.Errorf("mint: key id %q already in the set", k.id)
 		}
-		keys = append(keys, o)
-	}
-	s.state.Store(&keySetState{active: k, keys: keys})
-	return nil
+		return append([]*Key{k}, keys...), nil
+	})
 }
 
 // Retire removes a verification key; tokens it signed stop verifying.
 // The active key cannot be retired: rotate first.
 func (s *KeySet) Retire(kid string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	old := s.state.Load()
-	if old.active.id == kid {
-		return errors.New("mint: cannot retire the active key")
-	}
-	keys := make([]*Key, 0, len(old.keys))
-	for _, k := range old.keys {
-		if k.id != kid {
-			keys = append(keys, k)
+	return s.update(func(keys []*Key) ([]*Key, error) {
+		if keys[0].id == kid {
+			return nil, errors.New("mint: cannot retire the active key")
 		}
-	}
-	s.state.Store(&keySetState{active: old.active, keys: keys})
-	return nil
+		return slices.DeleteFunc(slices.Clone(keys), func(k *Key) bool { return k.id == kid }), nil
+	})
 }
 
 // JWKS returns the public keys of the set; HMAC keys are left out.
 func (s *KeySet) JWKS() JWKS {
 	set := JWKS{Keys: []JWK{}}
-	for _, k := range s.state.Load().keys {
+	for _, k := range s.load() {
 		if j, ok := k.JWK(); ok {
 			set.Keys = append(set.Keys, j)
 		}

@@ -2,12 +2,17 @@ package mint_test
 
 import (
 	"context"
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
+	"encoding/base64"
 	"encoding/json"
+	"errors"
+	"io"
+	"math/big"
 	"strings"
 	"testing"
 	"time"
@@ -111,6 +116,26 @@ func TestNewKeyKeepsKidAndMaterial(t *testing.T) {
 	same, err := mint.NewKey(mint.RS256, "", testRSAKey())
 	require.NoError(t, err)
 	assert.Equal(t, same.ID(), k.ID(), "an empty kid is the RFC 7638 thumbprint of the public key")
+}
+
+// An empty kid is the RFC 7638 thumbprint of the public key: the example
+// of its section 3.1.
+func TestNewKeyKidIsTheRFC7638Thumbprint(t *testing.T) {
+	n, err := base64.RawURLEncoding.DecodeString("0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw")
+	require.NoError(t, err)
+	pub := &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: 65537}
+	k, err := mint.NewKey(mint.RS256, "", publicOnly{pub})
+	require.NoError(t, err)
+	assert.Equal(t, "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs", k.ID())
+}
+
+// publicOnly is a crypto.Signer that has a public key and never signs.
+type publicOnly struct{ pub crypto.PublicKey }
+
+func (s publicOnly) Public() crypto.PublicKey { return s.pub }
+
+func (publicOnly) Sign(io.Reader, []byte, crypto.SignerOpts) ([]byte, error) {
+	return nil, errors.New("no private key")
 }
 
 func TestKeySetRotation(t *testing.T) {

@@ -2,6 +2,7 @@ package mint_test
 
 import (
 	"context"
+	"crypto"
 	"fmt"
 	"slices"
 	"sync"
@@ -73,7 +74,11 @@ func TestStoredKeyRoundTrip(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, k.ID(), back.ID())
 			assert.Equal(t, alg, back.Algorithm(), "the stored alg, not one guessed from the key")
-			assert.Equal(t, k.Private(), back.Private())
+			if priv, ok := k.Private().(interface{ Equal(crypto.PrivateKey) bool }); ok {
+				assert.True(t, priv.Equal(back.Private()), "the same private key") // its encoding of precomputed values may differ
+			} else {
+				assert.Equal(t, k.Private(), back.Private())
+			}
 
 			claims := &mint.Claims{Issuer: "mint", Subject: "s", Audience: []string{"a"}, ID: "j",
 				IssuedAt: time.Now(), ExpiresAt: time.Now().Add(time.Minute)}

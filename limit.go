@@ -12,19 +12,12 @@ import (
 	"unicode/utf8"
 )
 
-// Limiter throttles credential guessing (RFC 6819 sections 4.4.3.6 and
-// 5.1.4.2.3: online guessing of client secrets and passwords, and account
-// lock-out as its countermeasure). The Issuer consults it
-// before it checks any client secret or password, under two keys: the
-// client id, and the client id with the username (or e-mail address) of a
-// password login. A blocked key makes the request fail with an *Error of
-// KindThrottled carrying RetryAfter, at no hashing cost.
-//
-// Failures are client-secret mismatches and unknown clients for the client
-// key, password mismatches and unknown users for the user key; a success
-// resets the key. MemoryLimiter is the in-process implementation; a host
-// running several replicas shares one through its database (the sqlstore
-// package ships one) so that the replicas count together.
+// Limiter throttles online guessing of client secrets and passwords
+// (RFC 6819 sections 4.4.3.6 and 5.1.4.2.3) under two keys: the client id,
+// which unknown clients and wrong secrets fail, and the client id with a
+// login, which unknown users and wrong passwords fail; a success resets a
+// key. A blocked key fails the request before any hashing, with an *Error
+// of KindThrottled and its RetryAfter; replicas share one (sqlstore.Limiter).
 type Limiter interface {
 	// Blocked reports how long the key is still blocked at now; zero or
 	// less means the attempt may go ahead.
@@ -35,48 +28,36 @@ type Limiter interface {
 	Succeeded(ctx context.Context, key string) error
 }
 
-// Backoff is the exponential back-off schedule of the Limiters mint ships.
-// The zero value is the default schedule: the tenth failure in a row blocks
-// the key for a second, and every further failure doubles the block, up to
-// fifteen minutes. A key left alone for an hour after its
-// last failure (or after its block ends, if later) starts again from zero.
+// Backoff is the exponential back-off schedule of mint's Limiters. A zero
+// field takes its default: the 10th failure in a row blocks the key for 1s,
+// each further one doubles the block up to 15m, and a key idle for 1h after
+// its last failure and the end of its block starts again from zero.
 type Backoff struct {
-	// Threshold is the count of failures in a row at which the key is
-	// first blocked, for Base. Default: 10.
-	Threshold int
-	// Base is the first block, at the Threshold-th failure. Default: 1s.
-	Base time.Duration
-	// Max caps the block. Default: 15m.
-	Max time.Duration
-	// Forget is how long after its last failure a key's count is dropped.
-	// Default: 1h.
-	Forget time.Duration
+	Threshold int           // failures in a row that first block the key, for Base
+	Base      time.Duration // the first block
+	Max       time.Duration // the longest block
+	Forget    time.Duration // how long after its last failure a key's count is dropped
 }
 
-// resolved returns b with every zero field set to its default.
 func (b Backoff) resolved() Backoff {
-	if b.Threshold <= 0 {
-		b.Threshold = 10
-	}
-	if b.Base <= 0 {
-		b.Base = time.Second
-	}
-	if b.Max <= 0 {
-		b.Max = 15 * time.Minute
-	}
-	if b.Max < b.Base {
-		b.Max = b.Base
-	}
-	if b.Forget <= 0 {
-		b.Forget = time.Hour
-	}
+	b.Threshold = positive(b.Threshold, 10)
+	b.Base = positive(b.Base, time.Second)
+	b.Max = max(positive(b.Max, 15*time.Minute), b.Base)
+	b.Forget = positive(b.Forget, time.Hour)
 	return b
 }
 
+// positive returns v, or d when v is not positive.
+func positive[T int | time.Duration](v, d T) T {
+	if v <= 0 {
+		return d
+	}
+	return v
+}
+
 // Block returns how long a key stays blocked after its n-th failure in a
-// row: nothing while n < Threshold, then Base doubling at every failure,
-// capped at Max. Limiters kept outside this package (a shared database)
-// use it so that every Limiter follows the same schedule.
+// row: nothing before Threshold, then Base doubling at every failure up to
+// Max. A Limiter kept elsewhere uses it to follow the same schedule.
 func (b Backoff) Block(n int) time.Duration {
 	b = b.resolved()
 	if n < b.Threshold {
@@ -89,26 +70,21 @@ func (b Backoff) Block(n int) time.Duration {
 	return min(d, b.Max)
 }
 
-// ForgetAfter returns Forget, or its default: how long after its last
-// failure (and the end of its block) a key's count is dropped.
+// ForgetAfter returns Forget, or its default.
 func (b Backoff) ForgetAfter() time.Duration { return b.resolved().Forget }
 
-// expired reports whether a key whose last failure was at last and whose
-// block ends at until can be forgotten at now.
+// expired reports whether a key can be forgotten at now.
 func (b Backoff) expired(last, until, now time.Time) bool {
 	return now.Sub(last) > b.ForgetAfter() && !now.Before(until)
 }
 
-// MemoryLimiter is a Limiter for one process: counts are lost on restart
-// and not shared between replicas. It is safe for concurrent use and its
-// memory is bounded by MaxKeys. The zero value is ready to use with the
-// default Backoff; NewMemoryLimiter returns one too.
+// MemoryLimiter is the default Limiter, for one process: its counts are not
+// shared between replicas nor kept across restarts. It is safe for
+// concurrent use; its zero value is ready, with the default Backoff.
 type MemoryLimiter struct {
-	// Backoff is the schedule; the zero value is the default.
 	Backoff Backoff
-	// MaxKeys bounds how many keys are tracked. When it is reached, keys
-	// that can be forgotten are dropped, then, if still full, arbitrary
-	// ones. Default: 100000.
+	// MaxKeys bounds the keys tracked: at the bound, keys that can be
+	// forgotten are dropped, then arbitrary ones. Default: 100000.
 	MaxKeys int
 
 	mu   sync.Mutex
@@ -116,24 +92,18 @@ type MemoryLimiter struct {
 }
 
 type limitEntry struct {
-	failures int
-	last     time.Time // last failure
-	until    time.Time // blocked until
+	failures    int
+	last, until time.Time // last failure; end of the block
 }
-
-// NewMemoryLimiter returns a MemoryLimiter with the given schedule (the
-// zero Backoff is the default one).
-func NewMemoryLimiter(b Backoff) *MemoryLimiter { return &MemoryLimiter{Backoff: b} }
 
 // Blocked implements Limiter.
 func (l *MemoryLimiter) Blocked(_ context.Context, key string, now time.Time) (time.Duration, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	e, ok := l.keys[key]
-	if !ok {
-		return 0, nil
+	if e := l.keys[key]; e != nil {
+		return e.until.Sub(now), nil
 	}
-	return e.until.Sub(now), nil
+	return 0, nil
 }
 
 // Failed implements Limiter.
@@ -143,11 +113,8 @@ func (l *MemoryLimiter) Failed(_ context.Context, key string, now time.Time) err
 	if l.keys == nil {
 		l.keys = map[string]*limitEntry{}
 	}
-	e, ok := l.keys[key]
-	if ok && l.Backoff.expired(e.last, e.until, now) {
-		ok = false
-	}
-	if !ok {
+	e := l.keys[key]
+	if e == nil || l.Backoff.expired(e.last, e.until, now) {
 		l.makeRoom(now)
 		e = &limitEntry{}
 		l.keys[key] = e
@@ -170,10 +137,7 @@ func (l *MemoryLimiter) Succeeded(_ context.Context, key string) error {
 
 // makeRoom keeps the map under MaxKeys; l.mu is held.
 func (l *MemoryLimiter) makeRoom(now time.Time) {
-	limit := l.MaxKeys
-	if limit <= 0 {
-		limit = 100000
-	}
+	limit := positive(l.MaxKeys, 100000)
 	if len(l.keys) < limit {
 		return
 	}
@@ -182,8 +146,7 @@ func (l *MemoryLimiter) makeRoom(now time.Time) {
 			delete(l.keys, k)
 		}
 	}
-	// Still full: drop arbitrary keys (map order is random), a tenth of
-	// them, so that a flood of made-up client ids cannot grow memory.
+	// Still full: drop a tenth at random, so made-up client ids cannot grow memory.
 	for k := range l.keys {
 		if len(l.keys) < limit-limit/10 {
 			break
@@ -192,9 +155,8 @@ func (l *MemoryLimiter) makeRoom(now time.Time) {
 	}
 }
 
-// NoLimiter returns a Limiter that never blocks, for hosts that throttle
-// in front of mint (a gateway, a WAF) and for tests of other behaviour.
-// Turning throttling off is a deliberate, greppable choice.
+// NoLimiter returns a Limiter that never blocks, for a host that throttles
+// in front of mint (a gateway) and for tests: a deliberate, greppable choice.
 func NoLimiter() Limiter { return noLimiter{} }
 
 type noLimiter struct{}
@@ -204,8 +166,7 @@ func (noLimiter) Failed(context.Context, string, time.Time) error               
 func (noLimiter) Succeeded(context.Context, string) error                           { return nil }
 
 // WithLimiter sets the Limiter consulted before any secret or password is
-// checked. Default: a MemoryLimiter with the default Backoff. Pass
-// NoLimiter() to turn throttling off.
+// checked. Default: a MemoryLimiter with the default Backoff.
 func WithLimiter(l Limiter) Option {
 	return func(c *config) error {
 		if l == nil {
@@ -216,11 +177,9 @@ func WithLimiter(l Limiter) Option {
 	}
 }
 
-// WithHashConcurrency bounds how many secret and password hashes are
-// computed at once. An argon2id verification takes tens of MiB, so a burst
-// of logins would otherwise exhaust memory; excess requests wait for a slot
-// and give up when their context ends, with an *Error of KindThrottled.
-// Default: runtime.NumCPU().
+// WithHashConcurrency bounds how many hashes (tens of MiB each) are
+// computed at once; a request beyond it waits, and fails with an *Error of
+// KindThrottled if its context ends first. Default: runtime.NumCPU().
 func WithHashConcurrency(n int) Option {
 	return func(c *config) error {
 		if n < 1 {
@@ -231,15 +190,10 @@ func WithHashConcurrency(n int) Option {
 	}
 }
 
-// Limiter keys. Client ids and usernames come from the request, so a key
-// is kept plain ("user|app|john") only when it is short, valid UTF-8 and
-// free of the separator '|', the marker '#' and NUL (which a PostgreSQL
-// TEXT column refuses); any other key is replaced by the digest of its
-// parts ("user|#<base64url SHA-256>"), which no plain key can equal.
-// Usernames are compared case-insensitively so that a store with
-// case-insensitive lookups cannot be guessed at through case variants.
-const maxLimitKey = 128
-
+// limitKey joins parts from the request into a Limiter key, kept plain
+// ("user|app|john") only when short, valid UTF-8 and free of '|', '#' and
+// NUL (which PostgreSQL TEXT refuses); else "user|#<base64url SHA-256 of
+// the parts>", which no plain key can equal.
 func limitKey(parts ...string) string {
 	plain := true
 	for _, p := range parts {
@@ -247,7 +201,7 @@ func limitKey(parts ...string) string {
 			plain = false
 		}
 	}
-	if k := strings.Join(parts, "|"); plain && len(k) <= maxLimitKey {
+	if k := strings.Join(parts, "|"); plain && len(k) <= 128 {
 		return k
 	}
 	h := sha256.New()
@@ -258,9 +212,8 @@ func limitKey(parts ...string) string {
 	return parts[0] + "|#" + base64.RawURLEncoding.EncodeToString(h.Sum(nil))
 }
 
-// limitKeys are what the Limiter keys of one request are made of: the
-// client id and the login (username or e-mail address; "" when the
-// request names none).
+// limitKeys make a request's Limiter keys: its client id and login
+// (username or e-mail address, "" for none).
 type limitKeys struct{ clientID, login string }
 
 // limitKind names one of a request's two Limiter keys.
@@ -273,8 +226,8 @@ const (
 )
 
 // key returns the Limiter key of kind, or "" when the request has none.
-// Usernames are compared case-insensitively so that a store with
-// case-insensitive lookups cannot be guessed at through case variants.
+// Logins are case-folded, so that a store with case-insensitive lookups
+// cannot be guessed at through case variants.
 func (k limitKeys) key(kind limitKind) string {
 	switch {
 	case k.clientID == "":
@@ -287,9 +240,7 @@ func (k limitKeys) key(kind limitKind) string {
 	return ""
 }
 
-// limitKeysCtx is the context key under which a grant's ctx carries the
-// request's limitKeys, so that VerifyPassword, called by a grant, checks
-// and records under the right keys.
+// limitKeysCtx carries the request's limitKeys to VerifyPassword.
 type limitKeysCtx struct{}
 
 func withLimitKeys(ctx context.Context, keys limitKeys) context.Context {
@@ -301,8 +252,7 @@ func limitKeysFrom(ctx context.Context) limitKeys {
 	return k
 }
 
-// checkLimits refuses a request whose client or login key is blocked,
-// with the longest remaining block, before any hashing.
+// checkLimits refuses a request whose client or login key is blocked.
 func (iss *Issuer) checkLimits(ctx context.Context, keys limitKeys) error {
 	now := iss.cfg.now()
 	var wait time.Duration
@@ -324,8 +274,7 @@ func (iss *Issuer) checkLimits(ctx context.Context, keys limitKeys) error {
 }
 
 // limitFailed and limitSucceeded record an outcome under key ("" for
-// none); a limiter that fails to record is logged, not fatal: the
-// request's own answer stands.
+// none); a Limiter that fails to record is logged, and the answer stands.
 func (iss *Issuer) limitFailed(ctx context.Context, key string) {
 	if key == "" {
 		return
@@ -345,20 +294,16 @@ func (iss *Issuer) limitSucceeded(ctx context.Context, key string) {
 }
 
 // acquire takes a hashing slot, or gives up when ctx ends: the server is
-// overloaded, the client may retry.
+// busy and the client may retry.
 func (iss *Issuer) acquire(ctx context.Context) error {
-	busy := func(err error) error {
-		return &Error{Kind: KindThrottled, RetryAfter: time.Second, Description: "the server is busy, retry later", Err: err}
+	if ctx.Err() == nil { // a select with both cases ready picks at random
+		select {
+		case iss.hashSlots <- struct{}{}:
+			return nil
+		case <-ctx.Done():
+		}
 	}
-	if err := ctx.Err(); err != nil {
-		return busy(err)
-	}
-	select {
-	case iss.hashSlots <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return busy(ctx.Err())
-	}
+	return &Error{Kind: KindThrottled, RetryAfter: time.Second, Description: "the server is busy, retry later", Err: ctx.Err()}
 }
 
 func (iss *Issuer) release() { <-iss.hashSlots }

@@ -57,7 +57,7 @@ func TestMemoryLimiter(t *testing.T) {
 	}
 
 	t.Run("blocks at the threshold, per key", func(t *testing.T) {
-		l := mint.NewMemoryLimiter(mint.Backoff{Threshold: 3})
+		l := &mint.MemoryLimiter{Backoff: mint.Backoff{Threshold: 3}}
 		fail(l, "a", 2, now)
 		assert.LessOrEqual(t, blocked(l, "a", now), time.Duration(0))
 		fail(l, "a", 1, now)
@@ -68,14 +68,14 @@ func TestMemoryLimiter(t *testing.T) {
 		assert.Equal(t, 2*time.Second, blocked(l, "a", now.Add(time.Second)), "the next failure doubles it")
 	})
 	t.Run("success resets", func(t *testing.T) {
-		l := mint.NewMemoryLimiter(mint.Backoff{Threshold: 3})
+		l := &mint.MemoryLimiter{Backoff: mint.Backoff{Threshold: 3}}
 		fail(l, "a", 2, now)
 		require.NoError(t, l.Succeeded(ctx, "a"))
 		fail(l, "a", 2, now)
 		assert.LessOrEqual(t, blocked(l, "a", now), time.Duration(0), "the count started again")
 	})
 	t.Run("forgets an idle key", func(t *testing.T) {
-		l := mint.NewMemoryLimiter(mint.Backoff{Threshold: 3, Forget: time.Hour})
+		l := &mint.MemoryLimiter{Backoff: mint.Backoff{Threshold: 3, Forget: time.Hour}}
 		fail(l, "a", 5, now)
 		later := now.Add(time.Hour + time.Second)
 		fail(l, "a", 1, later)
@@ -117,7 +117,7 @@ func TestThrottleClientBeforeHashing(t *testing.T) {
 		for _, client := range []string{"app", "ghost"} {
 			t.Run(grant+"/"+client, func(t *testing.T) {
 				h := &countingHasher{Hasher: fastHasher}
-				f := newFixture(t, mint.WithHasher(h), mint.WithLimiter(mint.NewMemoryLimiter(mint.Backoff{Threshold: 3})))
+				f := newFixture(t, mint.WithHasher(h), mint.WithLimiter(&mint.MemoryLimiter{Backoff: mint.Backoff{Threshold: 3}}))
 				bad := &mint.TokenRequest{GrantType: grant, ClientID: client, ClientSecret: "guess",
 					Username: "john_doe", Password: johnPass}
 				for range 3 {
@@ -150,7 +150,7 @@ func TestThrottleClientBeforeHashing(t *testing.T) {
 
 func TestThrottleLoginBeforeHashing(t *testing.T) {
 	h := &countingHasher{Hasher: fastHasher}
-	f := newFixture(t, mint.WithHasher(h), mint.WithLimiter(mint.NewMemoryLimiter(mint.Backoff{Threshold: 3})))
+	f := newFixture(t, mint.WithHasher(h), mint.WithLimiter(&mint.MemoryLimiter{Backoff: mint.Backoff{Threshold: 3}}))
 	f.store.PutUser(&mint.User{ID: "9", Username: "jane", PasswordHash: hash(t, "jane-pass")})
 	guess := password("app")
 	guess.Password = "guess"
@@ -187,7 +187,7 @@ func TestThrottleLoginBeforeHashing(t *testing.T) {
 }
 
 func TestThrottleUnknownUsers(t *testing.T) {
-	f := newFixture(t, mint.WithLimiter(mint.NewMemoryLimiter(mint.Backoff{Threshold: 2})))
+	f := newFixture(t, mint.WithLimiter(&mint.MemoryLimiter{Backoff: mint.Backoff{Threshold: 2}}))
 	r := &mint.TokenRequest{GrantType: mint.GrantPassword, ClientID: "app", ClientSecret: appSecret, EmailAddress: "nobody@x.com", Password: "x"}
 	for range 2 {
 		_, err := f.token(t, r)
@@ -271,7 +271,7 @@ func TestBurstOfGuessesIsCutOff(t *testing.T) {
 			h := &countingHasher{Hasher: fastHasher}
 			const threshold = 3
 			f := newFixture(t, mint.WithHasher(h), mint.WithHashConcurrency(slots),
-				mint.WithLimiter(mint.NewMemoryLimiter(mint.Backoff{Threshold: threshold, Base: time.Hour})))
+				mint.WithLimiter(&mint.MemoryLimiter{Backoff: mint.Backoff{Threshold: threshold, Base: time.Hour}}))
 			var mismatches, throttles atomic.Int32
 			var wg sync.WaitGroup
 			for range 20 {
@@ -298,7 +298,7 @@ func TestBurstOfGuessesIsCutOff(t *testing.T) {
 }
 
 func TestMemoryLimiterConformance(t *testing.T) {
-	storetest.RunLimiter(t, func(_ *testing.T, b mint.Backoff) mint.Limiter { return mint.NewMemoryLimiter(b) })
+	storetest.RunLimiter(t, func(_ *testing.T, b mint.Backoff) mint.Limiter { return &mint.MemoryLimiter{Backoff: b} })
 }
 
 // keyLimiter records the keys the Issuer consults.
@@ -370,7 +370,7 @@ func TestExtensionGrantVerifyPasswordIsThrottled(t *testing.T) {
 	})
 	h := &countingHasher{Hasher: fastHasher}
 	f := newFixture(t, mint.WithGrant(pinGrant, grant), mint.WithHasher(h),
-		mint.WithLimiter(mint.NewMemoryLimiter(mint.Backoff{Threshold: 3})))
+		mint.WithLimiter(&mint.MemoryLimiter{Backoff: mint.Backoff{Threshold: 3}}))
 	store = f.store
 	f.store.PutClient(&mint.Client{ID: "kiosk", SecretHash: hash(t, appSecret), Grants: []string{pinGrant},
 		Scopes: []string{"read", "write"}})

@@ -12,17 +12,11 @@ import (
 	"github.com/mintauth/mint/internal/wire"
 )
 
-// PublicKeys publishes verification keys as an RFC 7517 key set. *KeySet
-// implements it.
-type PublicKeys interface {
-	JWKS() JWKS
-}
-
 // JWKSHandler serves keys as an RFC 7517 section 5 JWK Set for GET and
 // HEAD (405 otherwise): only public RSA, EC and OKP keys with a kid and an
 // alg, each with use "sig", never an HMAC key. The set is read on every
 // request, so a rotation shows at once.
-func JWKSHandler(keys PublicKeys) http.Handler {
+func JWKSHandler(keys *KeySet) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		set := JWKS{Keys: []JWK{}}
 		for _, k := range keys.JWKS().Keys {

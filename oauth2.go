@@ -1,6 +1,7 @@
 package mint
 
 import (
+	"cmp"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -11,65 +12,45 @@ import (
 )
 
 // OAuth2Dialect is standard OAuth 2.0 at the token endpoint (RFC 6749
-// sections 4.3, 4.4, 6 and 5), as Django OAuth Toolkit's /o/token/ and
-// SocialID's token endpoint speak it. The zero value is usable.
+// sections 4.3, 4.4, 5 and 6), as Django OAuth Toolkit and SocialID speak
+// it. The zero value is usable.
 //
-// Requests are application/x-www-form-urlencoded (JSON objects of strings
-// accepted too, unless Bodies says otherwise), the client authenticated by
-// HTTP Basic (RFC 6749 section 2.3.1, form-urlencoded or raw) or by
-// client_id and client_secret in the body, the user by username or
-// email_address (exactly one) and password; `resource` may be repeated
-// (RFC 8707). Parameters other than the standard ones are passed to
-// extension grants in TokenRequest.Extra.
-//
-// A success is HTTP 200 {"access_token", "expires_in": <seconds>,
-// "refresh_token" (when issued), "scope": "a b", "token_type"} (section
-// 5.1). An error is {"error", "error_description"} (section 5.2): an
-// unknown client, a wrong secret, missing client credentials and an
-// Authorization header that is not Basic alike are 401 invalid_client with
-// WWW-Authenticate: Basic; an unknown user and a wrong password alike are
-// 400 invalid_grant with the same description; a grant the client may not
-// use is 400 unauthorized_client; a throttled request is 429
-// temporarily_unavailable; a non-POST request is 405 invalid_request with
-// Allow: POST.
+// The client authenticates by HTTP Basic (section 2.3.1, form-urlencoded
+// or raw) or by client_id and client_secret in the body, the user by
+// username or email_address (exactly one) and password; `resource` may be
+// repeated (RFC 8707); other parameters reach extension grants in
+// TokenRequest.Extra. An error never tells an unknown client from a wrong
+// secret (both 401 invalid_client with WWW-Authenticate: Basic) nor an
+// unknown user from a wrong password (both 400 invalid_grant).
 type OAuth2Dialect struct {
 	// TokenType is printed as token_type. Default: "Bearer" (RFC 6750,
 	// Django OAuth Toolkit); SocialID prints "bearer".
 	TokenType string
-	// InvalidGrantDescription is the error_description of the invalid_grant
-	// answered for wrong user credentials, unknown user and wrong password
-	// alike. Default: "invalid resource owner credentials"; Django OAuth
-	// Toolkit: "Invalid credentials given.".
+	// InvalidGrantDescription is the error_description of an unknown user
+	// and a wrong password alike. Default: "invalid resource owner
+	// credentials" (Django OAuth Toolkit: "Invalid credentials given.").
 	InvalidGrantDescription string
 	// Realm is the realm of the WWW-Authenticate: Basic challenge sent with
 	// invalid_client (RFC 7617). Default: "mint".
 	Realm string
-	// Bodies are the request bodies accepted. Default (0): FormBodies and
-	// JSONBodies.
+	// Bodies are the request bodies accepted. Default (0): both.
 	Bodies Bodies
-	// OmitScope leaves scope out of successes. RFC 6749 section 5.1 allows
-	// it only when the granted scope is the requested one; SocialID shows
-	// none. Default: scope is sent whenever it is not empty.
+	// OmitScope leaves scope out of successes, as RFC 6749 section 5.1 allows
+	// when it is the one requested (SocialID). Default: sent unless empty.
 	OmitScope bool
 	// NoRefreshToken never issues refresh tokens through this dialect.
-	// Default: a refresh token is issued to user grants when the client may
-	// use the refresh_token grant.
+	// Default: a user grant gets one if the client may use refresh_token.
 	NoRefreshToken bool
 }
 
-// oauthParams are the parameters the OAuth 2.0 dialect reads itself; any
-// other goes to TokenRequest.Extra.
+// oauthParams are the parameters read here; others go to TokenRequest.Extra.
 var oauthParams = []string{"grant_type", "client_id", "client_secret", "username",
 	"email_address", "password", "refresh_token", "scope"}
 
 // DecodeTokenRequest implements Dialect (RFC 6749 sections 2.3.1, 4.3.2,
 // 4.4.2 and 6).
 func (d OAuth2Dialect) DecodeTokenRequest(w http.ResponseWriter, r *http.Request) (*TokenRequest, error) {
-	accept := d.Bodies
-	if accept == 0 {
-		accept = FormBodies | JSONBodies
-	}
-	p, lists, err := readParams(w, r, accept, "resource")
+	p, lists, err := readParams(w, r, cmp.Or(d.Bodies, FormBodies|JSONBodies), "resource")
 	if err != nil {
 		return nil, err
 	}
@@ -79,13 +60,10 @@ func (d OAuth2Dialect) DecodeTokenRequest(w http.ResponseWriter, r *http.Request
 	}
 	req := newTokenRequest(r, p, creds)
 	req.NoRefreshToken, req.Resource = d.NoRefreshToken, lists["resource"]
-	switch proofs := r.Header.Values("DPoP"); len(proofs) {
-	case 0:
-	case 1:
-		req.DPoP = proofs[0]
-	default:
+	if len(r.Header.Values("DPoP")) > 1 {
 		return nil, dpopFailure("send one DPoP proof, not several")
 	}
+	req.DPoP = r.Header.Get("DPoP")
 	for k, v := range p {
 		if !contains(oauthParams, k) {
 			if req.Extra == nil {
@@ -97,8 +75,7 @@ func (d OAuth2Dialect) DecodeTokenRequest(w http.ResponseWriter, r *http.Request
 	return req, nil
 }
 
-// oauthToken is the RFC 6749 section 5.1 answer, in Django OAuth Toolkit's
-// key order.
+// oauthToken is the RFC 6749 section 5.1 answer in Django OAuth Toolkit's order.
 type oauthToken struct {
 	AccessToken  string `json:"access_token"`
 	ExpiresIn    int64  `json:"expires_in"`
@@ -113,23 +90,15 @@ type oauthError struct {
 	Description string `json:"error_description,omitempty"`
 }
 
-// WriteToken implements Dialect: HTTP 200 and the RFC 6749 section 5.1
-// body.
+// WriteToken implements Dialect: HTTP 200 and the RFC 6749 section 5.1 body.
 func (d OAuth2Dialect) WriteToken(w http.ResponseWriter, _ *http.Request, t *Token) {
 	body := oauthToken{AccessToken: t.AccessToken, ExpiresIn: int64(t.ExpiresIn / time.Second),
-		RefreshToken: t.RefreshToken, TokenType: d.TokenType}
-	switch {
-	case t.TokenType == "DPoP": // RFC 9449 section 5: whatever the dialect's case
+		RefreshToken: t.RefreshToken, TokenType: cmp.Or(d.TokenType, "Bearer")}
+	if t.TokenType == "DPoP" { // RFC 9449 section 5: whatever the dialect's case
 		body.TokenType = t.TokenType
-	case body.TokenType == "":
-		body.TokenType = "Bearer"
 	}
 	if !d.OmitScope {
 		body.Scope = t.ScopeString()
-	}
-	if len(t.Answer) == 0 {
-		wire.WriteJSON(w, http.StatusOK, body)
-		return
 	}
 	b, err := json.Marshal(body)
 	if err == nil {
@@ -145,7 +114,7 @@ func (d OAuth2Dialect) WriteToken(w http.ResponseWriter, _ *http.Request, t *Tok
 // WriteError implements Dialect: the RFC 6749 section 5.2 body, 401 and
 // WWW-Authenticate: Basic for invalid_client.
 func (d OAuth2Dialect) WriteError(w http.ResponseWriter, _ *http.Request, err error) {
-	e := AsError(err)
+	e := asError(err)
 	code, status := e.oauth()
 	desc := e.Message()
 	switch e.Kind {
@@ -155,27 +124,18 @@ func (d OAuth2Dialect) WriteError(w http.ResponseWriter, _ *http.Request, err er
 		} else if e.Field != "" && e.Description == "" {
 			desc = "missing required parameter: " + e.Field
 		}
+	// The same answer for an unknown client or user as for a wrong secret
+	// or password: never reveal whether one exists.
 	case KindClientNotFound, KindSecretMismatch:
-		// Same status and body for both: never reveal whether a client exists.
 		desc = kinds[KindClientNotFound].message
 	case KindUserNotFound, KindPasswordMismatch:
-		// Same status and body for both: never reveal whether a user exists.
-		desc = d.InvalidGrantDescription
-		if desc == "" {
-			desc = kinds[KindUserNotFound].message
-		}
-	case KindMethodNotAllowed:
-		w.Header().Set("Allow", http.MethodPost)
+		desc = cmp.Or(d.InvalidGrantDescription, kinds[KindUserNotFound].message)
 	case KindServerError:
 		desc = kinds[KindServerError].message
 	}
-	setRetryAfter(w, e)
+	setErrorHeaders(w, e)
 	if code == "invalid_client" {
-		realm := d.Realm
-		if realm == "" {
-			realm = "mint"
-		}
-		w.Header().Set("WWW-Authenticate", "Basic realm="+wire.Quote(realm))
+		w.Header().Set("WWW-Authenticate", "Basic realm="+wire.Quote(cmp.Or(d.Realm, "mint")))
 	}
 	wire.WriteJSON(w, status, oauthError{Error: code, Description: errorDescription(desc)})
 }

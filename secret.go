@@ -1,8 +1,7 @@
 package mint
 
 import (
-	"github.com/mintauth/mint/internal/wire"
-
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -15,30 +14,26 @@ import (
 
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/mintauth/mint/internal/wire"
 )
 
-// Hasher hashes and verifies secrets and passwords. The encoded hash names
-// its own algorithm and parameters, so a Hasher verifies hashes made with
-// older parameters or other algorithms and says when to upgrade them.
-// The Issuer passes the context of the request being served (a host's
-// trace span, say), so that a
-// Hasher wrapping another one can trace or meter each hash.
+// Hasher hashes and verifies secrets and passwords. An encoded hash names
+// its algorithm and parameters, so that older hashes keep verifying and
+// get upgraded. ctx is the request's, for a Hasher that traces or meters.
 type Hasher interface {
 	// Hash returns the encoded hash of plain.
 	Hash(ctx context.Context, plain string) (string, error)
-	// Verify reports whether plain matches the encoded hash, and whether
-	// the hash should be replaced by a fresh Hash(ctx, plain) (outdated
-	// algorithm or parameters). The comparison runs in constant time.
+	// Verify reports, in constant time, whether plain matches the encoded
+	// hash, and whether the hash should be replaced by a fresh Hash.
 	Verify(ctx context.Context, encoded, plain string) (ok, rehash bool, err error)
 }
 
-// Argon2id is the default Hasher: argon2id (RFC 9106) for anything a
-// person chose, in the PHC string format
-// $argon2id$v=19$m=<KiB>,t=<passes>,p=<threads>$<salt>$<hash>.
-// It also verifies bcrypt ($2a$, $2b$, $2y$) and $sha256$ hashes and asks
-// for a rehash of bcrypt and outdated argon2id ones. A zero field takes
-// OWASP's recommendation: 19 MiB, two passes, one thread, a 32-byte key
-// and a 16-byte salt; Argon2id{} is that default.
+// Argon2id is the default Hasher: argon2id (RFC 9106) in the PHC format
+// $argon2id$v=19$m=<KiB>,t=<passes>,p=<threads>$<salt>$<hash>. It also
+// verifies bcrypt ($2a$, $2b$, $2y$) and $sha256$ hashes, and asks to
+// rehash bcrypt and outdated argon2id ones. A zero field takes OWASP's
+// value: 19 MiB, two passes, one thread, a 32-byte key, a 16-byte salt.
 type Argon2id struct {
 	Memory  uint32 // KiB
 	Time    uint32 // passes
@@ -48,32 +43,21 @@ type Argon2id struct {
 }
 
 func (a Argon2id) resolved() Argon2id {
-	def := func(v, d uint32) uint32 {
-		if v == 0 {
-			return d
-		}
-		return v
-	}
-	a.Memory, a.Time, a.KeyLen, a.SaltLen = def(a.Memory, 19*1024), def(a.Time, 2), def(a.KeyLen, 32), def(a.SaltLen, 16)
-	a.Threads = uint8(def(uint32(a.Threads), 1))
-	return a
+	return Argon2id{Memory: cmp.Or(a.Memory, 19*1024), Time: cmp.Or(a.Time, 2), Threads: cmp.Or(a.Threads, 1),
+		KeyLen: cmp.Or(a.KeyLen, 32), SaltLen: cmp.Or(a.SaltLen, 16)}
 }
 
-var errUnknownHash = errors.New("mint: unrecognised hash format")
-
-// Hash implements Hasher; Argon2id does not use the context.
+// Hash implements Hasher.
 func (a Argon2id) Hash(ctx context.Context, plain string) (string, error) {
 	a = a.resolved()
 	salt := make([]byte, a.SaltLen)
-	if _, err := rand.Read(salt); err != nil {
-		return "", err
-	}
+	_, _ = rand.Read(salt) // crypto/rand.Read never fails (Go 1.24+)
 	key := argon2.IDKey([]byte(plain), salt, a.Time, a.Memory, a.Threads, a.KeyLen)
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, a.Memory, a.Time, a.Threads,
 		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key)), nil
 }
 
-// Verify implements Hasher; Argon2id does not use the context.
+// Verify implements Hasher.
 func (a Argon2id) Verify(ctx context.Context, encoded, plain string) (ok, rehash bool, err error) {
 	a = a.resolved()
 	switch {
@@ -92,7 +76,12 @@ func (a Argon2id) Verify(ctx context.Context, encoded, plain string) (ok, rehash
 		}
 		return err == nil, err == nil, nil
 	case strings.HasPrefix(encoded, sha256Prefix):
-		return verifySHA256(encoded, plain)
+		want, err := base64.RawStdEncoding.DecodeString(encoded[len(sha256Prefix):])
+		if err != nil || len(want) != sha256.Size {
+			return false, false, errUnknownHash
+		}
+		got := sha256.Sum256([]byte(plain))
+		return subtle.ConstantTimeCompare(got[:], want) == 1, false, nil
 	}
 	return false, false, errUnknownHash
 }
@@ -103,59 +92,39 @@ func parseArgon2id(encoded string) (p Argon2id, salt, key []byte, err error) {
 		return p, nil, nil, errUnknownHash
 	}
 	var v int
-	if _, err := fmt.Sscanf(parts[2], "v=%d", &v); err != nil || v != argon2.Version {
-		return p, nil, nil, errUnknownHash
-	}
-	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.Memory, &p.Time, &p.Threads); err != nil ||
-		p.Memory == 0 || p.Time == 0 || p.Threads == 0 {
-		return p, nil, nil, errUnknownHash
-	}
-	if salt, err = base64.RawStdEncoding.DecodeString(parts[4]); err != nil {
-		return p, nil, nil, errUnknownHash
-	}
-	if key, err = base64.RawStdEncoding.DecodeString(parts[5]); err != nil || len(key) < 16 {
+	_, errV := fmt.Sscanf(parts[2], "v=%d", &v)
+	_, errP := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.Memory, &p.Time, &p.Threads)
+	salt, errS := base64.RawStdEncoding.DecodeString(parts[4])
+	key, errK := base64.RawStdEncoding.DecodeString(parts[5])
+	if errors.Join(errV, errP, errS, errK) != nil || v != argon2.Version ||
+		p.Memory == 0 || p.Time == 0 || p.Threads == 0 || len(key) < 16 {
 		return p, nil, nil, errUnknownHash
 	}
 	return p, salt, key, nil
 }
 
 // HashPassword hashes a password, or a client secret a person chose, with
-// the default Argon2id, for a host that provisions users and clients
-// outside any request.
+// the default Argon2id, for a host that provisions outside any request.
 func HashPassword(password string) (string, error) {
 	return Argon2id{}.Hash(context.Background(), password)
 }
 
 const sha256Prefix = "$sha256$"
 
-// GenerateSecret returns a new client secret of 256 bits from crypto/rand
-// (base64url) and its hash. Because the secret has full entropy the hash is
-// a plain SHA-256 ($sha256$...), which makes client authentication cheap;
-// never use that form for a secret a person chose.
+var errUnknownHash = errors.New("mint: unrecognised hash format")
+
+// GenerateSecret returns a new 256-bit client secret (base64url) and its
+// $sha256$ hash: full entropy needs no slow hash, a secret a person chose does.
 func GenerateSecret() (secret, hash string, err error) {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		return "", "", err
-	}
-	secret = base64.RawURLEncoding.EncodeToString(b)
+	secret = randomString(32)
 	return secret, HashGeneratedSecret(secret), nil
 }
 
-// HashGeneratedSecret returns the $sha256$ hash of a secret that
-// GenerateSecret made. It is exported for hosts that store secrets they
-// generated elsewhere with at least 256 bits of entropy.
+// HashGeneratedSecret returns the $sha256$ hash of a secret of at least
+// 256 random bits, such as GenerateSecret makes.
 func HashGeneratedSecret(secret string) string {
 	sum := sha256.Sum256([]byte(secret))
 	return sha256Prefix + base64.RawStdEncoding.EncodeToString(sum[:])
-}
-
-func verifySHA256(encoded, plain string) (ok, rehash bool, err error) {
-	want, err := base64.RawStdEncoding.DecodeString(encoded[len(sha256Prefix):])
-	if err != nil || len(want) != sha256.Size {
-		return false, false, errUnknownHash
-	}
-	got := sha256.Sum256([]byte(plain))
-	return subtle.ConstantTimeCompare(got[:], want) == 1, false, nil
 }
 
 // randomString returns n random bytes, base64url-encoded.
@@ -177,11 +146,10 @@ func WithHasher(h Hasher) Option {
 	}
 }
 
-// WithUnknownClientHash sets the hash verified, and failed, when a client id
-// is unknown, so that an unknown client costs the same as a wrong secret.
-// Use a hash of the same algorithm as your clients' secrets: a host whose
-// clients all have generated secrets passes HashGeneratedSecret("x").
-// Default: an argon2id hash from the Hasher.
+// WithUnknownClientHash sets the hash an unknown client id is verified
+// against, so that it costs what a wrong secret costs. Default: one made by
+// the Hasher; a host whose clients have generated secrets passes
+// HashGeneratedSecret("x").
 func WithUnknownClientHash(hash string) Option {
 	return func(c *config) error {
 		if hash == "" {
@@ -193,17 +161,15 @@ func WithUnknownClientHash(hash string) Option {
 }
 
 // AuthenticateClient checks a client's id and secret (RFC 6749 section
-// 2.3.1), for endpoints other than the token endpoint (introspection,
-// revocation). An unknown client costs one hash verification, like a wrong
-// secret. Failures are *Error of KindMissingField, KindClientNotFound,
-// KindSecretMismatch or KindThrottled. It is throttled by the Limiter
-// like the token endpoint, and failures are reported to the audit hook.
+// 2.3.1) for endpoints other than the token endpoint, throttled and
+// audited like it. Failures are *Error of KindMissingField,
+// KindClientNotFound, KindSecretMismatch or KindThrottled.
 func (iss *Issuer) AuthenticateClient(ctx context.Context, id, secret string) (*Client, error) {
 	return iss.authenticate(ctx, wire.Credentials{ID: id, Secrets: []string{secret}}, "")
 }
 
-// authenticate is AuthenticateClient with a request's credentials: each
-// of its secrets in turn, or its client assertion, whose aud may be url.
+// authenticate is AuthenticateClient with a request's credentials, whose
+// client assertion may have url as its aud.
 func (iss *Issuer) authenticate(ctx context.Context, creds wire.Credentials, url string) (*Client, error) {
 	keys := limitKeys{clientID: creds.ID}
 	err := iss.checkLimits(ctx, keys)
@@ -218,8 +184,7 @@ func (iss *Issuer) authenticate(ctx context.Context, creds wire.Credentials, url
 }
 
 // authenticateAny authenticates the client by its assertion or its
-// secret, whichever it sent. The FAPI 2.0 profile accepts assertions
-// only.
+// secret; the FAPI 2.0 profile accepts assertions only.
 func (iss *Issuer) authenticateAny(ctx context.Context, keys limitKeys, creds wire.Credentials, url string) (*Client, error) {
 	switch {
 	case creds.Assertion != "":
@@ -230,11 +195,9 @@ func (iss *Issuer) authenticateAny(ctx context.Context, keys limitKeys, creds wi
 	return iss.authenticateClient(ctx, keys, creds.ID, creds.Secrets)
 }
 
-// authenticateClient checks the client's secret: each candidate in turn
-// (a Basic secret sent raw may also match form-decoded) against each of
-// the client's unexpired secret hashes. An unknown client, and a client
-// with no unexpired secret, cost one verification per candidate, like a
-// client with one secret.
+// authenticateClient checks each candidate secret (a raw Basic secret is
+// also tried form-decoded) against the client's unexpired hashes; an
+// unknown client costs one verification per candidate, like a known one.
 func (iss *Issuer) authenticateClient(ctx context.Context, keys limitKeys, id string, secrets []string) (*Client, error) {
 	if id == "" {
 		return nil, missing("client_id")
@@ -265,10 +228,9 @@ func (iss *Issuer) authenticateClient(ctx context.Context, keys limitKeys, id st
 	return nil, &Error{Kind: KindSecretMismatch}
 }
 
-// checkSecret verifies one candidate secret against hashes, stopping at
-// the first match. One failure is recorded per candidate, at its last
-// hash, so that a client with several secrets is throttled like one with
-// one. client is nil for an unknown id: the verification runs and fails.
+// checkSecret verifies one candidate against hashes up to the first match.
+// It records one failure per candidate, so that a client with several
+// secrets is throttled like one with one; client is nil for an unknown id.
 func (iss *Issuer) checkSecret(ctx context.Context, keys limitKeys, client *Client, hashes []string, secret string) (bool, error) {
 	for i, hash := range hashes {
 		fail := noKey
@@ -294,15 +256,11 @@ func (iss *Issuer) checkSecret(ctx context.Context, keys limitKeys, client *Clie
 	return false, nil
 }
 
-// activeHashes returns the hashes of the client's secrets that have not
-// expired at now, SecretHash first; [""] when there is none or the
-// client authenticates with private_key_jwt, which verify fails at the
-// cost of one verification.
+// activeHashes returns the client's unexpired secret hashes, SecretHash
+// first, or [""] (which verify fails) when it has none or uses
+// private_key_jwt.
 func activeHashes(c *Client, now time.Time) []string {
 	var hashes []string
-	if c.AuthMethod == AuthPrivateKeyJWT { // such a client has no secret
-		return []string{""}
-	}
 	if c.SecretHash != "" {
 		hashes = append(hashes, c.SecretHash)
 	}
@@ -311,30 +269,20 @@ func activeHashes(c *Client, now time.Time) []string {
 			hashes = append(hashes, s.Hash)
 		}
 	}
-	if len(hashes) == 0 {
+	if len(hashes) == 0 || c.AuthMethod == AuthPrivateKeyJWT {
 		return []string{""}
 	}
 	return hashes
 }
 
-// verify runs one hash verification within the concurrency bound and,
-// when plain does not match, records a failure under the request's key of
-// kind fail before it frees the slot. Holding the slot, it checks the
-// request's limiter keys again: a burst of guesses sent at once is cut off
-// as soon as the failures that came first block the key (with one slot,
-// exactly Backoff.Threshold guesses get through), and a throttled request
-// still costs no hashing.
+// verify runs one verification within the hashing bound, checking the
+// Limiter again and recording a mismatch under the key of kind fail while
+// it holds the slot, so that a burst of guesses is cut off once the first
+// failures block the key. No stored hash fails, at the same cost.
 func (iss *Issuer) verify(ctx context.Context, keys limitKeys, encoded, plain string, fail limitKind) (ok, rehash bool, err error) {
-	// A user or client stored without a hash has nothing to match: a
-	// wrong credential, not a server error, at the cost of one
-	// verification like any other.
-	noHash := encoded == ""
-	if noHash {
-		encoded = iss.dummy
-	}
-	// A $sha256$ hash (a generated secret) costs a microsecond and no
-	// memory: it needs no slot.
-	if !strings.HasPrefix(encoded, sha256Prefix) {
+	hash := cmp.Or(encoded, iss.dummy)
+	// A generated secret's $sha256$ digest is cheap and needs no slot.
+	if !strings.HasPrefix(hash, sha256Prefix) {
 		if err := iss.acquire(ctx); err != nil {
 			return false, false, err
 		}
@@ -343,21 +291,19 @@ func (iss *Issuer) verify(ctx context.Context, keys limitKeys, encoded, plain st
 	if err := iss.checkLimits(ctx, keys); err != nil {
 		return false, false, err
 	}
-	ok, rehash, err = iss.cfg.hasher.Verify(ctx, encoded, plain)
-	if noHash {
-		ok, rehash = false, false
-	}
+	ok, rehash, err = iss.cfg.hasher.Verify(ctx, hash, plain)
+	ok = ok && encoded != ""
 	if !ok && err == nil {
 		iss.limitFailed(ctx, keys.key(fail))
 	}
 	return ok, rehash, err
 }
 
-// rehash stores a fresh hash of plain through update. A failure is logged,
-// not returned: the login itself succeeded.
+// rehash stores a fresh hash of plain through update; a failure is only
+// logged, since the login succeeded.
 func (iss *Issuer) rehash(ctx context.Context, plain string, update func(string) error) {
 	if err := iss.acquire(ctx); err != nil {
-		return // busy: upgrade the hash at a later login
+		return // busy: upgrade at a later login
 	}
 	h, err := iss.cfg.hasher.Hash(ctx, plain)
 	iss.release()

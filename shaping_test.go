@@ -83,7 +83,6 @@ func TestClaimsHookCannotSetReservedNames(t *testing.T) {
 	for _, name := range []string{"iss", "sub", "aud", "exp", "iat", "nbf", "jti", "client_id", "scope", "cnf", "act", "sub_type", "roles",
 		"active", "token_type", "username"} {
 		t.Run(name, func(t *testing.T) {
-			assert.True(t, mint.ReservedClaim(name))
 			var logs bytes.Buffer
 			f := newFixture(t, mint.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))),
 				mint.WithClaims(func(context.Context, *mint.ClaimsRequest) (map[string]any, error) {
@@ -96,7 +95,8 @@ func TestClaimsHookCannotSetReservedNames(t *testing.T) {
 			assert.Contains(t, logs.String(), `reserved claim \"`+name+`\"`, "the log names the claim")
 		})
 	}
-	assert.False(t, mint.ReservedClaim("tenant_id"))
+	// A name of the host's own, such as tenant_id, reaches the token:
+	// TestClaimsHook above.
 }
 
 // A claim JSON cannot encode is the host's mistake: a server error, logged,

@@ -181,10 +181,6 @@ type Client struct {
 	DPoPBound bool
 }
 
-// AuthPrivateKeyJWT is the Client.AuthMethod of a client that
-// authenticates with a JWT signed by its own key (RFC 7523 section 2.2).
-const AuthPrivateKeyJWT = "private_key_jwt"
-
 // AllowsGrant reports whether the client may use the grant type.
 func (c *Client) AllowsGrant(grant string) bool { return slices.Contains(c.Grants, grant) }
 

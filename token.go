@@ -3,12 +3,11 @@
 // the legacy wire dialects real clients already use (Horus, Eventhos,
 // Django OAuth Toolkit, SocialID).
 //
-// The engine is the Issuer: built from a Store (clients, users, refresh
-// tokens) and a Signer (a KeySet of JWT keys), it turns a wire-neutral
-// TokenRequest into a Token or a typed *Error. Dialects and http.Handlers
-// put it on the wire; a host mounts them at its own paths. Resource
-// servers verify the tokens with the verify package, which links no
-// password hashing.
+// The engine is the Issuer: over a Store (clients, users, refresh tokens)
+// and a Signer (a KeySet of JWT keys), it turns a wire-neutral TokenRequest
+// into a Token or a typed *Error, which Dialects and http.Handlers put on the
+// wire. Resource servers verify tokens with the verify package, which links
+// no password hashing.
 //
 //	package main
 //
@@ -38,6 +37,7 @@
 package mint
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -51,15 +51,13 @@ import (
 	"github.com/mintauth/mint/internal/wire"
 )
 
-// Issuer is the token engine. It authenticates the client, runs the grant,
-// applies the client's policy (grants, scopes, lifetimes), signs the access
-// token and stores the refresh token. It knows nothing of HTTP or JSON
-// shapes. An Issuer is safe for concurrent use.
+// Issuer is the token engine: it authenticates the client, runs the grant,
+// applies the client's policy, signs the access token and stores the refresh
+// token, knowing nothing of HTTP. An Issuer is safe for concurrent use.
 type Issuer struct {
 	store     Store
 	signer    Signer
 	cfg       config
-	grants    map[string]Grant
 	dummy     string        // hash verified when the user is unknown
 	hashSlots chan struct{} // bounds concurrent hash computations
 
@@ -69,124 +67,84 @@ type Issuer struct {
 }
 
 type config struct {
-	issuer      string
-	audience    []string
-	accessTTL   time.Duration
-	refreshTTL  time.Duration
-	grace       time.Duration
-	leeway      time.Duration
-	now         func() time.Time
-	hasher      Hasher
-	logger      *slog.Logger
-	grants      map[string]Grant
-	dummyClient string
-	limiter     Limiter
-	hashSlots   int
-	audit       AuditFunc
-	claims      ClaimsFunc
-	fapi2       bool
-	dpopNonce   []byte // key of the DPoP nonces; nil: none required
+	issuer                string
+	audience              []string
+	accessTTL, refreshTTL time.Duration
+	grace, leeway         time.Duration
+	now                   func() time.Time
+	hasher                Hasher
+	logger                *slog.Logger
+	grants                map[string]Grant
+	dummyClient           string
+	limiter               Limiter
+	hashSlots             int
+	audit                 AuditFunc
+	claims                ClaimsFunc
+	fapi2                 bool
+	dpopNonce             []byte // key of the DPoP nonces; nil: none required
 }
 
 // Option configures an Issuer. Options validate their arguments and New
 // reports the first error.
 type Option func(*config) error
 
-// WithIssuer sets the issuer identifier, the `iss` claim of every token,
-// used byte for byte (no slash is added or dropped). Default: "mint".
-func WithIssuer(iss string) Option {
+// validOption returns the Option that applies set when ok holds, and
+// otherwise fails with the error message problem.
+func validOption(ok bool, problem string, set func(*config)) Option {
 	return func(c *config) error {
-		if iss == "" {
-			return errors.New("mint: empty issuer")
+		if !ok {
+			return errors.New(problem)
 		}
-		c.issuer = iss
+		set(c)
 		return nil
 	}
 }
 
+// WithIssuer sets the issuer identifier, the `iss` claim of every token,
+// used byte for byte (no slash is added or dropped). Default: "mint".
+func WithIssuer(iss string) Option {
+	return validOption(iss != "", "mint: empty issuer", func(c *config) { c.issuer = iss })
+}
+
 // WithAudience sets the `aud` claim. Default: the issuer identifier.
 func WithAudience(aud ...string) Option {
-	return func(c *config) error {
-		if len(aud) == 0 || aud[0] == "" {
-			return errors.New("mint: empty audience")
-		}
-		c.audience = aud
-		return nil
-	}
+	return validOption(len(aud) > 0 && aud[0] != "", "mint: empty audience", func(c *config) { c.audience = aud })
 }
 
 // WithAccessTokenTTL sets the access-token lifetime for clients that set
 // none of their own. Default: one hour.
 func WithAccessTokenTTL(d time.Duration) Option {
-	return func(c *config) error {
-		if d < time.Second {
-			return errors.New("mint: access-token TTL under a second")
-		}
-		c.accessTTL = d
-		return nil
-	}
+	return validOption(d >= time.Second, "mint: access-token TTL under a second", func(c *config) { c.accessTTL = d })
 }
 
 // WithRefreshTokenTTL sets how long a refresh token lives. Default: 30 days.
 func WithRefreshTokenTTL(d time.Duration) Option {
-	return func(c *config) error {
-		if d < time.Second {
-			return errors.New("mint: refresh-token TTL under a second")
-		}
-		c.refreshTTL = d
-		return nil
-	}
+	return validOption(d >= time.Second, "mint: refresh-token TTL under a second", func(c *config) { c.refreshTTL = d })
 }
 
-// WithRefreshGracePeriod lets a client that lost the response to a refresh
-// present the immediately previous refresh token again within d of its
-// rotation, and get a new pair instead of a revoked family. The token it
-// never received is revoked in the process. Default: 0 (off), the strict
-// rotation of RFC 9700 section 4.14.2.
+// WithRefreshGracePeriod lets a client that lost the answer to a refresh
+// present the previous refresh token again within d of its rotation and get
+// a new pair; the token it never received is revoked. Default: 0 (off), the
+// strict rotation of RFC 9700 section 4.14.2; at most 1 minute.
 func WithRefreshGracePeriod(d time.Duration) Option {
-	return func(c *config) error {
-		if d < 0 || d > time.Minute {
-			return errors.New("mint: refresh grace period must be between 0 and 1m")
-		}
-		c.grace = d
-		return nil
-	}
+	return validOption(d >= 0 && d <= time.Minute, "mint: refresh grace period must be between 0 and 1m", func(c *config) { c.grace = d })
 }
 
 // WithClock sets the time source, for tests. Default: time.Now.
 func WithClock(now func() time.Time) Option {
-	return func(c *config) error {
-		if now == nil {
-			return errors.New("mint: nil clock")
-		}
-		c.now = now
-		return nil
-	}
+	return validOption(now != nil, "mint: nil clock", func(c *config) { c.now = now })
 }
 
-// WithLeeway sets the clock skew tolerated when checking expiry of tokens
-// the Issuer reads back itself (introspection, revocation).
-// Default: 0; at most 2 minutes.
+// WithLeeway sets the clock skew tolerated on the expiry of tokens the
+// Issuer reads back (introspection, revocation). Default: 0; at most 2m.
 func WithLeeway(d time.Duration) Option {
-	return func(c *config) error {
-		if d < 0 || d > 2*time.Minute {
-			return errors.New("mint: leeway must be between 0 and 2m")
-		}
-		c.leeway = d
-		return nil
-	}
+	return validOption(d >= 0 && d <= 2*time.Minute, "mint: leeway must be between 0 and 2m", func(c *config) { c.leeway = d })
 }
 
 // WithLogger sets the logger for server-side failures. Secrets never
 // reach it. Default: slog.Default().
 func WithLogger(l *slog.Logger) Option {
-	return func(c *config) error {
-		if l == nil {
-			return errors.New("mint: nil logger")
-		}
-		c.logger = l
-		return nil
-	}
+	return validOption(l != nil, "mint: nil logger", func(c *config) { c.logger = l })
 }
 
 // New returns an Issuer over store and signer. Everything else is an
@@ -195,16 +153,9 @@ func New(store Store, signer Signer, opts ...Option) (*Issuer, error) {
 	if store == nil || signer == nil {
 		return nil, errors.New("mint: New needs a Store and a Signer")
 	}
-	cfg := config{
-		issuer:     "mint",
-		accessTTL:  time.Hour,
-		refreshTTL: 30 * 24 * time.Hour,
-		now:        time.Now,
-		hasher:     Argon2id{},
-		logger:     slog.Default(),
-		grants:     builtinGrants(),
-		hashSlots:  runtime.NumCPU(),
-	}
+	cfg := config{issuer: "mint", accessTTL: time.Hour, refreshTTL: 30 * 24 * time.Hour, now: time.Now,
+		hasher: Argon2id{}, logger: slog.Default(), limiter: &MemoryLimiter{},
+		grants: builtinGrants(), hashSlots: runtime.NumCPU()}
 	for _, o := range opts {
 		if err := o(&cfg); err != nil {
 			return nil, err
@@ -213,9 +164,6 @@ func New(store Store, signer Signer, opts ...Option) (*Issuer, error) {
 	if cfg.audience == nil {
 		cfg.audience = []string{cfg.issuer}
 	}
-	if cfg.limiter == nil {
-		cfg.limiter = NewMemoryLimiter(Backoff{})
-	}
 	if cfg.audit == nil {
 		cfg.audit = logAudit(cfg.logger)
 	}
@@ -223,16 +171,12 @@ func New(store Store, signer Signer, opts ...Option) (*Issuer, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cfg.dummyClient == "" {
-		cfg.dummyClient = dummy
-	}
+	cfg.dummyClient = cmp.Or(cfg.dummyClient, dummy)
 	if err := cfg.checkProfile(signer); err != nil {
 		return nil, err
 	}
-	iss := &Issuer{store: store, signer: signer, cfg: cfg, grants: cfg.grants, dummy: dummy,
-		hashSlots:  make(chan struct{}, cfg.hashSlots),
-		clientKeys: newClientKeys(cfg.now),
-		replay:     &dpop.Memory{Now: cfg.now}}
+	iss := &Issuer{store: store, signer: signer, cfg: cfg, dummy: dummy, hashSlots: make(chan struct{}, cfg.hashSlots),
+		clientKeys: newClientKeys(cfg.now), replay: &dpop.Memory{Now: cfg.now}}
 	if cfg.dpopNonce != nil {
 		iss.nonces = dpop.NewNonces(cfg.dpopNonce, 0, cfg.now)
 	}
@@ -240,56 +184,31 @@ func New(store Store, signer Signer, opts ...Option) (*Issuer, error) {
 }
 
 // TokenRequest is a parsed, wire-neutral token request (RFC 6749 sections
-// 4.3.2, 4.4.2 and 6). Dialects fill it in; the Issuer never sees HTTP.
-// Its String, GoString, LogValue and MarshalJSON hide every secret.
+// 4.3.2, 4.4.2 and 6), filled in by a dialect. Its String, GoString,
+// LogValue and MarshalJSON hide every secret.
 type TokenRequest struct {
-	GrantType    string
-	ClientID     string
-	ClientSecret string
-	Username     string
-	EmailAddress string
-	Password     string
-	RefreshToken string
+	GrantType, ClientID, ClientSecret string
+	Username, EmailAddress, Password  string
+	RefreshToken                      string
 	// Scope is the requested scope, one entry per scope token; nil asks
 	// for everything the client (or the refreshed token) may have.
 	Scope []string
-	// Resource are the RFC 8707 resource indicators asked for: absolute
-	// URIs the client lists in Client.Resources, granted as the token's
-	// `aud`. Nil asks for the client's default audience (or, on a
-	// refresh, what the refreshed token was granted).
-	Resource []string
-	// ClientAssertion is a private_key_jwt client assertion (RFC 7523
-	// section 2.2), sent instead of a secret.
-	ClientAssertion string
-	// DPoP is the request's DPoP proof (RFC 9449 section 4), "" if none.
-	DPoP string
-	// URL is the token endpoint's URL without query, as clients address
-	// it: the htu a DPoP proof must name, and an aud a client assertion
-	// may name besides the issuer identifier.
-	URL string
-	// Extra holds the parameters of extension grants.
-	Extra url.Values
-	// NoRefreshToken says the dialect cannot deliver a refresh token, so
-	// none is minted (nothing the client never saw is left in the store),
-	// and the refresh_token grant is an unsupported grant type.
-	NoRefreshToken bool
-	// RequestID and RemoteAddr identify the request in logs and audit events.
-	RequestID, RemoteAddr string
+	// Resource are the RFC 8707 resource indicators asked for, granted as
+	// `aud`; nil asks for the client's audience, or the refreshed token's.
+	Resource        []string
+	ClientAssertion string // a private_key_jwt assertion (RFC 7523 section 2.2)
+	DPoP            string // the request's DPoP proof (RFC 9449 section 4), "" if none
+	// URL is the token endpoint's URL without query: the htu a DPoP proof
+	// must name, and an aud a client assertion may name besides the issuer.
+	URL   string
+	Extra url.Values // the parameters of extension grants
+	// NoRefreshToken says the dialect cannot deliver a refresh token: none
+	// is minted, and the refresh_token grant is an unsupported grant type.
+	NoRefreshToken        bool
+	RequestID, RemoteAddr string // identify the request in logs and audit events
 
-	// rawSecret is the HTTP Basic secret as sent, when it differs from
-	// its form-decoded ClientSecret: either may match.
-	rawSecret string
-	// jkt is the thumbprint of the checked DPoP proof's key, once the
-	// Issuer has checked it.
-	jkt string
-}
-
-// secrets returns the client secrets to try.
-func (r *TokenRequest) secrets() []string {
-	if r.rawSecret != "" {
-		return []string{r.ClientSecret, r.rawSecret}
-	}
-	return []string{r.ClientSecret}
+	rawSecret string // the HTTP Basic secret as sent, when its form decoding differs: either may match
+	jkt       string // the thumbprint of the checked DPoP proof's key
 }
 
 // String describes the request without its secrets.
@@ -306,8 +225,8 @@ func (r TokenRequest) LogValue() slog.Value {
 		slog.String("username", r.Username), slog.String("request_id", r.RequestID))
 }
 
-// MarshalJSON encodes what LogValue shows, never the secret, password or
-// refresh token, so that a request serialized by mistake leaks nothing.
+// MarshalJSON encodes what LogValue shows, so that a request serialized by
+// mistake leaks no secret, password or refresh token.
 func (r TokenRequest) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
 		GrantType string `json:"grant_type"`
@@ -320,30 +239,22 @@ func (r TokenRequest) MarshalJSON() ([]byte, error) {
 // Token is the wire-neutral result of a successful request.
 type Token struct {
 	AccessToken string
-	// TokenType is "Bearer" (RFC 6750); dialects print it in their own case.
-	TokenType string
-	// ExpiresIn is the access token's lifetime; ExpiresAt its end.
-	ExpiresIn time.Duration
-	ExpiresAt time.Time
-	// RefreshToken is empty when none was issued.
-	RefreshToken string
-	// Scope is the granted scope.
-	Scope []string
-	// ID is the access token's jti.
-	ID string
-	// Client is the authenticated client; User the resource owner, nil for
-	// client_credentials. Both may be shared with the Store: read, do not
-	// modify.
-	Client *Client
-	User   *User
-	// GrantType is the grant that was run.
-	GrantType string
-	// Audience is the token's aud; Actor the client that acted for the
-	// user (silent_password), "" otherwise.
-	Audience []string
-	Actor    string
-	// Answer are the grant's extra answer fields (Authorization.Answer).
-	Answer map[string]any
+	// TokenType is "Bearer" (RFC 6750) or, for a DPoP-bound token, "DPoP"
+	// (RFC 9449); dialects print it in their own case.
+	TokenType    string
+	ExpiresIn    time.Duration // the access token's lifetime
+	ExpiresAt    time.Time     // the access token's end
+	RefreshToken string        // "" when none was issued
+	Scope        []string      // the granted scope
+	ID           string        // the access token's jti
+	// Client is the authenticated client, User the resource owner (nil for
+	// client_credentials); both may be the Store's own: read, do not modify.
+	Client    *Client
+	User      *User
+	GrantType string         // the grant that was run
+	Audience  []string       // the token's aud
+	Actor     string         // the client that acted for the user (silent_password), or ""
+	Answer    map[string]any // the grant's extra answer fields (Authorization.Answer)
 }
 
 // String hides the tokens.
@@ -357,9 +268,8 @@ func (t Token) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("jti", t.ID), slog.String("grant_type", t.GrantType))
 }
 
-// MarshalJSON encodes what LogValue shows, never the access or refresh
-// token: dialects write their own wire shapes, so a Token serialized
-// directly can only be one logged or stored by mistake.
+// MarshalJSON encodes what LogValue shows, never a token: dialects write
+// their own wire shapes, so a Token serialized directly is a mistake.
 func (t Token) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
 		ID        string `json:"jti"`
@@ -372,15 +282,15 @@ func (t Token) MarshalJSON() ([]byte, error) {
 func (t *Token) ScopeString() string { return strings.Join(t.Scope, " ") }
 
 // Token runs a token request: check the Limiter, authenticate the client,
-// check it may use the grant, run the grant, decide the scope, sign the
-// access token and store the refresh token, in that order. Every failure
-// is an *Error, and the outcome is reported to the audit hook.
+// check it may use the grant, run it, decide the scope, sign the access token
+// and store the refresh token. Every failure is an *Error; the audit hook
+// hears the outcome.
 func (iss *Issuer) Token(ctx context.Context, r *TokenRequest) (*Token, error) {
 	grant, client, keys, err := iss.admit(ctx, r)
 	if err == nil {
 		r.jkt, err = iss.checkDPoP(ctx, r, client)
 	}
-	var tok *Token
+	var tok *Token // nil whenever err is not
 	switch {
 	case err != nil:
 	case r.GrantType == GrantRefreshToken:
@@ -389,10 +299,7 @@ func (iss *Issuer) Token(ctx context.Context, r *TokenRequest) (*Token, error) {
 		tok, err = iss.authorize(ctx, r, grant, client, keys)
 	}
 	iss.auditToken(ctx, r, client, tok, err)
-	if err != nil {
-		return nil, err
-	}
-	return tok, nil
+	return tok, err
 }
 
 // authorize runs a grant other than refresh_token for an authenticated
@@ -400,7 +307,7 @@ func (iss *Issuer) Token(ctx context.Context, r *TokenRequest) (*Token, error) {
 func (iss *Issuer) authorize(ctx context.Context, r *TokenRequest, grant Grant, client *Client, keys limitKeys) (*Token, error) {
 	auth, err := grant.Authorize(withLimitKeys(ctx, keys), iss, r, client)
 	if err = decided(r.GrantType, auth, err); err != nil {
-		return nil, AsError(err)
+		return nil, asError(err)
 	}
 	if auth.User != nil {
 		iss.limitSucceeded(ctx, keys.key(userKey))
@@ -423,12 +330,13 @@ func (iss *Issuer) authorize(ctx context.Context, r *TokenRequest, grant Grant, 
 		return nil, err
 	}
 	if auth.User != nil && !r.NoRefreshToken && client.AllowsGrant(GrantRefreshToken) {
-		secret, rec := iss.newRefreshToken(client, auth.User.ID, r.GrantType, scope)
-		rec.Family, rec.Resources, rec.JKT = rec.Digest, resources, r.jkt
+		rec := &RefreshToken{ClientID: client.ID, UserID: auth.User.ID, Grant: r.GrantType, Scope: scope,
+			Resources: resources, JKT: r.jkt}
+		tok.RefreshToken = iss.newRefreshToken(rec)
+		rec.Family = rec.Digest // the first token of its family
 		if err := iss.store.SaveRefreshToken(ctx, rec); err != nil {
 			return nil, serverError(err)
 		}
-		tok.RefreshToken = secret
 	}
 	return tok, nil
 }
@@ -436,25 +344,24 @@ func (iss *Issuer) authorize(ctx context.Context, r *TokenRequest, grant Grant, 
 // admit finds the request's grant, consults the Limiter before any
 // hashing, authenticates the client and checks that it may use the grant.
 func (iss *Issuer) admit(ctx context.Context, r *TokenRequest) (Grant, *Client, limitKeys, error) {
-	keys := limitKeys{clientID: r.ClientID, login: r.Username}
-	if keys.login == "" {
-		keys.login = r.EmailAddress
-	}
+	keys := limitKeys{clientID: r.ClientID, login: cmp.Or(r.Username, r.EmailAddress)}
 	if r.GrantType == "" {
 		return nil, nil, keys, missing("grant_type")
 	}
-	grant, ok := iss.grants[r.GrantType]
-	// A dialect that cannot deliver a refresh token does not serve the
-	// refresh grant: rotating would spend the client's token for a
-	// successor it never sees.
+	grant, ok := iss.cfg.grants[r.GrantType]
+	// A dialect that cannot deliver a refresh token does not serve the refresh
+	// grant: rotating would spend the client's token for one it never sees.
 	if !ok || (r.GrantType == GrantRefreshToken && r.NoRefreshToken) || !iss.cfg.fapiGrant(r.GrantType) {
 		return nil, nil, keys, &Error{Kind: KindUnsupportedGrant}
 	}
 	if err := iss.checkLimits(ctx, keys); err != nil {
 		return nil, nil, keys, err
 	}
-	client, err := iss.authenticateAny(ctx, keys, wire.Credentials{ID: r.ClientID, Secrets: r.secrets(),
-		Assertion: r.ClientAssertion}, r.URL)
+	creds := wire.Credentials{ID: r.ClientID, Secrets: []string{r.ClientSecret}, Assertion: r.ClientAssertion}
+	if r.rawSecret != "" {
+		creds.Secrets = append(creds.Secrets, r.rawSecret)
+	}
+	client, err := iss.authenticateAny(ctx, keys, creds, r.URL)
 	if err != nil {
 		return nil, nil, keys, err
 	}
@@ -484,21 +391,9 @@ func (iss *Issuer) mint(ctx context.Context, r *TokenRequest, client *Client, au
 	if client.AccessTokenTTL > 0 {
 		ttl = client.AccessTokenTTL
 	}
-	c := &Claims{
-		Issuer:      iss.cfg.issuer,
-		Subject:     client.ID,
-		Audience:    aud,
-		IssuedAt:    now,
-		ExpiresAt:   now.Add(ttl),
-		ID:          randomString(16),
-		ClientID:    client.ID,
-		Scope:       strings.Join(scope, " "),
-		Roles:       client.Roles,
-		Actor:       auth.Actor,
-		Extra:       extra,
-		SubjectType: SubjectClient,
-		JKT:         r.jkt,
-	}
+	c := &Claims{Issuer: iss.cfg.issuer, Subject: client.ID, SubjectType: SubjectClient, Audience: aud,
+		IssuedAt: now, ExpiresAt: now.Add(ttl), ID: randomString(16), ClientID: client.ID,
+		Scope: strings.Join(scope, " "), Roles: client.Roles, Actor: auth.Actor, Extra: extra, JKT: r.jkt}
 	if auth.User != nil {
 		c.Subject, c.Roles, c.SubjectType = auth.User.ID, auth.User.Roles, SubjectUser
 	}
@@ -509,20 +404,9 @@ func (iss *Issuer) mint(ctx context.Context, r *TokenRequest, client *Client, au
 	if err := iss.checkFAPISigned(at); err != nil {
 		return nil, err
 	}
-	return &Token{
-		AccessToken: at,
-		TokenType:   tokenType(r.jkt),
-		ExpiresIn:   ttl,
-		ExpiresAt:   c.ExpiresAt,
-		Scope:       scope,
-		ID:          c.ID,
-		Client:      client,
-		User:        auth.User,
-		GrantType:   r.GrantType,
-		Audience:    c.Audience,
-		Actor:       c.Actor,
-		Answer:      auth.Answer,
-	}, nil
+	return &Token{AccessToken: at, TokenType: tokenType(r.jkt), ExpiresIn: ttl, ExpiresAt: c.ExpiresAt,
+		Scope: scope, ID: c.ID, Client: client, User: auth.User, GrantType: r.GrantType,
+		Audience: c.Audience, Actor: c.Actor, Answer: auth.Answer}, nil
 }
 
 // tokenType is the token_type of an access token bound to the DPoP key
@@ -534,45 +418,36 @@ func tokenType(jkt string) string {
 	return "Bearer"
 }
 
-// grantScope decides the scope of a new grant: the requested scopes if
-// each is a well-formed scope token the client may have (RFC 6749 section
-// 3.3), without repeats; all of the client's if none was requested.
+// grantScope decides the scope of a new grant (RFC 6749 section 3.3): what
+// was requested if allowed, all of allowed if nothing was.
 func grantScope(requested, allowed []string) ([]string, error) {
-	if len(requested) == 0 {
-		return allowed, nil
-	}
-	out := make([]string, 0, len(requested))
-	for _, s := range requested {
-		if !validScopeToken(s) {
-			return nil, &Error{Kind: KindInvalidScope, Description: "the scope is malformed"}
-		}
-		if !contains(allowed, s) {
-			return nil, &Error{Kind: KindInvalidScope}
-		}
-		if !contains(out, s) { // a scope is a set: "read read" grants "read"
-			out = append(out, s)
-		}
-	}
-	return out, nil
+	return grantSubset(requested, allowed, allowed, KindInvalidScope, validScopeToken, "the scope is malformed")
 }
 
 // grantResources decides the RFC 8707 resources of a grant: the requested
-// ones if each is an absolute URI without a fragment that allowed lists,
-// without repeats; whenNone if none was requested.
+// ones if allowed lists each, whenNone if none was requested.
 func grantResources(requested, allowed, whenNone []string) ([]string, error) {
+	return grantSubset(requested, allowed, whenNone, KindInvalidTarget, validResource,
+		"a resource must be an absolute URI without a fragment")
+}
+
+// grantSubset returns requested without repeats ("read read" grants "read")
+// if each entry is valid and in allowed, whenNone if it is empty; else an
+// *Error of kind, with the description malformed for an invalid entry.
+func grantSubset(requested, allowed, whenNone []string, kind Kind, valid func(string) bool, malformed string) ([]string, error) {
 	if len(requested) == 0 {
 		return whenNone, nil
 	}
 	out := make([]string, 0, len(requested))
-	for _, res := range requested {
-		if u, err := url.Parse(res); err != nil || !u.IsAbs() || strings.Contains(res, "#") {
-			return nil, &Error{Kind: KindInvalidTarget, Description: "a resource must be an absolute URI without a fragment"}
+	for _, s := range requested {
+		if !valid(s) {
+			return nil, &Error{Kind: kind, Description: malformed}
 		}
-		if !contains(allowed, res) {
-			return nil, &Error{Kind: KindInvalidTarget}
+		if !contains(allowed, s) {
+			return nil, &Error{Kind: kind}
 		}
-		if !contains(out, res) {
-			out = append(out, res)
+		if !contains(out, s) {
+			out = append(out, s)
 		}
 	}
 	return out, nil
@@ -581,17 +456,18 @@ func grantResources(requested, allowed, whenNone []string) ([]string, error) {
 // validScopeToken reports whether s is an RFC 6749 section 3.3
 // scope-token: one or more of %x21 / %x23-5B / %x5D-7E.
 func validScopeToken(s string) bool {
-	for _, c := range []byte(s) {
-		if c < 0x21 || c > 0x7e || c == '"' || c == '\\' {
-			return false
-		}
-	}
-	return s != ""
+	return s != "" && !strings.ContainsFunc(s, func(c rune) bool { return c < 0x21 || c > 0x7e || c == '"' || c == '\\' })
 }
 
-// splitScope splits a scope parameter on SP (%x20) only (RFC 6749
-// section 3.3); any other separator stays in a token and makes it
-// invalid.
+// validResource reports whether res is an absolute URI without a fragment
+// (RFC 8707 section 2).
+func validResource(res string) bool {
+	u, err := url.Parse(res)
+	return err == nil && u.IsAbs() && !strings.Contains(res, "#")
+}
+
+// splitScope splits a scope parameter on SP (%x20) only (RFC 6749 section
+// 3.3): any other separator stays in a token and makes it invalid.
 func splitScope(s string) []string {
 	var out []string
 	for tok := range strings.SplitSeq(s, " ") {

@@ -56,7 +56,9 @@ func TestLimiterSharedByReplicas(t *testing.T) {
 			for i := range 2 {
 				err := try(i, password)
 				require.ErrorIs(t, err, mint.KindThrottled, "replica %d", i)
-				assert.Equal(t, time.Minute, mint.AsError(err).RetryAfter)
+				var e *mint.Error
+				require.ErrorAs(t, err, &e)
+				assert.Equal(t, time.Minute, e.RetryAfter)
 			}
 			now = now.Add(time.Minute)
 			require.NoError(t, try(0, password), "the block is over")

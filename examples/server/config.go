@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/mintauth/mint"
+	"github.com/mintauth/mint/internal/jwtcheck"
 )
 
 // Config is the server's configuration file (see the README, "Reference
@@ -353,11 +354,12 @@ func checkResources(where string, resources []string) error {
 	return nil
 }
 
-// checkClaims refuses a claim name mint sets itself, and the user_id of
-// the /api/me answer, which must come from a user's token only.
+// checkClaims refuses at start a claim name mint sets itself (the library's
+// own list: this server is part of its module), and the user_id of the
+// /api/me answer, which must come from a user's token only.
 func checkClaims(where string, claims map[string]any) error {
 	for _, name := range slices.Sorted(maps.Keys(claims)) {
-		if mint.ReservedClaim(name) {
+		if jwtcheck.Reserved(name) {
 			return fmt.Errorf("%s: claims: %q is a claim mint sets itself", where, name)
 		}
 		if name == meUserID {
