@@ -232,7 +232,8 @@ func (ep clientEndpoint) serve(w http.ResponseWriter, r *http.Request,
 	}
 	e := asError(err)
 	if e.Kind == KindServerError {
-		cmp.Or(ep.logger, ep.iss.cfg.logger).ErrorContext(r.Context(), "mint: "+ep.name+" request failed", "path", r.URL.Path, "error", e.Err)
+		cmp.Or(ep.logger, ep.iss.cfg.logger).ErrorContext(r.Context(), "mint: "+ep.name+" request failed",
+			"path", r.URL.Path, "error", e.Err)
 	}
 	OAuth2Dialect{Realm: ep.realm}.WriteError(w, r, e)
 }
