@@ -17,27 +17,20 @@ import (
 	"github.com/mintauth/mint/internal/jwk"
 )
 
-// The rules of a private_key_jwt client assertion (RFC 7523 section 3).
+// The limits of private_key_jwt client assertions (RFC 7523 section 3)
+// and of the key sets fetched from a client's jwks_uri.
 const (
-	// assertionMaxLifetime bounds how far ahead its exp may be: a
-	// replayed jti must be remembered that long.
-	assertionMaxLifetime = 5 * time.Minute
-	// clientKeysMaxAge is how long keys fetched from a jwks_uri are used
-	// before they are fetched again; clientKeysRefetch how soon an unknown
-	// kid may fetch them again.
-	clientKeysMaxAge  = 5 * time.Minute
-	clientKeysRefetch = 10 * time.Second
-	// clientKeysMaxSize and clientKeysTimeout bound a jwks_uri fetch.
-	clientKeysMaxSize = 64 << 10
-	clientKeysTimeout = 5 * time.Second
+	assertionMaxLifetime = 5 * time.Minute  // how far ahead exp may be: a jti is remembered that long
+	clientKeysMaxAge     = 5 * time.Minute  // how long fetched keys are used
+	clientKeysRefetch    = 10 * time.Second // how soon an unknown kid may fetch them again
+	clientKeysMaxSize    = 64 << 10
+	clientKeysTimeout    = 5 * time.Second
 )
 
-// fapiAlgs are the algorithms FAPI 2.0 allows (Security Profile section
-// 5.4.1).
+// fapiAlgs are the algorithms FAPI 2.0 allows (Security Profile 5.4.1).
 var fapiAlgs = []string{jwk.PS256, jwk.ES256, jwk.EdDSA}
 
-// assertionFailure is the refusal of a client assertion, why in words a
-// client may read.
+// assertionFailure refuses a client assertion, saying why to the client.
 func assertionFailure(why string) *Error {
 	return &Error{Kind: KindInvalidClientAssertion, Description: "client assertion " + why}
 }
@@ -141,14 +134,11 @@ func (iss *Issuer) useOnce(ctx context.Context, kind, id string, expires time.Ti
 	return iss.replay.UseOnce(ctx, key, expires)
 }
 
-// errKeysUnavailable is a client's JWKS that is invalid, or a jwks_uri
-// that could not be fetched: the client cannot authenticate.
+// errKeysUnavailable is an invalid client JWKS, or a failed jwks_uri fetch.
 var errKeysUnavailable = errors.New("mint: client keys unavailable")
 
 // clientKeys finds the public keys of private_key_jwt clients: inline
-// (Client.JWKS), or fetched from Client.JWKSURI with a timeout and a size
-// limit, cached for clientKeysMaxAge and fetched again on an unknown kid
-// at most once per clientKeysRefetch.
+// (Client.JWKS), or fetched from Client.JWKSURI and cached.
 type clientKeys struct {
 	http *http.Client
 	now  func() time.Time
@@ -158,7 +148,7 @@ type clientKeys struct {
 }
 
 func newClientKeys(now func() time.Time) *clientKeys {
-	return &clientKeys{http: &http.Client{Timeout: clientKeysTimeout}, now: now}
+	return &clientKeys{http: &http.Client{Timeout: clientKeysTimeout}, now: now, cache: map[string]fetchedKeys{}}
 }
 
 type fetchedKeys struct {
@@ -166,9 +156,8 @@ type fetchedKeys struct {
 	fetched time.Time
 }
 
-// find returns the key that verifies t: the client's key with t's kid,
-// or its only key of t's algorithm when t names no kid. A key verifies
-// the one algorithm it names.
+// find returns the client's one key of t's algorithm with t's kid, or of
+// t's algorithm alone when t names no kid.
 func (ck *clientKeys) find(ctx context.Context, c *Client, t *jwt.Token) (any, error) {
 	kid, _ := t.Header["kid"].(string)
 	keys, err := ck.keys(ctx, c, kid)
@@ -187,8 +176,8 @@ func (ck *clientKeys) find(ctx context.Context, c *Client, t *jwt.Token) (any, e
 	return match[0].Public, nil
 }
 
-// keys returns the client's keys, fetching its jwks_uri when the cache
-// is empty or old, or has no key with kid.
+// keys returns the client's keys, fetching its jwks_uri when the cache is
+// empty or old, or has no key with kid.
 func (ck *clientKeys) keys(ctx context.Context, c *Client, kid string) ([]jwk.Key, error) {
 	if c.JWKSURI == "" {
 		keys, err := jwk.ParseSet(c.JWKS)
@@ -210,18 +199,13 @@ func (ck *clientKeys) keys(ctx context.Context, c *Client, kid string) ([]jwk.Ke
 		return nil, fmt.Errorf("%w: client %s: %w", errKeysUnavailable, c.ID, err)
 	}
 	ck.mu.Lock()
-	if ck.cache == nil {
-		ck.cache = map[string]fetchedKeys{}
-	}
 	ck.cache[c.JWKSURI] = fetchedKeys{keys, now}
 	ck.mu.Unlock()
 	return keys, nil
 }
 
-// fetch GETs a JWK Set.
+// fetch GETs a JWK Set, within the http.Client's timeout.
 func (ck *clientKeys) fetch(ctx context.Context, uri string) ([]jwk.Key, error) {
-	ctx, cancel := context.WithTimeout(ctx, clientKeysTimeout)
-	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, uri, nil)
 	if err != nil {
 		return nil, err

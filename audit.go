@@ -1,6 +1,7 @@
 package mint
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
@@ -17,31 +18,23 @@ const (
 	// EventTokenIssued: a token request succeeded.
 	EventTokenIssued EventType = "token_issued"
 	// EventAuthFailed: a client secret or assertion, a password, a
-	// refresh token or a DPoP proof was refused; Event.Kind says which
-	// (KindClientNotFound, KindSecretMismatch, KindInvalidClientAssertion,
-	// KindUserNotFound, KindPasswordMismatch, KindInvalidRefreshToken,
-	// KindExpiredRefreshToken, KindRevokedRefreshToken,
-	// KindInvalidDPoPProof, KindUseDPoPNonce), and Event.Reason why for
-	// an assertion or a proof.
+	// refresh token or a DPoP proof was refused; Event.Kind says which,
+	// and Event.Reason why for an assertion or a proof.
 	EventAuthFailed EventType = "auth_failed"
-	// EventThrottled: the Limiter refused the request before any secret
-	// was checked, or the server was too busy hashing; Event.RetryAfter
-	// says for how long.
+	// EventThrottled: the Limiter refused the request, or the server was
+	// too busy hashing; Event.RetryAfter says for how long.
 	EventThrottled EventType = "throttled"
-	// EventRefreshReuse: a refresh token that was already rotated was
-	// presented again and its whole family was revoked (RFC 9700 section
-	// 4.14.2).
+	// EventRefreshReuse: an already rotated refresh token was presented
+	// again and its whole family revoked (RFC 9700 section 4.14.2).
 	EventRefreshReuse EventType = "refresh_token_reuse"
 	// EventTokenRevoked: a token was revoked on request (RFC 7009).
 	EventTokenRevoked EventType = "token_revoked"
-	// EventSubjectRevoked: everything of a user (Event.UserID) or of a
-	// client (Event.ClientID) was revoked (Issuer.RevokeUser,
-	// Issuer.RevokeClient); Event.Time is the moment of the revocation.
+	// EventSubjectRevoked: everything of a user (Event.UserID) or client
+	// (Event.ClientID) was revoked as of Event.Time (Issuer.RevokeUser).
 	EventSubjectRevoked EventType = "subject_revoked"
-	// EventRefused: a request from an authenticated client was refused
-	// for another reason than a bad credential: the host's own refusal
-	// (KindRefused, with Event.Reason), a grant the client may not use, a
-	// scope or resource it may not have, an extension grant's refusal.
+	// EventRefused: an authenticated client's request was refused for
+	// another reason than a bad credential (the host's refusal, a grant,
+	// scope or resource the client may not have), with Event.Reason.
 	EventRefused EventType = "refused"
 )
 
@@ -51,23 +44,19 @@ const (
 type Event struct {
 	Type EventType
 	Time time.Time
-	// ClientID is the client id the request named. Unless
-	// ClientAuthenticated, anyone may have sent it: use it as a metrics
-	// label only when ClientAuthenticated, or strangers can grow the
-	// label set without bound.
-	ClientID string
-	// ClientAuthenticated reports that the client proved its identity
-	// before the request succeeded or failed.
+	// ClientID is the client id the request named. Use it as a metrics
+	// label only when ClientAuthenticated (the client proved it), or
+	// strangers can grow the label set without bound.
+	ClientID            string
 	ClientAuthenticated bool
 	// UserID is the resource owner's id, when one was identified.
 	UserID string
 	// Grant is the grant_type of a token request.
 	Grant string
-	// RequestID and RemoteAddr come from the TokenRequest, or from
-	// ContextWithRequestInfo for the other endpoints.
+	// RequestID and RemoteAddr come from the TokenRequest, or from the
+	// request at the introspection and revocation endpoints.
 	RequestID, RemoteAddr string
-	// Outcome is "success", or the name of the failure's Kind
-	// ("secret_mismatch", "throttled", ...).
+	// Outcome is "success", or the failure's Kind name ("secret_mismatch").
 	Outcome string
 	// Kind is the failure's kind; meaningless when Outcome is "success".
 	Kind Kind
@@ -78,33 +67,26 @@ type Event struct {
 	// Scope, Audience, Actor and ExpiresAt describe the access token
 	// issued: its scope, its aud, the client that acted for the user
 	// (silent_password), and its expiry.
-	Scope     []string
-	Audience  []string
-	Actor     string
-	ExpiresAt time.Time
-	// Reason is the client-safe description of a refusal (EventRefused).
+	Scope, Audience []string
+	Actor           string
+	ExpiresAt       time.Time
+	// Reason is the client-safe description of a refusal.
 	Reason string
 }
 
 // LogValue implements slog.LogValuer: every non-empty field.
 func (e Event) LogValue() slog.Value {
-	attrs := make([]slog.Attr, 0, 10)
-	attrs = append(attrs, slog.String("event", string(e.Type)), slog.String("outcome", e.Outcome))
-	add := func(k, v string) {
-		if v != "" {
-			attrs = append(attrs, slog.String(k, v))
+	attrs := []slog.Attr{slog.String("event", string(e.Type)), slog.String("outcome", e.Outcome)}
+	for _, kv := range [][2]string{
+		{"client_id", e.ClientID}, {"user_id", e.UserID}, {"grant_type", e.Grant},
+		{"request_id", e.RequestID}, {"remote_addr", e.RemoteAddr}, {"jti", e.TokenID},
+		{"scope", strings.Join(e.Scope, " ")}, {"aud", strings.Join(e.Audience, " ")},
+		{"actor", e.Actor}, {"reason", e.Reason},
+	} {
+		if kv[1] != "" {
+			attrs = append(attrs, slog.String(kv[0], kv[1]))
 		}
 	}
-	add("client_id", e.ClientID)
-	add("user_id", e.UserID)
-	add("grant_type", e.Grant)
-	add("request_id", e.RequestID)
-	add("remote_addr", e.RemoteAddr)
-	add("jti", e.TokenID)
-	add("scope", strings.Join(e.Scope, " "))
-	add("aud", strings.Join(e.Audience, " "))
-	add("actor", e.Actor)
-	add("reason", e.Reason)
 	if e.ClientAuthenticated {
 		attrs = append(attrs, slog.Bool("client_authenticated", true))
 	}
@@ -123,10 +105,8 @@ type AuditFunc func(ctx context.Context, e Event)
 
 // WithAudit sets the audit hook. Default: every event is logged to the
 // Issuer's logger (WithLogger) as "mint: audit" with the event's fields
-// under "audit": token_issued at Debug (one line per token is a volume
-// most hosts do not want by default), token_revoked and subject_revoked
-// at Info, the others (failures, throttling, refresh-token reuse) at
-// Warn.
+// under "audit": token_issued at Debug, token_revoked and
+// subject_revoked at Info, the others at Warn.
 func WithAudit(f AuditFunc) Option {
 	return func(c *config) error {
 		if f == nil {
@@ -137,8 +117,8 @@ func WithAudit(f AuditFunc) Option {
 	}
 }
 
-// LogAudit returns the default audit hook: it logs every event to l.
-func LogAudit(l *slog.Logger) AuditFunc {
+// logAudit is the default audit hook (WithAudit), logging to l.
+func logAudit(l *slog.Logger) AuditFunc {
 	return func(ctx context.Context, e Event) {
 		level := slog.LevelWarn
 		switch e.Type {
@@ -147,9 +127,7 @@ func LogAudit(l *slog.Logger) AuditFunc {
 		case EventTokenRevoked, EventSubjectRevoked:
 			level = slog.LevelInfo
 		}
-		if l.Enabled(ctx, level) {
-			l.LogAttrs(ctx, level, "mint: audit", slog.Any("audit", e))
-		}
+		l.LogAttrs(ctx, level, "mint: audit", slog.Any("audit", e))
 	}
 }
 
@@ -157,28 +135,15 @@ type requestInfoCtx struct{}
 
 type requestInfo struct{ id, remote string }
 
-// ContextWithRequestInfo returns ctx carrying a request id and remote
-// address for the audit events of calls that take no TokenRequest
-// (AuthenticateClient, revocation, introspection).
-func ContextWithRequestInfo(ctx context.Context, requestID, remoteAddr string) context.Context {
-	return context.WithValue(ctx, requestInfoCtx{}, requestInfo{requestID, remoteAddr})
-}
-
-// Audit reports an event through the audit hook, filling in Time,
-// Outcome, and RequestID and RemoteAddr from ContextWithRequestInfo when
-// they are empty. The endpoints beside the token endpoint (revocation)
-// and extension grants use it.
+// Audit reports an event through the audit hook, filling in Time, Outcome,
+// and the request id and remote address of the introspection and
+// revocation endpoints when they are empty. Extension grants use it.
 func (iss *Issuer) Audit(ctx context.Context, e Event) {
 	if e.Time.IsZero() {
 		e.Time = iss.cfg.now()
 	}
 	if info, ok := ctx.Value(requestInfoCtx{}).(requestInfo); ok {
-		if e.RequestID == "" {
-			e.RequestID = info.id
-		}
-		if e.RemoteAddr == "" {
-			e.RemoteAddr = info.remote
-		}
+		e.RequestID, e.RemoteAddr = cmp.Or(e.RequestID, info.id), cmp.Or(e.RemoteAddr, info.remote)
 	}
 	if e.Outcome == "" {
 		e.Outcome = "success"
@@ -209,15 +174,22 @@ func auditKind(k Kind) (EventType, bool) {
 func (iss *Issuer) auditToken(ctx context.Context, r *TokenRequest, client *Client, tok *Token, err error) {
 	e := Event{ClientID: r.ClientID, ClientAuthenticated: client != nil, Grant: r.GrantType,
 		RequestID: r.RequestID, RemoteAddr: r.RemoteAddr}
-	if err == nil {
-		e.Type, e.TokenID = EventTokenIssued, tok.ID
-		e.Scope, e.Audience, e.Actor, e.ExpiresAt = tok.Scope, tok.Audience, tok.Actor, tok.ExpiresAt
-		if tok.User != nil {
-			e.UserID = tok.User.ID
-		}
-		iss.Audit(ctx, e)
+	if err != nil {
+		iss.auditFailure(ctx, e, err)
 		return
 	}
+	e.Type, e.TokenID = EventTokenIssued, tok.ID
+	e.Scope, e.Audience, e.Actor, e.ExpiresAt = tok.Scope, tok.Audience, tok.Actor, tok.ExpiresAt
+	if tok.User != nil {
+		e.UserID = tok.User.ID
+	}
+	iss.Audit(ctx, e)
+}
+
+// auditFailure reports e failed with err, if err's kind is worth an event.
+// A refusal carries its reason, and so do the failed checks of an
+// assertion or a DPoP proof, which have many.
+func (iss *Issuer) auditFailure(ctx context.Context, e Event, err error) {
 	me := asError(err)
 	typ, ok := auditKind(me.Kind)
 	if me.replay {
@@ -227,27 +199,9 @@ func (iss *Issuer) auditToken(ctx context.Context, r *TokenRequest, client *Clie
 		return
 	}
 	e.Type, e.Kind, e.UserID, e.RetryAfter = typ, me.Kind, me.userID, me.RetryAfter
-	if typ == EventRefused || explained(me.Kind) {
+	switch {
+	case typ == EventRefused, me.Kind == KindInvalidClientAssertion, me.Kind == KindInvalidDPoPProof, me.Kind == KindUseDPoPNonce:
 		e.Reason = me.Message()
 	}
 	iss.Audit(ctx, e)
-}
-
-// explained reports whether a failure of kind k is audited with its
-// reason: the checks of an assertion or a DPoP proof have many.
-func explained(k Kind) bool {
-	return k == KindInvalidClientAssertion || k == KindInvalidDPoPProof || k == KindUseDPoPNonce
-}
-
-// auditClient reports a failed client authentication outside the token
-// endpoint (AuthenticateClient).
-func (iss *Issuer) auditClient(ctx context.Context, clientID string, err error) {
-	me := asError(err)
-	if typ, ok := auditKind(me.Kind); ok {
-		e := Event{Type: typ, ClientID: clientID, Kind: me.Kind, RetryAfter: me.RetryAfter}
-		if explained(me.Kind) {
-			e.Reason = me.Message()
-		}
-		iss.Audit(ctx, e)
-	}
 }

@@ -6,6 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -131,19 +134,35 @@ func TestAuditEvents(t *testing.T) {
 		require.ErrorIs(t, err, mint.KindRevokedRefreshToken)
 		assert.Equal(t, []mint.Event{event(mint.EventRefreshReuse, "refresh_token", "7", "revoked_refresh_token", mint.KindRevokedRefreshToken)}, log.take())
 	})
+	// The introspection and revocation endpoints audit with the request's
+	// X-Request-Id and remote address.
+	endpoint := func(h http.Handler, client, secret, token, requestID, remoteAddr string) {
+		req := httptest.NewRequest(http.MethodPost, "/oauth2/endpoint", strings.NewReader(url.Values{"token": {token}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Request-Id", requestID)
+		req.RemoteAddr = remoteAddr
+		req.SetBasicAuth(client, secret)
+		h.ServeHTTP(httptest.NewRecorder(), req)
+	}
 	t.Run("other endpoints through AuthenticateClient", func(t *testing.T) {
-		ctx := mint.ContextWithRequestInfo(context.Background(), "req-2", "198.51.100.1:1")
-		_, err := f.issuer.AuthenticateClient(ctx, "ghost", "nope")
+		failed := mint.Event{Type: mint.EventAuthFailed, Time: f.clock.now(), ClientID: "ghost", Outcome: "client_not_found", Kind: mint.KindClientNotFound}
+		_, err := f.issuer.AuthenticateClient(context.Background(), "ghost", "nope")
 		require.ErrorIs(t, err, mint.KindClientNotFound)
-		assert.Equal(t, []mint.Event{{Type: mint.EventAuthFailed, Time: f.clock.now(), ClientID: "ghost",
-			RequestID: "req-2", RemoteAddr: "198.51.100.1:1", Outcome: "client_not_found", Kind: mint.KindClientNotFound}}, log.take())
-		_, err = f.issuer.AuthenticateClient(ctx, "app", appSecret)
+		assert.Equal(t, []mint.Event{failed}, log.take())
+		_, err = f.issuer.AuthenticateClient(context.Background(), "app", appSecret)
 		require.NoError(t, err)
 		assert.Empty(t, log.take(), "a successful client authentication alone is no event")
+
+		endpoint(mint.IntrospectionHandler{Issuer: f.issuer}, "phantom", "nope", "x", "req-2", "198.51.100.1:1")
+		failed.ClientID, failed.RequestID, failed.RemoteAddr = "phantom", "req-2", "198.51.100.1:1"
+		assert.Equal(t, []mint.Event{failed}, log.take())
 	})
 	t.Run("revocation reports through Audit", func(t *testing.T) {
-		f.issuer.Audit(mint.ContextWithRequestInfo(context.Background(), "req-3", "a"), mint.Event{Type: mint.EventTokenRevoked, ClientID: "app", TokenID: "jti"})
-		assert.Equal(t, []mint.Event{{Type: mint.EventTokenRevoked, Time: f.clock.now(), ClientID: "app", TokenID: "jti",
+		tok, err := f.issuer.Token(context.Background(), cc("app", appSecret))
+		require.NoError(t, err)
+		log.take()
+		endpoint(mint.RevocationHandler{Issuer: f.issuer}, "app", appSecret, tok.AccessToken, "req-3", "a")
+		assert.Equal(t, []mint.Event{{Type: mint.EventTokenRevoked, Time: f.clock.now(), ClientID: "app", TokenID: tok.ID,
 			RequestID: "req-3", RemoteAddr: "a", Outcome: "success"}}, log.take())
 	})
 }

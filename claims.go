@@ -142,12 +142,3 @@ func appendMembers(b []byte, extra map[string]any, skip func(string) bool) ([]by
 	}
 	return append(append(bytes.TrimSuffix(b, []byte("}")), ','), members[1:]...), nil
 }
-
-// userID is the user behind the token: its sub when sub_type is
-// SubjectUser, "" for a client's own token.
-func (c *Claims) userID() string {
-	if c.SubjectType == SubjectUser {
-		return c.Subject
-	}
-	return ""
-}

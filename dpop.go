@@ -15,16 +15,15 @@ import (
 	"github.com/mintauth/mint/internal/dpop"
 )
 
-// dpopWindow is how far a DPoP proof's iat may be from now, either way
-// (RFC 9449 section 11.1); its jti is remembered that long after its iat.
+// dpopWindow is how far a DPoP proof's iat may be from now either way
+// (RFC 9449 section 11.1), and how long after it its jti is remembered.
 const dpopWindow = 60 * time.Second
 
 // WithDPoPNonce makes the token endpoint require a server nonce in every
 // DPoP proof (RFC 9449 section 8): a proof without the current one is
-// answered use_dpop_nonce, and every answer carries the nonce to use in
-// a DPoP-Nonce header. A nonce is valid for one to two minutes. Replicas
-// that share a Store must share key too (at least 32 bytes), so that a
-// nonce one hands out is good at the others. Default: no nonce.
+// answered use_dpop_nonce, and every answer carries the nonce in a
+// DPoP-Nonce header, valid one to two minutes. Replicas must share key
+// (at least 32 bytes) to accept each other's nonces. Default: no nonce.
 func WithDPoPNonce(key []byte) Option {
 	return func(c *config) error {
 		if len(key) < 32 {
@@ -36,13 +35,12 @@ func WithDPoPNonce(key []byte) Option {
 }
 
 // WithFAPI2 applies the FAPI 2.0 Security Profile to client credentials:
-// clients authenticate with private_key_jwt only, the assertion's aud
-// being the issuer identifier alone; every access token is DPoP-bound
-// (a request without a proof is refused); the password and
-// silent_password grants are not served, nor advertised; tokens,
-// assertions and proofs are signed with PS256, ES256 or EdDSA only. New
-// fails if the Signer is a *KeySet holding a key of another algorithm,
-// and a token another Signer signs otherwise is a server error.
+// clients authenticate by private_key_jwt only, with the issuer identifier
+// alone as aud; every access token is DPoP-bound; the password and
+// silent_password grants are neither served nor advertised; tokens,
+// assertions and proofs are signed with PS256, ES256 or EdDSA only (New
+// fails for a *KeySet with a key of another algorithm, and another
+// Signer's token in one is a server error).
 func WithFAPI2() Option {
 	return func(c *config) error {
 		c.fapi2 = true
@@ -50,8 +48,7 @@ func WithFAPI2() Option {
 	}
 }
 
-// checkProfile refuses, under the FAPI 2.0 profile, a key set that could
-// sign with an algorithm FAPI 2.0 does not allow.
+// checkProfile refuses, under FAPI 2.0, a key set with a key it forbids.
 func (c *config) checkProfile(signer Signer) error {
 	ks, ok := signer.(*KeySet)
 	if !c.fapi2 || !ok {
@@ -70,8 +67,7 @@ func (c *config) fapiGrant(grant string) bool {
 	return !c.fapi2 || (grant != GrantPassword && grant != GrantSilentPassword)
 }
 
-// checkFAPISigned refuses, under the FAPI 2.0 profile, an access token
-// signed in another algorithm than it allows.
+// checkFAPISigned refuses, under FAPI 2.0, a token in an algorithm it forbids.
 func (iss *Issuer) checkFAPISigned(token string) error {
 	if !iss.cfg.fapi2 {
 		return nil
@@ -90,13 +86,12 @@ func dpopFailure(desc string) *Error { return &Error{Kind: KindInvalidDPoPProof,
 // returns the thumbprint of its key, "" when there is no proof and the
 // client need not send one. A proof's jti is accepted once.
 func (iss *Issuer) checkDPoP(ctx context.Context, r *TokenRequest, client *Client) (string, error) {
-	if r.DPoP == "" {
-		if client.DPoPBound || iss.cfg.fapi2 {
-			return "", dpopFailure("a DPoP proof is required")
-		}
+	switch {
+	case r.DPoP == "" && (client.DPoPBound || iss.cfg.fapi2):
+		return "", dpopFailure("a DPoP proof is required")
+	case r.DPoP == "":
 		return "", nil
-	}
-	if r.URL == "" {
+	case r.URL == "":
 		return "", dpopFailure("DPoP is not supported at this endpoint")
 	}
 	p, err := dpop.Check(r.DPoP, dpop.Params{Method: http.MethodPost, URL: r.URL, Algs: iss.algs(),
@@ -128,8 +123,7 @@ func (iss *Issuer) algs() []string {
 	return dpop.Algorithms()
 }
 
-// setDPoPNonce puts the current DPoP nonce on an answer, when nonces are
-// required.
+// setDPoPNonce puts the current DPoP nonce, if any, on an answer.
 func (iss *Issuer) setDPoPNonce(w http.ResponseWriter) {
 	if iss.nonces != nil {
 		w.Header().Set("DPoP-Nonce", iss.nonces.Current())

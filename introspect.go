@@ -1,15 +1,16 @@
 package mint
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
-	"github.com/mintauth/mint/internal/wire"
 	"log/slog"
 	"net/http"
 	"strings"
 
 	"github.com/mintauth/mint/internal/jwtcheck"
+	"github.com/mintauth/mint/internal/wire"
 )
 
 // Introspection is an RFC 7662 section 2.2 answer. An inactive token is
@@ -17,36 +18,25 @@ import (
 type Introspection struct {
 	// Active is true for a token that is currently valid.
 	Active bool
-	// Scope is the token's scope, space-separated.
-	Scope string
-	// ClientID is the client the token was issued to.
-	ClientID string
-	// Subject is the user id, or the client id for client_credentials.
-	Subject string
-	// ExpiresAt and IssuedAt are Unix times.
-	ExpiresAt, IssuedAt int64
-	// Issuer is the token's iss.
-	Issuer string
-	// Audience is the token's aud; printed as a string when there is one.
-	Audience []string
-	// TokenType is "Bearer" for an access token (RFC 7662 section 2.2 takes
-	// the token_type of RFC 6749 section 5.1) and "refresh_token" for a
-	// refresh token, which has no such type.
+	// Scope, ClientID, Subject (sub), ExpiresAt and IssuedAt (Unix times),
+	// Issuer and Audience (a string when there is one) are the token's.
+	Scope, ClientID, Subject string
+	ExpiresAt, IssuedAt      int64
+	Issuer                   string
+	Audience                 []string
+	// TokenType is the RFC 6749 section 5.1 token_type of an access token
+	// ("Bearer" or "DPoP"), and "refresh_token" for a refresh token.
 	TokenType string
 	// ID is the access token's jti.
 	ID string
-	// Actor is the client that minted a user token without the user's
-	// password (silent_password), printed as the RFC 8693 "act" claim.
+	// Actor is the client that minted a user token by silent_password (act).
 	Actor string
-	// SubjectType is the access token's sub_type: SubjectUser or
-	// SubjectClient.
+	// SubjectType is SubjectUser or SubjectClient.
 	SubjectType string
-	// JKT is the thumbprint of the DPoP key a token is bound to, printed
-	// as the cnf member {"jkt": JKT} (RFC 9449 section 6.2); an access
-	// token bound to it has TokenType "DPoP".
+	// JKT is the thumbprint of the DPoP key the token is bound to, printed
+	// as the cnf member {"jkt": JKT} (RFC 9449 section 6.2).
 	JKT string
-	// Extra are the access token's host claims (WithClaims), printed at
-	// the top level under their own names (RFC 7662 section 2.2).
+	// Extra are the host's claims (WithClaims), printed at the top level.
 	Extra map[string]any
 }
 
@@ -55,9 +45,6 @@ type Introspection struct {
 func (in Introspection) MarshalJSON() ([]byte, error) {
 	if !in.Active {
 		return []byte(`{"active":false}`), nil
-	}
-	type act struct {
-		Sub string `json:"sub"`
 	}
 	wire := struct {
 		Active    bool          `json:"active"`
@@ -71,19 +58,17 @@ func (in Introspection) MarshalJSON() ([]byte, error) {
 		TokenType string        `json:"token_type,omitempty"`
 		Jti       string        `json:"jti,omitempty"`
 		SubType   string        `json:"sub_type,omitempty"`
-		Act       *act          `json:"act,omitempty"`
+		Act       any           `json:"act,omitempty"`
 		Cnf       *confirmation `json:"cnf,omitempty"`
 	}{Active: true, Scope: in.Scope, ClientID: in.ClientID, Sub: in.Subject, Exp: in.ExpiresAt,
 		Iat: in.IssuedAt, Iss: in.Issuer, TokenType: in.TokenType, Jti: in.ID, SubType: in.SubjectType}
-	switch len(in.Audience) {
-	case 0:
-	case 1:
+	if len(in.Audience) == 1 {
 		wire.Aud = in.Audience[0]
-	default:
+	} else if len(in.Audience) > 1 {
 		wire.Aud = in.Audience
 	}
 	if in.Actor != "" {
-		wire.Act = &act{in.Actor}
+		wire.Act = map[string]string{"sub": in.Actor} // RFC 8693 section 4.1
 	}
 	if in.JKT != "" {
 		wire.Cnf = &confirmation{in.JKT}
@@ -96,40 +81,34 @@ func (in Introspection) MarshalJSON() ([]byte, error) {
 }
 
 // Introspect tells client what RFC 7662 section 2.2 says of token: its
-// claims if it is active, Active false if it is unknown, malformed,
-// expired, revoked, its refresh family revoked, already rotated, or a
-// refresh token of another client. Any authenticated client may introspect
-// access tokens (resource servers are clients); refresh tokens are
-// disclosed only to the client they were issued to. The hint
-// (access_token, refresh_token) is accepted and not needed: the two
-// kinds have different shapes. Access tokens are checked with the Issuer's
-// own keys, so its Signer must have a VerificationKey method (*KeySet
-// does); otherwise they are all inactive. Only a store failure is an error.
+// claims if it is active; Active false if it is unknown, malformed,
+// expired, revoked, already rotated, or a refresh token of another client
+// (any authenticated client may introspect access tokens: resource
+// servers are clients). The hint is ignored, as RFC 7662 section 2.1
+// allows. Access tokens are checked with the Issuer's own keys, so its
+// Signer must have a VerificationKey method (*KeySet does), or they are
+// all inactive. Only a store failure is an error.
 func (iss *Issuer) Introspect(ctx context.Context, client *Client, token, hint string) (*Introspection, error) {
-	_ = hint // RFC 7662 section 2.1: the server may ignore it
 	inactive := &Introspection{}
 	if digest, ok := digestRefreshToken(token); ok {
 		rec, err := found(iss.store.RefreshToken(ctx, digest))
 		switch {
-		case errors.Is(err, ErrNotFound):
-			return inactive, nil
-		case err != nil:
+		case err != nil && !errors.Is(err, ErrNotFound):
 			return nil, serverError(err)
-		case rec.ClientID != client.ID || !rec.Active(iss.cfg.now()):
+		case err != nil || rec.ClientID != client.ID || !rec.Active(iss.cfg.now()):
 			return inactive, nil
 		}
 		return &Introspection{
-			Active:    true,
-			Scope:     strings.Join(rec.Scope, " "),
-			ClientID:  rec.ClientID,
-			Subject:   rec.UserID,
-			ExpiresAt: rec.ExpiresAt.Unix(),
-			IssuedAt:  rec.IssuedAt.Unix(),
-			Issuer:    iss.cfg.issuer,
-			Audience:  []string{iss.cfg.issuer}, // a refresh token is for the authorization server
-			TokenType: "refresh_token",
-			// Only user grants issue refresh tokens.
-			SubjectType: SubjectUser,
+			Active:      true,
+			Scope:       strings.Join(rec.Scope, " "),
+			ClientID:    rec.ClientID,
+			Subject:     rec.UserID,
+			ExpiresAt:   rec.ExpiresAt.Unix(),
+			IssuedAt:    rec.IssuedAt.Unix(),
+			Issuer:      iss.cfg.issuer,
+			Audience:    []string{iss.cfg.issuer}, // a refresh token is for the authorization server
+			TokenType:   "refresh_token",
+			SubjectType: SubjectUser, // only user grants issue refresh tokens
 			JKT:         rec.JKT,
 		}, nil
 	}
@@ -138,7 +117,11 @@ func (iss *Issuer) Introspect(ctx context.Context, client *Client, token, hint s
 		return inactive, nil
 	}
 	if deny, ok := iss.store.(AccessTokenDenyList); ok {
-		denied, err := deny.AccessTokenDenied(ctx, c.ID, c.ClientID, c.userID(), c.IssuedAt)
+		var userID string // "" for a client's own token
+		if c.SubType == SubjectUser {
+			userID = c.Sub
+		}
+		denied, err := deny.AccessTokenDenied(ctx, c.Jti, c.ClientID, userID, c.IssuedAt())
 		if err != nil {
 			return nil, serverError(err)
 		}
@@ -150,33 +133,26 @@ func (iss *Issuer) Introspect(ctx context.Context, client *Client, token, hint s
 		Active:      true,
 		Scope:       c.Scope,
 		ClientID:    c.ClientID,
-		Subject:     c.Subject,
-		ExpiresAt:   c.ExpiresAt.Unix(),
-		IssuedAt:    c.IssuedAt.Unix(),
-		Issuer:      c.Issuer,
-		Audience:    c.Audience,
+		Subject:     c.Sub,
+		ExpiresAt:   c.ExpiresAt().Unix(),
+		IssuedAt:    c.IssuedAt().Unix(),
+		Issuer:      c.Iss,
+		Audience:    c.Aud,
 		TokenType:   tokenType(c.JKT),
-		ID:          c.ID,
-		Actor:       c.Actor,
-		SubjectType: c.SubjectType,
+		ID:          c.Jti,
+		Actor:       c.Act,
+		SubjectType: c.SubType,
 		JKT:         c.JKT,
-		Extra:       c.Extra,
+		Extra:       rawClaims(c.Extra), // the host's claims byte for byte
 	}, nil
 }
 
-// verificationKeys is a Signer that can also give the keys that check
-// its tokens, by kid, with the alg of each; *KeySet is one.
-type verificationKeys interface {
-	VerificationKey(kid string) (alg string, key any, ok bool)
-}
-
-// readAccessToken verifies one of the Issuer's own access tokens with its
-// key set, issuer, audiences, clock and leeway (WithLeeway), by the rules
-// a resource server's verifier applies (internal/jwtcheck). It returns
-// nil for a token that does not verify, and for any token when the Signer
-// has no verification keys.
-func (iss *Issuer) readAccessToken(token string) *Claims {
-	keys, ok := iss.signer.(verificationKeys)
+// readAccessToken verifies one of the Issuer's own access tokens as a
+// resource server's verifier does (internal/jwtcheck), with the Issuer's
+// keys, issuer, clock and leeway. It returns nil for a token that does not
+// verify, and for any token when the Signer has no verification keys.
+func (iss *Issuer) readAccessToken(token string) *jwtcheck.Claims {
+	keys, ok := iss.signer.(jwtcheck.Keys)
 	if !ok || strings.Count(token, ".") != 2 {
 		return nil
 	}
@@ -186,23 +162,7 @@ func (iss *Issuer) readAccessToken(token string) *Claims {
 	if _, err := p.ParseWithClaims(token, &c, jwtcheck.Keyfunc(keys)); err != nil {
 		return nil
 	}
-	return &Claims{
-		Issuer:    c.Iss,
-		Subject:   c.Sub,
-		Audience:  c.Aud,
-		ExpiresAt: c.ExpiresAt(),
-		IssuedAt:  c.IssuedAt(),
-		ID:        c.Jti,
-		ClientID:  c.ClientID,
-		Scope:     c.Scope,
-		Roles:     c.Roles,
-		Actor:     c.Act,
-		// SubjectType and Extra as the token carries them, the host's
-		// claims byte for byte.
-		SubjectType: c.SubType,
-		JKT:         c.JKT,
-		Extra:       rawClaims(c.Extra),
-	}
+	return &c
 }
 
 // rawClaims holds encoded claims as values that encode as they were.
@@ -217,16 +177,14 @@ func rawClaims(raw map[string]json.RawMessage) map[string]any {
 	return extra
 }
 
-// IntrospectionHandler is the RFC 7662 introspection endpoint: POST only,
-// an application/x-www-form-urlencoded body of at most 64 KiB with the
-// required `token` and an optional `token_type_hint`, the caller
-// authenticated as a client (HTTP Basic, form-urlencoded or plain, or
-// client_id and client_secret in the body; not both). It answers 200 with
-// the Issuer.Introspect answer, `active` a JSON boolean; 401
-// invalid_client with WWW-Authenticate: Basic when client authentication
-// fails; 400 invalid_request for a malformed request or a missing token;
-// 405 for another method. Every answer carries Content-Type:
-// application/json, Cache-Control: no-store and Pragma: no-cache.
+// IntrospectionHandler is the RFC 7662 introspection endpoint: a POST of
+// an application/x-www-form-urlencoded body (at most 64 KiB) with token
+// and an optional token_type_hint, from a client authenticated by HTTP
+// Basic (form-urlencoded or plain), client_secret_post or private_key_jwt,
+// one method only. It answers 200 with Issuer.Introspect's answer, and
+// otherwise 401 invalid_client with WWW-Authenticate: Basic, 400
+// invalid_request or 405; always with Content-Type: application/json,
+// Cache-Control: no-store and Pragma: no-cache.
 //
 //	mux.Handle("/oauth2/introspect", mint.IntrospectionHandler{Issuer: issuer})
 type IntrospectionHandler struct {
@@ -241,21 +199,12 @@ type IntrospectionHandler struct {
 // ServeHTTP implements http.Handler.
 func (h IntrospectionHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ep := clientEndpoint{iss: h.Issuer, realm: h.Realm, logger: h.Logger, name: "introspection"}
-	client, token, hint, ctx, ok := ep.begin(w, r)
-	if !ok {
-		return
-	}
-	in, err := h.Issuer.Introspect(ctx, client, token, hint)
-	if err != nil {
-		ep.fail(w, r, err)
-		return
-	}
-	wire.WriteJSON(w, http.StatusOK, in)
+	ep.serve(w, r, func(ctx context.Context, client *Client, token, hint string) (any, error) {
+		return h.Issuer.Introspect(ctx, client, token, hint)
+	})
 }
 
-// clientEndpoint is what the introspection and revocation endpoints share:
-// method check, body decoding, client authentication and error answers in
-// the RFC 6749 section 5.2 shape.
+// clientEndpoint is what the introspection and revocation endpoints share.
 type clientEndpoint struct {
 	iss    *Issuer
 	realm  string
@@ -263,18 +212,30 @@ type clientEndpoint struct {
 	name   string
 }
 
-// begin checks the method, reads the form body, authenticates the client
-// and returns the token and its hint; on failure it has answered.
-func (ep clientEndpoint) begin(w http.ResponseWriter, r *http.Request) (client *Client, token, hint string, ctx context.Context, ok bool) {
+// serve checks the method, reads the form body, authenticates the client
+// and answers what do makes of the token and its hint, or the failure as
+// RFC 6749 section 5.2 does (invalid_client with a Basic challenge, 405
+// with Allow: POST), logging a server-side one.
+func (ep clientEndpoint) serve(w http.ResponseWriter, r *http.Request,
+	do func(ctx context.Context, client *Client, token, hint string) (any, error)) {
 	client, params, ctx, err := ep.authenticate(w, r)
 	if err == nil && params["token"] == "" {
 		err = missing("token")
 	}
-	if err != nil {
-		ep.fail(w, r, err)
-		return nil, "", "", nil, false
+	var answer any
+	if err == nil {
+		answer, err = do(ctx, client, params["token"], params["token_type_hint"])
 	}
-	return client, params["token"], params["token_type_hint"], ctx, true
+	if err == nil {
+		wire.WriteJSON(w, http.StatusOK, answer)
+		return
+	}
+	e := asError(err)
+	if e.Kind == KindServerError {
+		cmp.Or(ep.logger, ep.iss.cfg.logger).ErrorContext(r.Context(), "mint: "+ep.name+" request failed",
+			"path", r.URL.Path, "error", e.Err)
+	}
+	OAuth2Dialect{Realm: ep.realm}.WriteError(w, r, e)
 }
 
 func (ep clientEndpoint) authenticate(w http.ResponseWriter, r *http.Request) (*Client, map[string]string, context.Context, error) {
@@ -285,26 +246,13 @@ func (ep clientEndpoint) authenticate(w http.ResponseWriter, r *http.Request) (*
 	if perr != nil {
 		return nil, nil, nil, perr
 	}
-	ctx := ContextWithRequestInfo(r.Context(), wire.RequestID(r, "X-Request-Id"), r.RemoteAddr)
+	// The audit events of these requests carry their id and address (Audit).
+	ctx := context.WithValue(r.Context(), requestInfoCtx{}, requestInfo{wire.RequestID(r, "X-Request-Id"), r.RemoteAddr})
 	creds, perr := clientCredentials(r, params)
 	if perr != nil {
-		ep.iss.auditClient(ctx, "", perr) // an unsupported authentication method is audited
+		ep.iss.auditFailure(ctx, Event{}, perr) // an unsupported authentication method is audited
 		return nil, nil, nil, perr
 	}
 	client, err := ep.iss.authenticate(ctx, creds, ep.iss.endpointURL(r))
 	return client, params, ctx, err
-}
-
-// fail logs a server-side failure and answers err as RFC 6749 section 5.2
-// does (invalid_client with a Basic challenge, 405 with Allow: POST).
-func (ep clientEndpoint) fail(w http.ResponseWriter, r *http.Request, err error) {
-	e := asError(err)
-	if e.Kind == KindServerError {
-		logger := ep.logger
-		if logger == nil {
-			logger = ep.iss.cfg.logger
-		}
-		logger.ErrorContext(r.Context(), "mint: "+ep.name+" request failed", "path", r.URL.Path, "error", e.Err)
-	}
-	OAuth2Dialect{Realm: ep.realm}.WriteError(w, r, e)
 }

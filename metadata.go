@@ -1,6 +1,7 @@
 package mint
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,24 +12,16 @@ import (
 	"github.com/mintauth/mint/internal/wire"
 )
 
-// JWKSHandler serves the public keys of keys as an RFC 7517 section 5 JWK
-// Set, for GET and HEAD (405 otherwise), with Content-Type
-// application/json. Only public RSA, EC and OKP keys are published, each
-// with kid, use "sig" and alg (EdDSA for Ed25519); an HMAC key never is.
-// The set is read on every request, so a rotation shows at once.
+// JWKSHandler serves keys as an RFC 7517 section 5 JWK Set for GET and
+// HEAD (405 otherwise): only public RSA, EC and OKP keys with a kid and an
+// alg, each with use "sig", never an HMAC key. The set is read on every
+// request, so a rotation shows at once.
 func JWKSHandler(keys *KeySet) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !wellKnownMethod(w, r) {
-			return
-		}
 		set := JWKS{Keys: []JWK{}}
 		for _, k := range keys.JWKS().Keys {
-			switch k.Kty {
-			case "RSA", "EC", "OKP":
-			default:
-				continue // never a symmetric ("oct") key
-			}
-			if k.Kid == "" || k.Alg == "" || (k.Use != "" && k.Use != "sig") {
+			asymmetric := k.Kty == "RSA" || k.Kty == "EC" || k.Kty == "OKP" // never an "oct" key
+			if !asymmetric || k.Kid == "" || k.Alg == "" || (k.Use != "" && k.Use != "sig") {
 				continue
 			}
 			k.Use = "sig"
@@ -39,36 +32,30 @@ func JWKSHandler(keys *KeySet) http.Handler {
 			http.Error(w, `{"error":"server_error"}`, http.StatusInternalServerError)
 			return
 		}
-		writeWellKnown(w, r, body)
+		serveWellKnown(w, r, body)
 	})
 }
 
 // Metadata is an RFC 8414 authorization-server metadata document. Hosts
 // fill in the absolute URLs of the endpoints they mounted and pass it to
-// MetadataHandler, which completes the rest; verify.Discover reads it.
+// MetadataHandler, which completes the zero fields; verify.Discover reads it.
 type Metadata struct {
-	// Issuer is the issuer identifier, byte-identical to every token's iss.
-	// Zero value: the Issuer's IssuerURL.
+	// Issuer is every token's iss, byte for byte. Zero value: WithIssuer's.
 	Issuer string `json:"issuer"`
-	// TokenEndpoint is the absolute URL of the RFC 6749 token endpoint.
-	// Required.
+	// TokenEndpoint is the absolute URL of the token endpoint. Required.
 	TokenEndpoint string `json:"token_endpoint"`
-	// JWKSURI is the absolute URL of the JWKSHandler. Zero value: omitted.
-	JWKSURI string `json:"jwks_uri,omitempty"`
-	// IntrospectionEndpoint is the absolute URL of the RFC 7662 endpoint.
-	// Zero value: omitted.
+	// JWKSURI, IntrospectionEndpoint and RevocationEndpoint are the
+	// absolute URLs of the JWKSHandler, IntrospectionHandler and
+	// RevocationHandler. Zero value: omitted.
+	JWKSURI               string `json:"jwks_uri,omitempty"`
 	IntrospectionEndpoint string `json:"introspection_endpoint,omitempty"`
-	// RevocationEndpoint is the absolute URL of the RFC 7009 endpoint.
-	// Zero value: omitted.
-	RevocationEndpoint string `json:"revocation_endpoint,omitempty"`
-	// ScopesSupported lists the scopes clients may ask for. Zero value:
-	// omitted (RFC 8414 makes it RECOMMENDED, not required).
+	RevocationEndpoint    string `json:"revocation_endpoint,omitempty"`
+	// ScopesSupported lists the scopes clients may ask for; omitted if nil.
 	ScopesSupported []string `json:"scopes_supported,omitempty"`
-	// ResponseTypesSupported is REQUIRED by RFC 8414; mint has no
+	// ResponseTypesSupported is required by RFC 8414; mint has no
 	// authorization endpoint, so the zero value publishes an empty list.
 	ResponseTypesSupported []string `json:"response_types_supported"`
-	// GrantTypesSupported lists the grant types. Zero value: every grant
-	// the Issuer knows, sorted.
+	// GrantTypesSupported: zero value, every grant the Issuer knows, sorted.
 	GrantTypesSupported []string `json:"grant_types_supported,omitempty"`
 	// TokenEndpointAuthMethodsSupported lists the client authentication
 	// methods. Zero value: client_secret_basic, client_secret_post and
@@ -77,27 +64,22 @@ type Metadata struct {
 	// TokenEndpointAuthSigningAlgValuesSupported lists the algorithms of
 	// private_key_jwt assertions. Zero value: those the Issuer accepts.
 	TokenEndpointAuthSigningAlgValuesSupported []string `json:"token_endpoint_auth_signing_alg_values_supported,omitempty"`
-	// IntrospectionEndpointAuthMethodsSupported, likewise for the
-	// introspection endpoint, when there is one.
+	// IntrospectionEndpointAuthMethodsSupported and
+	// RevocationEndpointAuthMethodsSupported: likewise, for the endpoints named.
 	IntrospectionEndpointAuthMethodsSupported []string `json:"introspection_endpoint_auth_methods_supported,omitempty"`
-	// RevocationEndpointAuthMethodsSupported, likewise for the revocation
-	// endpoint, when there is one.
-	RevocationEndpointAuthMethodsSupported []string `json:"revocation_endpoint_auth_methods_supported,omitempty"`
+	RevocationEndpointAuthMethodsSupported    []string `json:"revocation_endpoint_auth_methods_supported,omitempty"`
 	// DPoPSigningAlgValuesSupported lists the algorithms of DPoP proofs
 	// (RFC 9449 section 5.1). Zero value: those the Issuer accepts.
 	DPoPSigningAlgValuesSupported []string `json:"dpop_signing_alg_values_supported,omitempty"`
 }
 
-// MetadataHandler serves the RFC 8414 metadata of iss for GET and HEAD
-// (405 otherwise). m names what the host mounted; the zero fields are
-// completed as their docs say. It fails, at construction, if the issuer is
-// not an absolute http(s) URL without query or fragment (RFC 8414 section
-// 2), if m.Issuer differs from the Issuer's by a single byte, or if an
-// endpoint URL is not absolute. Mount it at the path of MetadataURL.
+// MetadataHandler serves m, completed, as the RFC 8414 metadata of iss for
+// GET and HEAD (405 otherwise). It fails if the issuer is not an absolute
+// http(s) URL without query or fragment (RFC 8414 section 2), if m.Issuer
+// differs from the Issuer's by a single byte, or if an endpoint URL is not
+// absolute. Mount it at the path of MetadataURL.
 func MetadataHandler(iss *Issuer, m Metadata) (http.Handler, error) {
-	if m.Issuer == "" {
-		m.Issuer = iss.cfg.issuer
-	}
+	m.Issuer = cmp.Or(m.Issuer, iss.cfg.issuer)
 	if err := m.check(iss.cfg.issuer); err != nil {
 		return nil, err
 	}
@@ -106,15 +88,9 @@ func MetadataHandler(iss *Issuer, m Metadata) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if wellKnownMethod(w, r) {
-			writeWellKnown(w, r, body)
-		}
-	}), nil
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { serveWellKnown(w, r, body) }), nil
 }
 
-// check refuses metadata whose issuer is not issuer, byte for byte, or
-// not an RFC 8414 issuer URL, or whose endpoints are not absolute URLs.
 func (m *Metadata) check(issuer string) error {
 	if m.Issuer != issuer {
 		return fmt.Errorf("mint: metadata issuer %q differs from the Issuer's %q", m.Issuer, issuer)
@@ -126,10 +102,7 @@ func (m *Metadata) check(issuer string) error {
 		return errors.New("mint: metadata needs the token endpoint")
 	}
 	for _, u := range []string{m.TokenEndpoint, m.JWKSURI, m.IntrospectionEndpoint, m.RevocationEndpoint} {
-		if u == "" {
-			continue
-		}
-		if err := wire.CheckAbsoluteURL(u); err != nil {
+		if err := wire.CheckAbsoluteURL(u); u != "" && err != nil {
 			return fmt.Errorf("mint: metadata endpoint %q: %w", u, err)
 		}
 	}
@@ -138,37 +111,29 @@ func (m *Metadata) check(issuer string) error {
 
 // complete fills in the zero fields as their docs say.
 func (m *Metadata) complete(iss *Issuer) {
-	if m.ResponseTypesSupported == nil {
-		m.ResponseTypesSupported = []string{}
-	}
 	if m.GrantTypesSupported == nil {
 		m.GrantTypesSupported = iss.grantTypes()
 		slices.Sort(m.GrantTypesSupported)
 	}
-	clientAuthMethods := []string{"client_secret_basic", "client_secret_post", AuthPrivateKeyJWT}
+	methods := []string{"client_secret_basic", "client_secret_post", AuthPrivateKeyJWT}
 	if iss.cfg.fapi2 {
-		clientAuthMethods = []string{AuthPrivateKeyJWT}
+		methods = []string{AuthPrivateKeyJWT}
 	}
-	if m.TokenEndpointAuthSigningAlgValuesSupported == nil {
-		m.TokenEndpointAuthSigningAlgValuesSupported = iss.algs()
+	orDefault := func(list *[]string, def []string, named bool) {
+		if *list == nil && named {
+			*list = def
+		}
 	}
-	if m.DPoPSigningAlgValuesSupported == nil {
-		m.DPoPSigningAlgValuesSupported = iss.algs()
-	}
-	if m.TokenEndpointAuthMethodsSupported == nil {
-		m.TokenEndpointAuthMethodsSupported = clientAuthMethods
-	}
-	if m.IntrospectionEndpoint != "" && m.IntrospectionEndpointAuthMethodsSupported == nil {
-		m.IntrospectionEndpointAuthMethodsSupported = clientAuthMethods
-	}
-	if m.RevocationEndpoint != "" && m.RevocationEndpointAuthMethodsSupported == nil {
-		m.RevocationEndpointAuthMethodsSupported = clientAuthMethods
-	}
+	orDefault(&m.ResponseTypesSupported, []string{}, true)
+	orDefault(&m.TokenEndpointAuthSigningAlgValuesSupported, iss.algs(), true)
+	orDefault(&m.DPoPSigningAlgValuesSupported, iss.algs(), true)
+	orDefault(&m.TokenEndpointAuthMethodsSupported, methods, true)
+	orDefault(&m.IntrospectionEndpointAuthMethodsSupported, methods, m.IntrospectionEndpoint != "")
+	orDefault(&m.RevocationEndpointAuthMethodsSupported, methods, m.RevocationEndpoint != "")
 }
 
 // MetadataURL returns where RFC 8414 section 3.1 puts the metadata of an
-// issuer: "/.well-known/oauth-authorization-server" inserted between the
-// host and the path of the issuer URL, e.g. https://a.example/t1 gives
+// issuer: https://a.example/t1 gives
 // https://a.example/.well-known/oauth-authorization-server/t1.
 func MetadataURL(issuer string) (string, error) {
 	u, err := wire.MetadataURL(issuer)
@@ -178,23 +143,17 @@ func MetadataURL(issuer string) (string, error) {
 	return u, nil
 }
 
-// wellKnownMethod lets GET and HEAD through and answers 405 otherwise.
-func wellKnownMethod(w http.ResponseWriter, r *http.Request) bool {
-	if r.Method == http.MethodGet || r.Method == http.MethodHead {
-		return true
+// serveWellKnown answers GET with the JSON document body, HEAD with its
+// headers only, and another method with 405.
+func serveWellKnown(w http.ResponseWriter, r *http.Request, body []byte) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		h.Set("Allow", "GET, HEAD")
+		w.WriteHeader(http.StatusMethodNotAllowed)
+		_, _ = w.Write([]byte(`{"error":"invalid_request","error_description":"method not allowed"}` + "\n"))
+		return
 	}
-	h := w.Header()
-	h.Set("Allow", "GET, HEAD")
-	h.Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusMethodNotAllowed)
-	_, _ = w.Write([]byte(`{"error":"invalid_request","error_description":"method not allowed"}` + "\n"))
-	return false
-}
-
-// writeWellKnown writes a JSON document, headers only for HEAD.
-func writeWellKnown(w http.ResponseWriter, r *http.Request, body []byte) {
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(http.StatusOK)
 	if r.Method != http.MethodHead {

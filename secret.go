@@ -179,7 +179,7 @@ func (iss *Issuer) authenticate(ctx context.Context, creds wire.Credentials, url
 			return c, nil
 		}
 	}
-	iss.auditClient(ctx, creds.ID, err)
+	iss.auditFailure(ctx, Event{ClientID: creds.ID}, err)
 	return nil, err
 }
 

@@ -165,7 +165,7 @@ func New(store Store, signer Signer, opts ...Option) (*Issuer, error) {
 		cfg.audience = []string{cfg.issuer}
 	}
 	if cfg.audit == nil {
-		cfg.audit = LogAudit(cfg.logger)
+		cfg.audit = logAudit(cfg.logger)
 	}
 	dummy, err := cfg.hasher.Hash(context.Background(), randomString(16)) // at start, outside any request
 	if err != nil {
