@@ -258,7 +258,6 @@ func (u User) MarshalJSON() ([]byte, error) {
 // RefreshToken is the stored record of a refresh token. The token itself
 // is never stored: Digest is its SHA-256, base64url-encoded.
 type RefreshToken struct {
-	// Digest identifies the token (see DigestRefreshToken).
 	Digest string
 	// Family is the digest of the first token of the rotation chain; a
 	// replay revokes the whole family.
