@@ -186,7 +186,7 @@ func (k *Key) String() string { return "mint.Key{" + k.alg + " " + k.id + "}" }
 // Sign signs the claims with this key: the compact JWS of RFC 7515
 // section 7.1. The context is not used: crypto.Signer takes none.
 func (k *Key) Sign(ctx context.Context, c *Claims) (string, error) {
-	payload, err := json.Marshal(c)
+	payload, err := c.MarshalJSON()
 	if err != nil {
 		return "", err
 	}

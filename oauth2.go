@@ -108,7 +108,7 @@ func (d OAuth2Dialect) WriteToken(w http.ResponseWriter, _ *http.Request, t *Tok
 		d.WriteError(w, nil, serverError(err))
 		return
 	}
-	wire.WriteJSON(w, http.StatusOK, json.RawMessage(b))
+	wire.WriteBody(w, http.StatusOK, b)
 }
 
 // WriteError implements Dialect: the RFC 6749 section 5.2 body, 401 and

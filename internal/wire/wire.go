@@ -362,6 +362,11 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 	if err != nil { // only a programming error gets here
 		status, body = http.StatusInternalServerError, []byte(`{"error":"server_error"}`)
 	}
+	WriteBody(w, status, body)
+}
+
+// WriteBody writes body, a JSON value already encoded, as WriteJSON does.
+func WriteBody(w http.ResponseWriter, status int, body []byte) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
