@@ -165,6 +165,17 @@ func TestAuditEvents(t *testing.T) {
 		assert.Equal(t, []mint.Event{{Type: mint.EventTokenRevoked, Time: f.clock.now(), ClientID: "app", TokenID: tok.ID,
 			RequestID: "req-3", RemoteAddr: "a", Outcome: "success"}}, log.take())
 	})
+	t.Run("revocation names the user by sub_type, not by sub differing from client_id", func(t *testing.T) {
+		// A user whose id is the client's own: the token is still the user's.
+		f.store.PutUser(&mint.User{ID: "app", Username: "app_user", PasswordHash: hash(t, johnPass)})
+		tok, err := f.issuer.Token(context.Background(), &mint.TokenRequest{GrantType: mint.GrantPassword,
+			ClientID: "app", ClientSecret: appSecret, Username: "app_user", Password: johnPass, NoRefreshToken: true})
+		require.NoError(t, err)
+		log.take()
+		endpoint(mint.RevocationHandler{Issuer: f.issuer}, "app", appSecret, tok.AccessToken, "req-4", "a")
+		assert.Equal(t, []mint.Event{{Type: mint.EventTokenRevoked, Time: f.clock.now(), ClientID: "app", UserID: "app",
+			TokenID: tok.ID, RequestID: "req-4", RemoteAddr: "a", Outcome: "success"}}, log.take())
+	})
 }
 
 func TestAuditDefaultsToTheLogger(t *testing.T) {

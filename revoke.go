@@ -60,7 +60,7 @@ func (iss *Issuer) Revoke(ctx context.Context, client *Client, token, hint strin
 		return serverError(err)
 	}
 	e := Event{Type: EventTokenRevoked, ClientID: client.ID, TokenID: c.Jti}
-	if c.Sub != c.ClientID {
+	if c.SubType == SubjectUser { // as Introspect: a client named like a user is not that user
 		e.UserID = c.Sub
 	}
 	iss.Audit(ctx, e)
