@@ -93,8 +93,9 @@ type confirmation struct {
 }
 
 // MarshalJSON writes the claims under their registered names, then the
-// host's Extra in name order; aud is a string when there is one audience
-// (RFC 7519 section 4.1.3).
+// host's Extra in name order, leaving out any reserved name (see
+// WithClaims); aud is a string when there is one audience (RFC 7519
+// section 4.1.3).
 func (c Claims) MarshalJSON() ([]byte, error) {
 	var aud any = c.Audience
 	if len(c.Audience) == 1 {

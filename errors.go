@@ -115,7 +115,8 @@ type Error struct {
 	// request it refuses (KindRefused), with Description as the reason:
 	// the OAuth 2.0 `error` (default "invalid_grant"; HTTP 401 for
 	// "invalid_client", else 400), and the envelope code (default
-	// CodeInvalidGrant) and message (default Description).
+	// CodeInvalidGrant; the HTTP status is Code / 1000) and message
+	// (default Description).
 	OAuthError  string
 	Code        int
 	CodeMessage string

@@ -52,7 +52,7 @@ func (iss *Issuer) VerifyPassword(ctx context.Context, u *User, password string)
 	case !ok:
 		return &Error{Kind: KindPasswordMismatch, userID: u.ID}
 	}
-	if s, ok := iss.store.(Rehasher); ok && rehash {
+	if s, ok := iss.store.(passwordRehasher); ok && rehash {
 		iss.rehash(ctx, password, func(h string) error { return s.UpdatePasswordHash(ctx, u.ID, u.PasswordHash, h) })
 	}
 	return nil

@@ -11,6 +11,9 @@ import (
 // stored (base64url SHA-256), and false if the token is not of mint's form:
 // 32 random bytes, base64url without padding.
 func digestRefreshToken(token string) (string, bool) {
+	if len(token) != 43 { // base64's decoder skips CR and LF
+		return "", false
+	}
 	if raw, err := base64.RawURLEncoding.Strict().DecodeString(token); err != nil || len(raw) != 32 {
 		return "", false
 	}

@@ -51,8 +51,9 @@ type Authorization struct {
 	User  *User
 	Actor string // when set, the token's "act" claim: minted for the user without their credentials
 	// Answer holds fields to add to the standard token answer (RFC 6749
-	// section 5.1), such as RFC 8693's issued_token_type, never one of its
-	// own fields (a server error). Envelope dialects do not print them.
+	// section 5.1), such as RFC 8693's issued_token_type; a standard field
+	// (access_token, token_type, expires_in, refresh_token, scope) fails
+	// the request as a server error. Envelope dialects do not print them.
 	Answer map[string]any
 }
 

@@ -280,6 +280,65 @@ func TestRehashOnLogin(t *testing.T) {
 	assert.Equal(t, string(old), u.PasswordHash)
 }
 
+// passwordRehashOnly and secretRehashOnly are host stores with one half
+// of mint.Rehasher each.
+type passwordRehashOnly struct {
+	mint.Store
+	m *mint.MemoryStore
+}
+
+func (s passwordRehashOnly) UpdatePasswordHash(ctx context.Context, id, old, hash string) error {
+	return s.m.UpdatePasswordHash(ctx, id, old, hash)
+}
+
+type secretRehashOnly struct {
+	mint.Store
+	m *mint.MemoryStore
+}
+
+func (s secretRehashOnly) UpdateSecretHash(ctx context.Context, id, old, hash string) error {
+	return s.m.UpdateSecretHash(ctx, id, old, hash)
+}
+
+// A store that implements one Rehasher method gets that half's upgrades.
+func TestRehashWithHalfARehasher(t *testing.T) {
+	outdated := func(plain string) string {
+		h, err := mint.Argon2id{Memory: 32, Time: 1, Threads: 1}.Hash(context.Background(), plain)
+		require.NoError(t, err)
+		return h
+	}
+	secretHash, passwordHash := outdated("s3cret"), outdated("pw")
+	for _, tt := range []struct {
+		name                   string
+		store                  func(*mint.MemoryStore) mint.Store
+		secretNew, passwordNew bool
+	}{
+		{"UpdatePasswordHash alone", func(m *mint.MemoryStore) mint.Store { return passwordRehashOnly{m, m} }, false, true},
+		{"UpdateSecretHash alone", func(m *mint.MemoryStore) mint.Store { return secretRehashOnly{m, m} }, true, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			m := mint.NewMemoryStore()
+			m.PutClient(&mint.Client{ID: "c", SecretHash: secretHash, Grants: []string{mint.GrantPassword}})
+			m.PutUser(&mint.User{ID: "u", Username: "u", PasswordHash: passwordHash})
+			key, err := mint.GenerateKey(mint.HS256)
+			require.NoError(t, err)
+			keys, err := mint.NewKeySet(key)
+			require.NoError(t, err)
+			iss, err := mint.New(tt.store(m), keys, mint.WithIssuer(issuerURL))
+			require.NoError(t, err)
+			_, err = iss.Token(context.Background(), &mint.TokenRequest{GrantType: mint.GrantPassword,
+				ClientID: "c", ClientSecret: "s3cret", Username: "u", Password: "pw"})
+			require.NoError(t, err)
+			c, err := m.Client(context.Background(), "c")
+			require.NoError(t, err)
+			u, err := m.User(context.Background(), "u")
+			require.NoError(t, err)
+			assert.Equal(t, tt.secretNew, c.SecretHash != secretHash, "secret upgraded")
+			assert.Equal(t, tt.passwordNew, u.PasswordHash != passwordHash, "password upgraded")
+		})
+	}
+}
+
 func TestEqualCost(t *testing.T) {
 	h := &countingHasher{Hasher: fastHasher}
 	f := newFixture(t, mint.WithHasher(h))

@@ -247,7 +247,7 @@ func (iss *Issuer) checkSecret(ctx context.Context, keys limitKeys, client *Clie
 			return false, serverError(err)
 		case ok:
 			iss.limitSucceeded(ctx, keys.key(clientKey))
-			if s, ok := iss.store.(Rehasher); ok && rehash {
+			if s, ok := iss.store.(secretRehasher); ok && rehash {
 				iss.rehash(ctx, secret, func(h string) error { return s.UpdateSecretHash(ctx, client.ID, hash, h) })
 			}
 			return true, nil

@@ -94,13 +94,24 @@ type ReplayCache interface {
 // same password or secret. Each method swaps old, the hash that verified,
 // for hash atomically; if the stored hash is no longer old (changed
 // meanwhile) it is a no-op returning nil, so a rehash never brings an old
-// credential back. An unknown user or client is ErrNotFound.
+// credential back. An unknown user or client is ErrNotFound. A store may
+// implement one of the methods alone: the Issuer calls each one it has.
 type Rehasher interface {
 	UpdatePasswordHash(ctx context.Context, userID, old, hash string) error
 	// UpdateSecretHash swaps SecretHash or the Hash of one of Secrets,
 	// keeping that secret's expiry.
 	UpdateSecretHash(ctx context.Context, clientID, old, hash string) error
 }
+
+// passwordRehasher and secretRehasher are the halves of Rehasher.
+type (
+	passwordRehasher interface {
+		UpdatePasswordHash(ctx context.Context, userID, old, hash string) error
+	}
+	secretRehasher interface {
+		UpdateSecretHash(ctx context.Context, clientID, old, hash string) error
+	}
+)
 
 // Client is a registered OAuth 2.0 client (RFC 6749 section 2). Its String,
 // GoString, LogValue and MarshalJSON leave out every secret hash.

@@ -193,8 +193,9 @@ type TokenRequest struct {
 	// Scope is the requested scope, one entry per scope token; nil asks
 	// for everything the client (or the refreshed token) may have.
 	Scope []string
-	// Resource are the RFC 8707 resource indicators asked for, granted as
-	// `aud`; nil asks for the client's audience, or the refreshed token's.
+	// Resource are the RFC 8707 resource indicators asked for, absolute URIs
+	// the client lists in Client.Resources, granted as `aud`; nil asks for
+	// the client's audience, or the refreshed token's.
 	Resource        []string
 	ClientAssertion string // a private_key_jwt assertion (RFC 7523 section 2.2)
 	DPoP            string // the request's DPoP proof (RFC 9449 section 4), "" if none
@@ -239,8 +240,9 @@ func (r TokenRequest) MarshalJSON() ([]byte, error) {
 // Token is the wire-neutral result of a successful request.
 type Token struct {
 	AccessToken string
-	// TokenType is "Bearer" (RFC 6750) or, for a DPoP-bound token, "DPoP"
-	// (RFC 9449); dialects print it in their own case.
+	// TokenType is "Bearer" (RFC 6750), which dialects print in their own
+	// case, or, for a DPoP-bound token, "DPoP", printed as is (RFC 9449
+	// section 5).
 	TokenType    string
 	ExpiresIn    time.Duration // the access token's lifetime
 	ExpiresAt    time.Time     // the access token's end
