@@ -127,7 +127,9 @@ func logAudit(l *slog.Logger) AuditFunc {
 		case EventTokenRevoked, EventSubjectRevoked:
 			level = slog.LevelInfo
 		}
-		l.LogAttrs(ctx, level, "mint: audit", slog.Any("audit", e))
+		if l.Enabled(ctx, level) {
+			l.LogAttrs(ctx, level, "mint: audit", slog.Any("audit", e))
+		}
 	}
 }
 
