@@ -82,7 +82,8 @@ func (b Backoff) expired(last, until, now time.Time) bool {
 // shared between replicas nor kept across restarts. It is safe for
 // concurrent use; its zero value is ready, with the default Backoff.
 type MemoryLimiter struct {
-	Backoff Backoff
+	Backoff Backoff // the schedule; the zero value is the default
+
 	// MaxKeys bounds the keys tracked: at the bound, keys that can be
 	// forgotten are dropped, then arbitrary ones. Default: 100000.
 	MaxKeys int

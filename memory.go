@@ -142,11 +142,14 @@ func (s *MemoryStore) RevokeRefreshFamily(_ context.Context, family string) erro
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.revoked[family] = true
-	s.revokeLocked(func(t *RefreshToken) bool { return t.Family == family })
+	for _, t := range s.tokens {
+		t.Revoked = t.Revoked || t.Family == family
+	}
 	return nil
 }
 
-// revokeLocked revokes the families of the tokens of, and all their tokens.
+// revokeLocked revokes every family that has a token for which of is
+// true, with all the tokens of those families.
 func (s *MemoryStore) revokeLocked(of func(*RefreshToken) bool) {
 	families := map[string]bool{}
 	for _, t := range s.tokens {

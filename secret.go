@@ -147,9 +147,10 @@ func WithHasher(h Hasher) Option {
 }
 
 // WithUnknownClientHash sets the hash an unknown client id is verified
-// against, so that it costs what a wrong secret costs. Default: one made by
-// the Hasher; a host whose clients have generated secrets passes
-// HashGeneratedSecret("x").
+// against, so that it costs what a wrong secret costs: use a hash of the
+// same algorithm as your clients' secrets, or response times tell which
+// client ids exist. Default: one made by the Hasher; a host whose clients
+// have generated secrets passes HashGeneratedSecret("x").
 func WithUnknownClientHash(hash string) Option {
 	return func(c *config) error {
 		if hash == "" {
@@ -162,8 +163,11 @@ func WithUnknownClientHash(hash string) Option {
 
 // AuthenticateClient checks a client's id and secret (RFC 6749 section
 // 2.3.1) for endpoints other than the token endpoint, throttled and
-// audited like it. Failures are *Error of KindMissingField,
-// KindClientNotFound, KindSecretMismatch or KindThrottled.
+// audited like it; an unknown client costs one hash verification, like a
+// wrong secret. Failures are *Error of KindMissingField,
+// KindClientNotFound, KindSecretMismatch or KindThrottled. Its audit
+// events carry no request id or address: a WithAudit hook reads them from
+// its context.
 func (iss *Issuer) AuthenticateClient(ctx context.Context, id, secret string) (*Client, error) {
 	return iss.authenticate(ctx, wire.Credentials{ID: id, Secrets: []string{secret}}, "")
 }

@@ -75,6 +75,7 @@ type AccessTokenDenyList interface {
 // login racing the revocation) is revoked too. Of two calls for the same
 // subject the later at wins, whatever their order.
 type SubjectRevoker interface {
+	// RevokeUser revokes everything of the user userID as of at.
 	RevokeUser(ctx context.Context, userID string, at time.Time) error
 	// RevokeClient covers the tokens of the client's users too.
 	RevokeClient(ctx context.Context, clientID string, at time.Time) error
@@ -84,8 +85,10 @@ type SubjectRevoker interface {
 // assertions (RFC 7523) and DPoP proofs (RFC 9449) accepted, each once on
 // every replica; without it the Issuer remembers them in its own memory.
 type ReplayCache interface {
-	// UseOnce records id until expires and reports whether it is new; of
-	// two concurrent calls for the same id at most one reports true.
+	// UseOnce records id until expires and reports whether it is new:
+	// false while id is recorded and not expired (an expired id may be
+	// accepted again); of two concurrent calls for the same id at most one
+	// reports true.
 	UseOnce(ctx context.Context, id string, expires time.Time) (bool, error)
 }
 
@@ -269,7 +272,7 @@ func (u User) MarshalJSON() ([]byte, error) {
 // RefreshToken is the stored record of a refresh token. The token itself
 // is never stored: Digest is its SHA-256, base64url-encoded.
 type RefreshToken struct {
-	Digest string
+	Digest string // identifies the token
 	// Family is the digest of the first token of the rotation chain; a
 	// replay revokes the whole family.
 	Family string
