@@ -21,8 +21,9 @@ const (
 	// refresh token or a DPoP proof was refused; Event.Kind says which,
 	// and Event.Reason why for an assertion or a proof.
 	EventAuthFailed EventType = "auth_failed"
-	// EventThrottled: the Limiter refused the request, or the server was
-	// too busy hashing; Event.RetryAfter says for how long.
+	// EventThrottled: the Limiter refused the request before any secret
+	// was checked, or the server was too busy hashing; Event.RetryAfter
+	// says for how long.
 	EventThrottled EventType = "throttled"
 	// EventRefreshReuse: an already rotated refresh token was presented
 	// again and its whole family revoked (RFC 9700 section 4.14.2).
@@ -30,7 +31,8 @@ const (
 	// EventTokenRevoked: a token was revoked on request (RFC 7009).
 	EventTokenRevoked EventType = "token_revoked"
 	// EventSubjectRevoked: everything of a user (Event.UserID) or client
-	// (Event.ClientID) was revoked as of Event.Time (Issuer.RevokeUser).
+	// (Event.ClientID) was revoked as of Event.Time (Issuer.RevokeUser,
+	// Issuer.RevokeClient).
 	EventSubjectRevoked EventType = "subject_revoked"
 	// EventRefused: an authenticated client's request was refused for
 	// another reason than a bad credential (the host's refusal, a grant,
@@ -48,7 +50,7 @@ type Event struct {
 	// label only when ClientAuthenticated (the client proved it), or
 	// strangers can grow the label set without bound.
 	ClientID            string
-	ClientAuthenticated bool
+	ClientAuthenticated bool // the client proved its identity
 	// UserID is the resource owner's id, when one was identified.
 	UserID string
 	// Grant is the grant_type of a token request.

@@ -39,8 +39,8 @@ func WithDPoPNonce(key []byte) Option {
 // alone as aud; every access token is DPoP-bound; the password and
 // silent_password grants are neither served nor advertised; tokens,
 // assertions and proofs are signed with PS256, ES256 or EdDSA only (New
-// fails for a *KeySet with a key of another algorithm, and another
-// Signer's token in one is a server error).
+// fails for a *KeySet with a key of another algorithm; a token that another
+// Signer signs with one is a server error).
 func WithFAPI2() Option {
 	return func(c *config) error {
 		c.fapi2 = true

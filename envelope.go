@@ -46,6 +46,8 @@ type EnvelopeDialect struct {
 	// required" for a missing field (the dialect's name), else the error's
 	// client-safe description, else the catalogue's message.
 	Messages map[int]string
+
+	camelCase bool // Horus client credentials' content, when ContentFunc is nil
 }
 
 // horus returns a Horus dialect with its code for a bad client.
@@ -85,7 +87,7 @@ func NewHorusSilentPasswordDialect() *EnvelopeDialect {
 // "tokenType": "bearer"} and 401122 for a bad client.
 func NewHorusClientCredentialsDialect() *EnvelopeDialect {
 	d := horus("x-horus-request-id", CodeInvalidClient)
-	d.ContentFunc = d.camelCaseContent
+	d.camelCase = true
 	return d
 }
 
@@ -177,7 +179,10 @@ func (d *EnvelopeDialect) WriteToken(w http.ResponseWriter, r *http.Request, t *
 	if d.SuccessMessage != nil {
 		msg = d.SuccessMessage(t)
 	}
-	if content == nil {
+	switch {
+	case content == nil && d.camelCase:
+		content = d.camelCaseContent
+	case content == nil:
 		content = d.snakeCaseContent
 	}
 	code := cmp.Or(d.SuccessCode, CodeSuccess)

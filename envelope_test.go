@@ -264,6 +264,16 @@ func TestEnvelopeIsConfigurable(t *testing.T) {
 	assert.Equal(t, `{"code":401122,"message":"clientId or clientSecret are invalid"}`, golden(a.body), "other kinds keep theirs")
 }
 
+// A copy of a built-in dialect, changed, answers with its own settings.
+func TestEnvelopeDialectCopy(t *testing.T) {
+	f := newFixture(t)
+	d := *mint.NewHorusClientCredentialsDialect()
+	d.TokenType = "Bearer"
+	s := &seedServer{fixture: f, srv: newServer(t, mint.TokenHandler{Issuer: f.issuer, Dialect: &d})}
+	a := s.post(t, "", jsonType, mounts[1].good)
+	assert.Equal(t, `{"code":200000,"message":"success","content":{"expiresIn":"3600s","accessToken":"JWT","tokenType":"Bearer"}}`, golden(a.body))
+}
+
 // The zero EnvelopeDialect reads the engine's snake_case names from JSON.
 func TestZeroEnvelopeDialect(t *testing.T) {
 	f := newFixture(t)

@@ -102,7 +102,10 @@ func (m *Metadata) check(issuer string) error {
 		return errors.New("mint: metadata needs the token endpoint")
 	}
 	for _, u := range []string{m.TokenEndpoint, m.JWKSURI, m.IntrospectionEndpoint, m.RevocationEndpoint} {
-		if err := wire.CheckAbsoluteURL(u); u != "" && err != nil {
+		if u == "" {
+			continue
+		}
+		if err := wire.CheckAbsoluteURL(u); err != nil {
 			return fmt.Errorf("mint: metadata endpoint %q: %w", u, err)
 		}
 	}

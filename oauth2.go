@@ -15,13 +15,20 @@ import (
 // sections 4.3, 4.4, 5 and 6), as Django OAuth Toolkit and SocialID speak
 // it. The zero value is usable.
 //
-// The client authenticates by HTTP Basic (section 2.3.1, form-urlencoded
-// or raw) or by client_id and client_secret in the body, the user by
+// Requests are form-urlencoded, or JSON objects of strings unless Bodies
+// says otherwise. The client authenticates by HTTP Basic (section 2.3.1,
+// form-urlencoded or raw), by client_id and client_secret in the body or
+// by a private_key_jwt assertion (RFC 7523), the user by
 // username or email_address (exactly one) and password; `resource` may be
 // repeated (RFC 8707); other parameters reach extension grants in
 // TokenRequest.Extra. An error never tells an unknown client from a wrong
-// secret (both 401 invalid_client with WWW-Authenticate: Basic) nor an
-// unknown user from a wrong password (both 400 invalid_grant).
+// secret (both 401 invalid_client with WWW-Authenticate: Basic, as are
+// missing credentials and an Authorization header that is not Basic) nor an
+// unknown user from a wrong password (both 400 invalid_grant). A grant the
+// client may not use is 400 unauthorized_client, a throttled request 429
+// temporarily_unavailable with Retry-After. A DPoP proof (RFC 9449) is read
+// from the DPoP header, and with WithDPoPNonce every answer carries a
+// DPoP-Nonce; the envelope dialects take none and issue bearer tokens.
 type OAuth2Dialect struct {
 	// TokenType is printed as token_type. Default: "Bearer" (RFC 6750,
 	// Django OAuth Toolkit); SocialID prints "bearer".

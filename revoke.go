@@ -95,8 +95,8 @@ func (h RevocationHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // now: every refresh-token family of the user, with every client, and
 // every access token of the user issued until now (within this second
 // too: iat has second precision) for Introspect and verify.WithDenyList.
-// Without a SubjectRevoker Store (MemoryStore and sqlstore are) nothing is
-// revoked; a store failure is an *Error of KindServerError. The
+// Without a SubjectRevoker Store (MemoryStore and sqlstore are) the call
+// fails and nothing is revoked; a store failure is an *Error of KindServerError. The
 // revocation is audited as EventSubjectRevoked.
 func (iss *Issuer) RevokeUser(ctx context.Context, userID string) error {
 	return iss.revokeSubject(ctx, Event{UserID: userID}, userID, SubjectRevoker.RevokeUser)
