@@ -140,7 +140,7 @@ var errKeysUnavailable = errors.New("mint: client keys unavailable")
 // clientKeys finds the public keys of private_key_jwt clients: inline
 // (Client.JWKS), or fetched from Client.JWKSURI and cached.
 type clientKeys struct {
-	http *http.Client
+	http *http.Client // its Timeout bounds a whole fetch, redirects and body included
 	now  func() time.Time
 
 	mu    sync.Mutex
