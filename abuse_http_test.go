@@ -20,7 +20,7 @@ import (
 	"github.com/mintauth/mint"
 )
 
-// abuseMount is one token endpoint of the seeds (or the standard one),
+// abuseMount is one token endpoint of the dialects (or the standard one),
 // with how to put a request on its wire.
 type abuseMount struct {
 	name     string
@@ -73,7 +73,7 @@ func abuseForm(path string, basic bool) func(string, map[string]string) *http.Re
 
 var horusNames = map[string]string{"client_id": "clientId", "client_secret": "clientSecret", "grant_type": "grantType"}
 
-// abuseMounts are the five seed endpoints and /oauth2/token, as the
+// abuseMounts are the five dialect endpoints and /oauth2/token, as the
 // reference server mounts them.
 var abuseMounts = []abuseMount{
 	{"000 horus silent_password", "/v1/nonspec/oauth2/token/silent-password", true, []string{mint.GrantSilentPassword},
@@ -138,7 +138,7 @@ func assertErrorShape(t *testing.T, m abuseMount, a abuseAnswer) {
 	t.Helper()
 	if code, _ := a.json["code"].(float64); !m.envelope || code != mint.CodePersonNotFound {
 		// Horus silent password prints 500030 for a person not found: the one 5xx a
-		// client's input may get, because the seed says so.
+		// client's input may get, because Horus answers so.
 		assert.Less(t, a.status, 500, a.body)
 	}
 	assert.GreaterOrEqual(t, a.status, 400, a.body)

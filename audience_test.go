@@ -37,7 +37,7 @@ func TestAudienceAndResourceIndicators(t *testing.T) {
 	f.store.PutClient(&mint.Client{ID: "rs", SecretHash: hash(t, appSecret),
 		Grants:   []string{mint.GrantClientCredentials, mint.GrantPassword, mint.GrantRefreshToken},
 		Audience: []string{"reports"}, Resources: []string{api, files}})
-	s := &seedServer{srv: newServer(t, mint.TokenHandler{Issuer: f.issuer})}
+	s := &dialectServer{srv: newServer(t, mint.TokenHandler{Issuer: f.issuer})}
 	post := func(t *testing.T, contentType, body string) answer {
 		t.Helper()
 		return s.post(t, "", contentType, body, "Authorization", basicAuth("rs", appSecret))

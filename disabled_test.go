@@ -12,7 +12,7 @@ import (
 )
 
 // disable stores user 7 (john_doe) of the fixture disabled or enabled.
-func (s *seedServer) disable(t *testing.T, disabled bool) {
+func (s *dialectServer) disable(t *testing.T, disabled bool) {
 	t.Helper()
 	u, err := s.store.User(t.Context(), "7")
 	require.NoError(t, err)
@@ -26,7 +26,7 @@ func (s *seedServer) disable(t *testing.T, disabled bool) {
 // dialects; audited as a refusal naming the user; never an ERROR log.
 func TestDisabledUserRefused(t *testing.T) {
 	audit := &auditLog{}
-	s := newSeedServer(t, mint.WithAudit(audit.hook))
+	s := newDialectServer(t, mint.WithAudit(audit.hook))
 	s.store.PutClient(&mint.Client{ID: "dot", SecretHash: hash(t, appSecret), Grants: []string{mint.GrantPassword, mint.GrantRefreshToken}})
 	s.store.PutClient(&mint.Client{ID: "horus", SecretHash: hash(t, appSecret), Grants: []string{mint.GrantSilentPassword}})
 	s.store.PutClient(&mint.Client{ID: "ev", SecretHash: hash(t, appSecret), Grants: []string{mint.GrantPassword}})
@@ -41,13 +41,13 @@ func TestDisabledUserRefused(t *testing.T) {
 	}{
 		{"standard endpoint", pathOAuth, formType, "grant_type=password&username=john_doe&password=" + johnPass,
 			[]string{"Authorization", basicAuth("dot", appSecret)}, 400, oauthRefusal},
-		{"Django OAuth Toolkit", path003, formType, "grant_type=password&username=john_doe&password=" + johnPass,
+		{"Django OAuth Toolkit", pathDjango, formType, "grant_type=password&username=john_doe&password=" + johnPass,
 			[]string{"Authorization", basicAuth("dot", appSecret)}, 400, oauthRefusal},
-		{"SocialID by e-mail", path004, formType, "grant_type=password&email_address=john_doe%40domain.com&password=" + johnPass,
+		{"SocialID by e-mail", pathSocialID, formType, "grant_type=password&email_address=john_doe%40domain.com&password=" + johnPass,
 			[]string{"Authorization", basicAuth("dot", appSecret)}, 400, oauthRefusal},
-		{"Horus silent password", path000, jsonType, `{"clientId":"horus","clientSecret":"app-secret","grantType":"silent_password","username":"john_doe"}`,
+		{"Horus silent password", pathHorusSilentPassword, jsonType, `{"clientId":"horus","clientSecret":"app-secret","grantType":"silent_password","username":"john_doe"}`,
 			nil, 403, envelopeRefusal},
-		{"Eventhos", path002, formType, "client_id=ev&client_secret=app-secret&grant_type=password&username=john_doe&password=" + johnPass,
+		{"Eventhos", pathEventhos, formType, "client_id=ev&client_secret=app-secret&grant_type=password&username=john_doe&password=" + johnPass,
 			nil, 403, envelopeRefusal},
 	}
 	for _, tt := range tests {
@@ -65,11 +65,11 @@ func TestDisabledUserRefused(t *testing.T) {
 	}
 
 	t.Run("a wrong password tells nothing", func(t *testing.T) {
-		a := s.post(t, path003, formType, "grant_type=password&username=john_doe&password=wrong",
+		a := s.post(t, pathDjango, formType, "grant_type=password&username=john_doe&password=wrong",
 			"Authorization", basicAuth("dot", appSecret))
 		assert.Equal(t, 400, a.status)
 		assert.Equal(t, `{"error":"invalid_grant","error_description":"Invalid credentials given."}`, golden(a.body))
-		a = s.post(t, path002, formType, "client_id=ev&client_secret=app-secret&grant_type=password&username=john_doe&password=wrong")
+		a = s.post(t, pathEventhos, formType, "client_id=ev&client_secret=app-secret&grant_type=password&username=john_doe&password=wrong")
 		assert.Equal(t, 400, a.status)
 		assert.Equal(t, `{"code":400001,"message":"Incorrect client secret or user password"}`, golden(a.body))
 	})
@@ -79,7 +79,7 @@ func TestDisabledUserRefused(t *testing.T) {
 // disabled, and neither spent nor revoked: once the user is enabled again
 // the same token works.
 func TestDisabledUserRefreshToken(t *testing.T) {
-	s := newSeedServer(t)
+	s := newDialectServer(t)
 	s.store.PutClient(&mint.Client{ID: "dot", SecretHash: hash(t, appSecret), Grants: []string{mint.GrantPassword, mint.GrantRefreshToken}})
 	auth := []string{"Authorization", basicAuth("dot", appSecret)}
 	a := s.post(t, pathOAuth, formType, "grant_type=password&username=john_doe&password="+johnPass, auth...)

@@ -13,7 +13,7 @@ import (
 	"github.com/mintauth/mint"
 )
 
-// wireCase is one request to a seed endpoint and the exact answer: status
+// wireCase is one request to a dialect endpoint and the exact answer: status
 // and body, with JWTs written JWT and refresh tokens REFRESH.
 type wireCase struct {
 	name        string
@@ -24,7 +24,7 @@ type wireCase struct {
 	want        string
 }
 
-func runWireCases(t *testing.T, s *seedServer, m mount, cases []wireCase) {
+func runWireCases(t *testing.T, s *dialectServer, m mount, cases []wireCase) {
 	t.Helper()
 	for _, tt := range cases {
 		t.Run(tt.name, func(t *testing.T) {
@@ -42,7 +42,7 @@ func runWireCases(t *testing.T, s *seedServer, m mount, cases []wireCase) {
 
 // Horus silent password: POST /v1/nonspec/oauth2/token/silent-password.
 func TestHorusSilentPassword(t *testing.T) {
-	s := newSeedServer(t)
+	s := newDialectServer(t)
 	badClient := `{"code":403051,"message":"clientId or clientSecret are invalid"}`
 	runWireCases(t, s, mounts[0], []wireCase{
 		{"success", jsonType,
@@ -85,7 +85,7 @@ func TestHorusSilentPassword(t *testing.T) {
 
 // Horus client credentials: POST /v1/nonspec/oauth2/auth/server.
 func TestHorusClientCredentials(t *testing.T) {
-	s := newSeedServer(t)
+	s := newDialectServer(t)
 	badClient := `{"code":401122,"message":"clientId or clientSecret are invalid"}`
 	runWireCases(t, s, mounts[1], []wireCase{
 		{"success", jsonType, `{"grantType":"client_credentials","clientId":"app","clientSecret":"app-secret"}`, nil,
@@ -113,7 +113,7 @@ func TestHorusClientCredentials(t *testing.T) {
 
 // Eventhos: POST /auth/token (Eventhos).
 func TestEventhos(t *testing.T) {
-	s := newSeedServer(t)
+	s := newDialectServer(t)
 	clientOne := `{"code":200000,"message":"Token generated for client 1","content":{"jwt_token":"JWT","name":"Subject name","description":"Subject description","client_id":1,"identifier":"clientIdentifier","roles":[1,2]}}`
 	john := `{"code":200000,"message":"Token generated for client app","content":{"jwt_token":"JWT","name":"john_doe","description":"","user_id":7,"username":"john_doe","roles":[3]}}`
 	runWireCases(t, s, mounts[2], []wireCase{
@@ -147,28 +147,28 @@ func TestEventhos(t *testing.T) {
 	})
 }
 
-// The tokens of every seed verify with stock golang-jwt and name the
+// The tokens of every dialect verify with stock golang-jwt and name the
 // right subject.
 func TestEnvelopeTokensAreTheSubjects(t *testing.T) {
-	s := newSeedServer(t)
-	a := s.post(t, path000, jsonType, mounts[0].good)
+	s := newDialectServer(t)
+	a := s.post(t, pathHorusSilentPassword, jsonType, mounts[0].good)
 	claims := s.parse(t, field(t, a.body, "content", "access_token").(string))
 	assert.Equal(t, "8", claims["sub"])
 	assert.Equal(t, map[string]any{"sub": "app"}, claims["act"])
-	a = s.post(t, path001, jsonType, mounts[1].good)
+	a = s.post(t, pathHorusClientCredentials, jsonType, mounts[1].good)
 	assert.Equal(t, "app", s.parse(t, field(t, a.body, "content", "accessToken").(string))["sub"])
-	a = s.post(t, path002, formType, form("client_id", "app", "client_secret", appSecret, "grant_type", "password", "username", "john_doe", "password", johnPass))
+	a = s.post(t, pathEventhos, formType, form("client_id", "app", "client_secret", appSecret, "grant_type", "password", "username", "john_doe", "password", johnPass))
 	assert.Equal(t, "7", s.parse(t, field(t, a.body, "content", "jwt_token").(string))["sub"])
 }
 
 func TestRequestIDHeader(t *testing.T) {
-	s := newSeedServer(t)
+	s := newDialectServer(t)
 	long := strings.Repeat("a", 128)
 	tests := []struct {
 		name, sent string
 		echoed     bool
 	}{
-		{"seed value", "4512451", true},
+		{"Horus request id", "4512451", true},
 		{"letters digits dash underscore", "Ab-9_z", true},
 		{"128 characters", long, true},
 		{"129 characters", long + "a", false},
@@ -201,20 +201,20 @@ func TestRequestIDHeader(t *testing.T) {
 			})
 		}
 	}
-	a := s.post(t, path000, jsonType, mounts[0].good)
-	b := s.post(t, path000, jsonType, mounts[0].good)
+	a := s.post(t, pathHorusSilentPassword, jsonType, mounts[0].good)
+	b := s.post(t, pathHorusSilentPassword, jsonType, mounts[0].good)
 	assert.NotEqual(t, a.header.Get(mounts[0].requestID), b.header.Get(mounts[0].requestID), "fresh ids are random")
 }
 
-// The envelope seeds show no refresh token, so none is minted: nothing the
+// The envelope dialects show no refresh token, so none is minted: nothing the
 // client never saw is left in the store.
 func TestEnvelopesMintNoRefreshToken(t *testing.T) {
 	f := newFixture(t)
 	store := &countingStore{MemoryStore: f.store}
 	iss, err := mint.New(store, f.keys, mint.WithHasher(fastHasher))
 	require.NoError(t, err)
-	s := &seedServer{fixture: f}
-	s.srv = newServer(t, seedMux(iss))
+	s := &dialectServer{fixture: f}
+	s.srv = newServer(t, dialectMux(iss))
 	for _, m := range mounts[:3] {
 		body := m.good
 		if m.name == "eventhos" {
@@ -225,7 +225,7 @@ func TestEnvelopesMintNoRefreshToken(t *testing.T) {
 		assert.NotContains(t, a.body, "refresh")
 	}
 	assert.Zero(t, store.saved.Load())
-	a := s.post(t, path003, formType, mounts[3].good)
+	a := s.post(t, pathDjango, formType, mounts[3].good)
 	require.Equal(t, http.StatusOK, a.status, a.body)
 	assert.Equal(t, int32(1), store.saved.Load(), "the OAuth 2.0 dialect does issue one")
 }
@@ -251,7 +251,7 @@ func TestEnvelopeIsConfigurable(t *testing.T) {
 	d.Codes[mint.KindSecretMismatch] = 401999
 	d.Messages = map[int]string{401999: "nope"}
 	d.ContentFunc = func(t *mint.Token) any { return map[string]string{"token": "T"} }
-	s := &seedServer{fixture: f, srv: newServer(t, mint.TokenHandler{Issuer: f.issuer, Dialect: d})}
+	s := &dialectServer{fixture: f, srv: newServer(t, mint.TokenHandler{Issuer: f.issuer, Dialect: d})}
 	m := mount{name: "custom", shape: envelopeShape, requestID: "x-trace"}
 	a := s.post(t, "", jsonType, mounts[1].good)
 	checkShape(t, m, a)
@@ -269,7 +269,7 @@ func TestEnvelopeDialectCopy(t *testing.T) {
 	f := newFixture(t)
 	d := *mint.NewHorusClientCredentialsDialect()
 	d.TokenType = "Bearer"
-	s := &seedServer{fixture: f, srv: newServer(t, mint.TokenHandler{Issuer: f.issuer, Dialect: &d})}
+	s := &dialectServer{fixture: f, srv: newServer(t, mint.TokenHandler{Issuer: f.issuer, Dialect: &d})}
 	a := s.post(t, "", jsonType, mounts[1].good)
 	assert.Equal(t, `{"code":200000,"message":"success","content":{"expiresIn":"3600s","accessToken":"JWT","tokenType":"Bearer"}}`, golden(a.body))
 }
@@ -277,7 +277,7 @@ func TestEnvelopeDialectCopy(t *testing.T) {
 // The zero EnvelopeDialect reads the engine's snake_case names from JSON.
 func TestZeroEnvelopeDialect(t *testing.T) {
 	f := newFixture(t)
-	s := &seedServer{fixture: f, srv: newServer(t, mint.TokenHandler{Issuer: f.issuer, Dialect: &mint.EnvelopeDialect{}})}
+	s := &dialectServer{fixture: f, srv: newServer(t, mint.TokenHandler{Issuer: f.issuer, Dialect: &mint.EnvelopeDialect{}})}
 	a := s.post(t, "", jsonType, `{"grant_type":"client_credentials","client_id":"app","client_secret":"app-secret"}`)
 	assert.Equal(t, http.StatusOK, a.status)
 	assert.Equal(t, `{"code":200000,"message":"success","content":{"access_token":"JWT","token_type":"bearer","expires_in":"3600s"}}`, golden(a.body))

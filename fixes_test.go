@@ -40,7 +40,7 @@ func TestRawBasicSecretAuthenticates(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h.verifies.Store(0)
-			a := (&seedServer{srv: srv}).post(t, "", formType, "grant_type=client_credentials", "Authorization", tt.header)
+			a := (&dialectServer{srv: srv}).post(t, "", formType, "grant_type=client_credentials", "Authorization", tt.header)
 			assert.Equal(t, tt.status, a.status, a.body)
 			assert.Equal(t, tt.verifies, h.verifies.Load(), "hash verifications")
 		})
@@ -51,7 +51,7 @@ func TestRawBasicSecretAuthenticates(t *testing.T) {
 // U+017F LATIN SMALL LETTER LONG S folds to 's' under Unicode rules, but
 // "application/j\u017fon" is not JSON.
 func TestContentTypeComparedInASCII(t *testing.T) {
-	s := newSeedServer(t)
+	s := newDialectServer(t)
 	for _, m := range mounts {
 		if m.goodType != jsonType {
 			continue
@@ -90,7 +90,7 @@ func TestScopeSplitOnSpaceOnly(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a := (&seedServer{srv: srv}).post(t, "", formType, "grant_type=client_credentials&scope="+tt.scope,
+			a := (&dialectServer{srv: srv}).post(t, "", formType, "grant_type=client_credentials&scope="+tt.scope,
 				"Authorization", basicAuth("app", appSecret))
 			require.Equal(t, tt.status, a.status, a.body)
 			if tt.status == http.StatusOK {

@@ -31,7 +31,7 @@ func FuzzRefreshToken(f *testing.F) {
 		strings.Repeat("/", 43), strings.Repeat("A", 44), tok.RefreshToken[:42] + "\x00", "é" + tok.RefreshToken[2:]} {
 		f.Add(s)
 	}
-	h := seedMux(fx.issuer)
+	h := dialectMux(fx.issuer)
 	refreshMounts := []mount{}
 	for _, m := range mounts {
 		if m.name == "django-oauth-toolkit" || m.name == "oauth2" {

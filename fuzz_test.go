@@ -19,10 +19,10 @@ import (
 // person-not-found 500030 aside), and always answer a well-formed body in
 // their dialect's shape. The seed corpus is in testdata/fuzz.
 
-// fuzzMux is the seed endpoints over a quiet fixture.
+// fuzzMux is the dialect endpoints over a quiet fixture.
 func fuzzMux(f *testing.F) http.Handler {
 	fx := newFixture(f, mint.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
-	return seedMux(fx.issuer)
+	return dialectMux(fx.issuer)
 }
 
 // serve runs one request through h in memory.

@@ -24,28 +24,28 @@ import (
 	"github.com/mintauth/mint/internal/wire"
 )
 
-// The seeds' paths, mounted by newSeedServer.
+// The dialects' paths, mounted by newDialectServer.
 const (
-	path000   = "/v1/nonspec/oauth2/token/silent-password"
-	path001   = "/v1/nonspec/oauth2/auth/server"
-	path002   = "/auth/token"
-	path003   = "/o/token/"
-	path004   = "/v2/marketing/oauth/token"
-	pathOAuth = "/oauth2/token"
+	pathHorusSilentPassword    = "/v1/nonspec/oauth2/token/silent-password"
+	pathHorusClientCredentials = "/v1/nonspec/oauth2/auth/server"
+	pathEventhos               = "/auth/token"
+	pathDjango                 = "/o/token/"
+	pathSocialID               = "/v2/marketing/oauth/token"
+	pathOAuth                  = "/oauth2/token"
 )
 
-// seedServer serves the five seed endpoints and the standard one over a
+// dialectServer serves the five dialect endpoints and the standard one over a
 // fixture with a few more clients: "1" (a numeric id, Eventhos), "138"
 // (SocialID: password grant, one-week tokens) and "my-client id%" whose id
 // and secret need form-encoding in HTTP Basic.
-type seedServer struct {
+type dialectServer struct {
 	*fixture
 	srv *httptest.Server
 }
 
 const oddID, oddSecret = "my-client id%", "s-e c%ret+x"
 
-func newSeedServer(t testing.TB, opts ...mint.Option) *seedServer {
+func newDialectServer(t testing.TB, opts ...mint.Option) *dialectServer {
 	t.Helper()
 	f := newFixture(t, opts...)
 	f.store.PutClient(&mint.Client{ID: "1", SecretHash: hash(t, appSecret), Name: "Subject name",
@@ -55,7 +55,7 @@ func newSeedServer(t testing.TB, opts ...mint.Option) *seedServer {
 		Grants: []string{mint.GrantPassword, mint.GrantRefreshToken}, AccessTokenTTL: 604800 * time.Second})
 	f.store.PutClient(&mint.Client{ID: oddID, SecretHash: hash(t, oddSecret),
 		Grants: []string{mint.GrantClientCredentials, mint.GrantPassword}, Scopes: []string{"read"}})
-	return &seedServer{fixture: f, srv: newServer(t, seedMux(f.issuer))}
+	return &dialectServer{fixture: f, srv: newServer(t, dialectMux(f.issuer))}
 }
 
 // newServer serves h until the test ends.
@@ -71,19 +71,19 @@ func basicAuth(id, secret string) string {
 	return "Basic " + base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(id)+":"+url.QueryEscape(secret)))
 }
 
-// seedMux mounts every seed endpoint the way a host would.
-func seedMux(iss *mint.Issuer) *http.ServeMux {
+// dialectMux mounts every dialect endpoint the way a host would.
+func dialectMux(iss *mint.Issuer) *http.ServeMux {
 	mux := http.NewServeMux()
-	mux.Handle(path000, mint.TokenHandler{Issuer: iss, Dialect: mint.NewHorusSilentPasswordDialect(),
+	mux.Handle(pathHorusSilentPassword, mint.TokenHandler{Issuer: iss, Dialect: mint.NewHorusSilentPasswordDialect(),
 		Grants: []string{mint.GrantSilentPassword}})
-	mux.Handle(path001, mint.TokenHandler{Issuer: iss, Dialect: mint.NewHorusClientCredentialsDialect(),
+	mux.Handle(pathHorusClientCredentials, mint.TokenHandler{Issuer: iss, Dialect: mint.NewHorusClientCredentialsDialect(),
 		Grants: []string{mint.GrantClientCredentials}})
-	mux.Handle(path002, mint.TokenHandler{Issuer: iss, Dialect: mint.NewEventhosDialect(),
+	mux.Handle(pathEventhos, mint.TokenHandler{Issuer: iss, Dialect: mint.NewEventhosDialect(),
 		Grants: []string{mint.GrantClientCredentials, mint.GrantPassword}})
-	mux.Handle(path003, mint.TokenHandler{Issuer: iss,
+	mux.Handle(pathDjango, mint.TokenHandler{Issuer: iss,
 		Dialect: mint.OAuth2Dialect{InvalidGrantDescription: "Invalid credentials given."},
 		Grants:  []string{mint.GrantPassword, mint.GrantRefreshToken}})
-	mux.Handle(path004, mint.TokenHandler{Issuer: iss, Dialect: mint.OAuth2Dialect{TokenType: "bearer"},
+	mux.Handle(pathSocialID, mint.TokenHandler{Issuer: iss, Dialect: mint.OAuth2Dialect{TokenType: "bearer"},
 		Grants: []string{mint.GrantPassword}})
 	mux.Handle(pathOAuth, mint.TokenHandler{Issuer: iss})
 	return mux
@@ -97,12 +97,12 @@ type answer struct {
 }
 
 // post sends body with the given Content-Type ("" for none) and headers.
-func (s *seedServer) post(t testing.TB, path, contentType, body string, header ...string) answer {
+func (s *dialectServer) post(t testing.TB, path, contentType, body string, header ...string) answer {
 	t.Helper()
 	return s.do(t, http.MethodPost, path, contentType, body, header...)
 }
 
-func (s *seedServer) do(t testing.TB, method, path, contentType, body string, header ...string) answer {
+func (s *dialectServer) do(t testing.TB, method, path, contentType, body string, header ...string) answer {
 	t.Helper()
 	req, err := http.NewRequestWithContext(context.Background(), method, s.srv.URL+path, strings.NewReader(body))
 	require.NoError(t, err)
@@ -155,15 +155,15 @@ type mount struct {
 }
 
 var mounts = []mount{
-	{"horus-silent-password", path000, envelopeShape, "x-usil-request-id", false,
+	{"horus-silent-password", pathHorusSilentPassword, envelopeShape, "x-usil-request-id", false,
 		`{"clientId":"app","clientSecret":"app-secret","grantType":"silent_password","username":"sanvi@828fligth.com"}`, jsonType},
-	{"horus-client-credentials", path001, envelopeShape, "x-horus-request-id", false,
+	{"horus-client-credentials", pathHorusClientCredentials, envelopeShape, "x-horus-request-id", false,
 		`{"grantType":"client_credentials","clientId":"app","clientSecret":"app-secret"}`, jsonType},
-	{"eventhos", path002, envelopeShape, "", true,
+	{"eventhos", pathEventhos, envelopeShape, "", true,
 		"client_id=app&client_secret=app-secret&grant_type=client_credentials", formType},
-	{"django-oauth-toolkit", path003, oauthShape, "", true,
+	{"django-oauth-toolkit", pathDjango, oauthShape, "", true,
 		"client_id=app&client_secret=app-secret&grant_type=password&username=john_doe&password=john_doe_secret", formType},
-	{"socialid", path004, oauthShape, "", true,
+	{"socialid", pathSocialID, oauthShape, "", true,
 		"client_id=138&client_secret=app-secret&grant_type=password&email_address=john_doe%40domain.com&password=john_doe_secret", formType},
 	{"oauth2", pathOAuth, oauthShape, "", true,
 		"client_id=app&client_secret=app-secret&grant_type=client_credentials", formType},
@@ -261,13 +261,13 @@ func malformedAnswer(m mount) (int, any) {
 }
 
 // postGood sends m's good request with extra headers and a path suffix.
-func (s *seedServer) send(t testing.TB, m mount, suffix, contentType, body string, header ...string) answer {
+func (s *dialectServer) send(t testing.TB, m mount, suffix, contentType, body string, header ...string) answer {
 	t.Helper()
 	return s.post(t, m.path+suffix, contentType, body, header...)
 }
 
 func TestEveryMountSucceeds(t *testing.T) {
-	s := newSeedServer(t)
+	s := newDialectServer(t)
 	for _, m := range mounts {
 		t.Run(m.name, func(t *testing.T) {
 			a := s.send(t, m, "", m.goodType, m.good)
@@ -278,7 +278,7 @@ func TestEveryMountSucceeds(t *testing.T) {
 }
 
 func TestOnlyPost(t *testing.T) {
-	s := newSeedServer(t)
+	s := newDialectServer(t)
 	for _, m := range mounts {
 		for _, method := range []string{http.MethodGet, http.MethodPut, http.MethodDelete, http.MethodPatch} {
 			t.Run(m.name+"/"+method, func(t *testing.T) {
@@ -307,7 +307,7 @@ func pad(m mount, n int) string {
 }
 
 func TestBodyCap(t *testing.T) {
-	s := newSeedServer(t)
+	s := newDialectServer(t)
 	for _, m := range mounts {
 		t.Run(m.name, func(t *testing.T) {
 			require.Len(t, pad(m, wire.MaxBodyBytes), wire.MaxBodyBytes)
@@ -323,7 +323,7 @@ func TestBodyCap(t *testing.T) {
 }
 
 func TestMalformedRequests(t *testing.T) {
-	s := newSeedServer(t)
+	s := newDialectServer(t)
 	basic := "Basic " + base64.StdEncoding.EncodeToString([]byte("app:app-secret"))
 	for _, m := range mounts {
 		secret, id := "client_secret", "client_id"
@@ -383,7 +383,7 @@ func TestMalformedRequests(t *testing.T) {
 // challenge in the OAuth 2.0 dialects, as Django OAuth Toolkit answers;
 // the bad-client code in the Horus dialects.
 func TestUnsupportedClientAuthIsInvalidClient(t *testing.T) {
-	s := newSeedServer(t)
+	s := newDialectServer(t)
 	want := map[string]struct {
 		status int
 		code   any
@@ -412,7 +412,7 @@ func TestUnsupportedClientAuthIsInvalidClient(t *testing.T) {
 }
 
 func TestBasicWithSameClientIDInBodyIsOneMethod(t *testing.T) {
-	s := newSeedServer(t)
+	s := newDialectServer(t)
 	a := s.post(t, pathOAuth, formType, form("grant_type", "client_credentials", "client_id", "app"),
 		"Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte("app:app-secret")))
 	assert.Equal(t, http.StatusOK, a.status, a.body)
@@ -423,7 +423,7 @@ func TestBasicWithSameClientIDInBodyIsOneMethod(t *testing.T) {
 }
 
 func TestUnservedGrantIsUnsupported(t *testing.T) {
-	s := newSeedServer(t)
+	s := newDialectServer(t)
 	tests := []struct {
 		mount mount
 		body  string
@@ -497,7 +497,7 @@ func TestServerErrorIsLoggedWithoutSecrets(t *testing.T) {
 			logs.Reset()
 			srv := httptest.NewServer(mint.TokenHandler{Issuer: iss, Dialect: tt.dialect, Logger: logger})
 			defer srv.Close()
-			s := &seedServer{srv: srv}
+			s := &dialectServer{srv: srv}
 			a := s.post(t, "", formType, tt.body)
 			assert.Equal(t, http.StatusInternalServerError, a.status)
 			checkShape(t, tt.mount, a, http.StatusInternalServerError)
@@ -519,15 +519,15 @@ type unavailableStore struct {
 func (s unavailableStore) Client(context.Context, string) (*mint.Client, error) { return nil, s.err }
 
 func TestServerAnswersEveryMount(t *testing.T) {
-	s := newSeedServer(t)
-	for _, path := range []string{path000, path001, path002, path003, path004, pathOAuth} {
+	s := newDialectServer(t)
+	for _, path := range []string{pathHorusSilentPassword, pathHorusClientCredentials, pathEventhos, pathDjango, pathSocialID, pathOAuth} {
 		a := s.do(t, http.MethodGet, path, "", "")
 		require.Equal(t, http.StatusMethodNotAllowed, a.status, path)
 		require.Equal(t, "POST", a.header.Get("Allow"), path)
 	}
 }
 
-// Mounting the five seed endpoints and the standard one, each with its
+// Mounting the five dialect endpoints and the standard one, each with its
 // dialect and the grants it serves.
 func ExampleTokenHandler() {
 	store := mint.NewMemoryStore()

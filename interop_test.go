@@ -16,7 +16,7 @@ import (
 // A real client, golang.org/x/oauth2, against the mounted endpoints.
 
 func TestInteropClientCredentials(t *testing.T) {
-	s := newSeedServer(t)
+	s := newDialectServer(t)
 	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, s.srv.Client())
 	styles := []struct {
 		name  string
@@ -50,11 +50,11 @@ func TestInteropClientCredentials(t *testing.T) {
 }
 
 func TestInteropPasswordAndRefresh(t *testing.T) {
-	s := newSeedServer(t)
+	s := newDialectServer(t)
 	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, s.srv.Client())
 	for _, st := range []oauth2.AuthStyle{oauth2.AuthStyleInHeader, oauth2.AuthStyleInParams} {
 		cfg := oauth2.Config{ClientID: "app", ClientSecret: appSecret,
-			Endpoint: oauth2.Endpoint{TokenURL: s.srv.URL + path003, AuthStyle: st}}
+			Endpoint: oauth2.Endpoint{TokenURL: s.srv.URL + pathDjango, AuthStyle: st}}
 		tok, err := cfg.PasswordCredentialsToken(ctx, "john_doe", johnPass)
 		require.NoError(t, err)
 		assert.Equal(t, "Bearer", tok.Type())
@@ -81,10 +81,10 @@ func TestInteropPasswordAndRefresh(t *testing.T) {
 }
 
 func TestInteropSocialID(t *testing.T) {
-	s := newSeedServer(t)
+	s := newDialectServer(t)
 	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, s.srv.Client())
 	cfg := oauth2.Config{ClientID: "138", ClientSecret: appSecret,
-		Endpoint: oauth2.Endpoint{TokenURL: s.srv.URL + path004, AuthStyle: oauth2.AuthStyleInHeader}}
+		Endpoint: oauth2.Endpoint{TokenURL: s.srv.URL + pathSocialID, AuthStyle: oauth2.AuthStyleInHeader}}
 	tok, err := cfg.PasswordCredentialsToken(ctx, "john_doe", johnPass)
 	require.NoError(t, err)
 	assert.Equal(t, "Bearer", tok.Type(), "x/oauth2 reads bearer as Bearer")

@@ -14,7 +14,7 @@ import (
 
 // Django OAuth Toolkit: POST /o/token/ (Django OAuth Toolkit style).
 func TestDjangoOAuthToolkit(t *testing.T) {
-	s := newSeedServer(t)
+	s := newDialectServer(t)
 	app := []string{"Authorization", basicAuth("app", appSecret)}
 	invalidClient := `{"error":"invalid_client","error_description":"client authentication failed"}`
 	invalidGrant := `{"error":"invalid_grant","error_description":"Invalid credentials given."}`
@@ -57,13 +57,13 @@ func TestDjangoOAuthToolkit(t *testing.T) {
 }
 
 func TestDjangoOAuthToolkitRefresh(t *testing.T) {
-	s := newSeedServer(t)
+	s := newDialectServer(t)
 	app := []string{"Authorization", basicAuth("app", appSecret)}
-	a := s.post(t, path003, formType, "grant_type=password&username=john_doe&password=john_doe_secret", app...)
+	a := s.post(t, pathDjango, formType, "grant_type=password&username=john_doe&password=john_doe_secret", app...)
 	require.Equal(t, http.StatusOK, a.status, a.body)
 	first := field(t, a.body, "refresh_token").(string)
 
-	a = s.post(t, path003, formType, form("grant_type", "refresh_token", "refresh_token", first, "scope", "read"), app...)
+	a = s.post(t, pathDjango, formType, form("grant_type", "refresh_token", "refresh_token", first, "scope", "read"), app...)
 	checkShape(t, mounts[3], a)
 	require.Equal(t, http.StatusOK, a.status, a.body)
 	assert.Equal(t, `{"access_token":"JWT","expires_in":3600,"refresh_token":"REFRESH","scope":"read","token_type":"Bearer"}`, golden(a.body))
@@ -71,17 +71,17 @@ func TestDjangoOAuthToolkitRefresh(t *testing.T) {
 	assert.NotEqual(t, first, second, "rotated")
 	assert.Equal(t, "7", s.parse(t, field(t, a.body, "access_token").(string))["sub"])
 
-	a = s.post(t, path003, formType, form("grant_type", "refresh_token", "refresh_token", first), app...)
+	a = s.post(t, pathDjango, formType, form("grant_type", "refresh_token", "refresh_token", first), app...)
 	checkShape(t, mounts[3], a)
 	assert.Equal(t, http.StatusBadRequest, a.status)
 	assert.Equal(t, "invalid_grant", field(t, a.body, "error"), "a replay")
-	a = s.post(t, path003, formType, form("grant_type", "refresh_token", "refresh_token", second), app...)
+	a = s.post(t, pathDjango, formType, form("grant_type", "refresh_token", "refresh_token", second), app...)
 	assert.Equal(t, "invalid_grant", field(t, a.body, "error"), "the replay revoked the family")
 }
 
 // SocialID: POST /v2/marketing/oauth/token (SocialID).
 func TestSocialID(t *testing.T) {
-	s := newSeedServer(t)
+	s := newDialectServer(t)
 	client := []string{"Authorization", basicAuth("138", appSecret)}
 	success := `{"access_token":"JWT","expires_in":604800,"refresh_token":"REFRESH","token_type":"bearer"}`
 	invalidClient := `{"error":"invalid_client","error_description":"client authentication failed"}`
@@ -115,7 +115,7 @@ func TestSocialID(t *testing.T) {
 // before base64. Clients that skip the encoding are understood too when
 // their credentials do not look encoded.
 func TestBasicCredentialsEncoding(t *testing.T) {
-	s := newSeedServer(t)
+	s := newDialectServer(t)
 	raw := func(id, secret string) string {
 		return "Basic " + base64.StdEncoding.EncodeToString([]byte(id+":"+secret))
 	}
@@ -146,7 +146,7 @@ func TestBasicCredentialsEncoding(t *testing.T) {
 // WWW-Authenticate follows RFC 7235: the realm is a quoted string.
 func TestRealmIsQuoted(t *testing.T) {
 	f := newFixture(t)
-	s := &seedServer{fixture: f, srv: newServer(t, mint.TokenHandler{Issuer: f.issuer,
+	s := &dialectServer{fixture: f, srv: newServer(t, mint.TokenHandler{Issuer: f.issuer,
 		Dialect: mint.OAuth2Dialect{Realm: `a "b" \c`}})}
 	a := s.post(t, "", formType, "grant_type=client_credentials", "Authorization", basicAuth("app", "x"))
 	assert.Equal(t, http.StatusUnauthorized, a.status)
@@ -155,7 +155,7 @@ func TestRealmIsQuoted(t *testing.T) {
 
 // The standard endpoint serves every grant the Issuer knows.
 func TestStandardEndpoint(t *testing.T) {
-	s := newSeedServer(t)
+	s := newDialectServer(t)
 	m := mounts[5]
 	runWireCases(t, s, m, []wireCase{
 		{"client_credentials", formType, "grant_type=client_credentials&scope=read", []string{"Authorization", basicAuth("app", appSecret)},
@@ -170,7 +170,7 @@ func TestStandardEndpoint(t *testing.T) {
 func TestOAuth2DialectOptions(t *testing.T) {
 	f := newFixture(t)
 	d := mint.OAuth2Dialect{TokenType: "bearer", OmitScope: true, NoRefreshToken: true, Bodies: mint.FormBodies}
-	s := &seedServer{fixture: f, srv: newServer(t, mint.TokenHandler{Issuer: f.issuer, Dialect: d})}
+	s := &dialectServer{fixture: f, srv: newServer(t, mint.TokenHandler{Issuer: f.issuer, Dialect: d})}
 	a := s.post(t, "", formType, "grant_type=password&username=john_doe&password=john_doe_secret", "Authorization", basicAuth("app", appSecret))
 	assert.Equal(t, `{"access_token":"JWT","expires_in":3600,"token_type":"bearer"}`, golden(a.body))
 	a = s.post(t, "", jsonType, `{"grant_type":"client_credentials"}`, "Authorization", basicAuth("app", appSecret))
@@ -189,7 +189,7 @@ func TestExtensionGrantParameters(t *testing.T) {
 	})
 	f := newFixture(t, mint.WithGrant(grantType, grant))
 	f.store.PutClient(&mint.Client{ID: "ext", SecretHash: hash(t, appSecret), Grants: []string{grantType}})
-	s := &seedServer{fixture: f, srv: newServer(t, mint.TokenHandler{Issuer: f.issuer})}
+	s := &dialectServer{fixture: f, srv: newServer(t, mint.TokenHandler{Issuer: f.issuer})}
 	a := s.post(t, "", formType, form("grant_type", grantType, "assertion", "ok"), "Authorization", basicAuth("ext", appSecret))
 	assert.Equal(t, http.StatusOK, a.status, a.body)
 	a = s.post(t, "", formType, form("grant_type", grantType, "assertion", "no"), "Authorization", basicAuth("ext", appSecret))

@@ -19,7 +19,7 @@ import (
 // the overlap; from the expiry on, on the Issuer's clock, the old one is
 // refused with exactly the answer a wrong secret gets.
 func TestSecretRotationOverHTTP(t *testing.T) {
-	s := newSeedServer(t)
+	s := newDialectServer(t)
 	const oldSecret, newSecret = "old-secret", "new-secret"
 	expiry := s.clock.now().Add(24 * time.Hour)
 	s.store.PutClient(&mint.Client{ID: "rot", SecretHash: hash(t, newSecret),

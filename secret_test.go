@@ -72,7 +72,7 @@ func TestErrorCatalogue(t *testing.T) {
 	}
 	for _, code := range []int{200000, 400002, 401122, 403051, 500030, 400001, 400004, 400011, 500000} {
 		c, ok := lookupCode(code)
-		assert.True(t, ok, "seed code %d in the catalogue", code)
+		assert.True(t, ok, "dialect code %d in the catalogue", code)
 		assert.Equal(t, code, c.Code)
 	}
 	_, ok := lookupCode(123456)

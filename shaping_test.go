@@ -88,7 +88,7 @@ func TestClaimsHookCannotSetReservedNames(t *testing.T) {
 				mint.WithClaims(func(context.Context, *mint.ClaimsRequest) (map[string]any, error) {
 					return map[string]any{name: "evil"}, nil
 				}))
-			a := (&seedServer{srv: newServer(t, mint.TokenHandler{Issuer: f.issuer})}).post(t, "", formType,
+			a := (&dialectServer{srv: newServer(t, mint.TokenHandler{Issuer: f.issuer})}).post(t, "", formType,
 				"grant_type=client_credentials", "Authorization", basicAuth("app", appSecret))
 			assert.Equal(t, http.StatusInternalServerError, a.status, a.body)
 			assert.Equal(t, "server_error", field(t, a.body, "error"))
@@ -107,7 +107,7 @@ func TestClaimsHookUnencodableClaim(t *testing.T) {
 		mint.WithClaims(func(context.Context, *mint.ClaimsRequest) (map[string]any, error) {
 			return map[string]any{"ch": make(chan int)}, nil
 		}))
-	a := (&seedServer{srv: newServer(t, mint.TokenHandler{Issuer: f.issuer})}).post(t, "", formType,
+	a := (&dialectServer{srv: newServer(t, mint.TokenHandler{Issuer: f.issuer})}).post(t, "", formType,
 		"grant_type=client_credentials", "Authorization", basicAuth("app", appSecret))
 	assert.Equal(t, http.StatusInternalServerError, a.status, a.body)
 	assert.Equal(t, "server_error", field(t, a.body, "error"))
@@ -150,7 +150,7 @@ func disabledHook(disabled string) mint.ClaimsFunc {
 func TestHostRefusalInEveryDialect(t *testing.T) {
 	var logs bytes.Buffer
 	audit := &auditLog{}
-	s := newSeedServer(t, mint.WithClaims(disabledHook("7")), mint.WithAudit(audit.hook),
+	s := newDialectServer(t, mint.WithClaims(disabledHook("7")), mint.WithAudit(audit.hook),
 		mint.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	s.store.PutClient(&mint.Client{ID: "dot", SecretHash: hash(t, appSecret), Grants: []string{mint.GrantPassword, mint.GrantRefreshToken}})
 	s.store.PutClient(&mint.Client{ID: "horus", SecretHash: hash(t, appSecret), Grants: []string{mint.GrantSilentPassword}})
@@ -162,17 +162,17 @@ func TestHostRefusalInEveryDialect(t *testing.T) {
 		status                        int
 		want                          string
 	}{
-		{"Django OAuth Toolkit", path003, formType, "grant_type=password&username=john_doe&password=" + johnPass,
+		{"Django OAuth Toolkit", pathDjango, formType, "grant_type=password&username=john_doe&password=" + johnPass,
 			[]string{"Authorization", basicAuth("dot", appSecret)}, 400, `{"error":"invalid_grant","error_description":"account disabled"}`},
-		{"SocialID", path004, formType, "grant_type=password&email_address=john_doe%40domain.com&password=" + johnPass,
+		{"SocialID", pathSocialID, formType, "grant_type=password&email_address=john_doe%40domain.com&password=" + johnPass,
 			[]string{"Authorization", basicAuth("dot", appSecret)}, 400, `{"error":"invalid_grant","error_description":"account disabled"}`},
-		{"Horus silent password", path000, jsonType, `{"clientId":"horus","clientSecret":"app-secret","grantType":"silent_password","username":"john_doe"}`,
+		{"Horus silent password", pathHorusSilentPassword, jsonType, `{"clientId":"horus","clientSecret":"app-secret","grantType":"silent_password","username":"john_doe"}`,
 			nil, 403, `{"code":403060,"message":"user is disabled"}`},
-		{"Horus client credentials", path001, jsonType, `{"clientId":"blocked","clientSecret":"app-secret","grantType":"client_credentials"}`,
+		{"Horus client credentials", pathHorusClientCredentials, jsonType, `{"clientId":"blocked","clientSecret":"app-secret","grantType":"client_credentials"}`,
 			nil, 403, `{"code":403060,"message":"user is disabled"}`},
-		{"Eventhos client credentials", path002, formType, "client_id=blocked&client_secret=app-secret&grant_type=client_credentials",
+		{"Eventhos client credentials", pathEventhos, formType, "client_id=blocked&client_secret=app-secret&grant_type=client_credentials",
 			nil, 403, `{"code":403060,"message":"user is disabled"}`},
-		{"Eventhos", path002, formType, "client_id=ev&client_secret=app-secret&grant_type=password&username=john_doe&password=" + johnPass,
+		{"Eventhos", pathEventhos, formType, "client_id=ev&client_secret=app-secret&grant_type=password&username=john_doe&password=" + johnPass,
 			nil, 403, `{"code":403060,"message":"user is disabled"}`},
 	}
 	for _, tt := range tests {
@@ -191,7 +191,7 @@ func TestHostRefusalInEveryDialect(t *testing.T) {
 	assert.NotContains(t, logs.String(), "level=ERROR")
 
 	// The refusal tells nothing to someone without the password.
-	a := s.post(t, path003, formType, "grant_type=password&username=john_doe&password=wrong",
+	a := s.post(t, pathDjango, formType, "grant_type=password&username=john_doe&password=wrong",
 		"Authorization", basicAuth("dot", appSecret))
 	assert.Equal(t, `{"error":"invalid_grant","error_description":"Invalid credentials given."}`, golden(a.body))
 }
@@ -219,7 +219,7 @@ func TestStoreAndGrantRefusals(t *testing.T) {
 			return nil, &mint.Error{Kind: mint.KindInvalidGrant, Description: "wrong PIN"}
 		})))
 	require.NoError(t, err)
-	s := &seedServer{srv: newServer(t, mint.TokenHandler{Issuer: iss})}
+	s := &dialectServer{srv: newServer(t, mint.TokenHandler{Issuer: iss})}
 	a := s.post(t, "", formType, "grant_type=password&username=locked&password=x", "Authorization", basicAuth("kiosk", appSecret))
 	assert.Equal(t, http.StatusBadRequest, a.status)
 	assert.Equal(t, `{"error":"access_denied","error_description":"the account is locked"}`, golden(a.body))
@@ -239,7 +239,7 @@ func TestAnswerExtras(t *testing.T) {
 		return &mint.Authorization{Answer: answer}, nil
 	})))
 	f.store.PutClient(&mint.Client{ID: "x", SecretHash: hash(t, appSecret), Grants: []string{exchange}, Scopes: []string{"read"}})
-	s := &seedServer{srv: newServer(t, mint.TokenHandler{Issuer: f.issuer})}
+	s := &dialectServer{srv: newServer(t, mint.TokenHandler{Issuer: f.issuer})}
 	a := s.post(t, "", formType, "grant_type="+url.QueryEscape(exchange), "Authorization", basicAuth("x", appSecret))
 	assert.Equal(t, `{"access_token":"JWT","expires_in":3600,"scope":"read","token_type":"Bearer","issued_token_type":"urn:ietf:params:oauth:token-type:access_token"}`,
 		golden(a.body))

@@ -19,7 +19,7 @@ import (
 // An issuer with a path (RFC 8414 section 3.1) puts the metadata at
 // /.well-known/oauth-authorization-server/<path> and the endpoints it
 // advertises under <path>: each must answer there, not 404, for a client
-// that reaches the server directly (DESIGN.md "Interop rules"); the
+// that reaches the server directly (the interop rule for issuer paths); the
 // unprefixed paths keep answering for a proxy that strips the prefix.
 func TestIssuerWithPathServesItsAdvertisedEndpoints(t *testing.T) {
 	store := mint.NewMemoryStore()
