@@ -17,8 +17,7 @@ import (
 
 // TestEqualCostEveryGrant counts hash verifications (never time): in
 // every grant an unknown client costs what a wrong secret costs, and an
-// unknown user what a wrong password costs (RFC 6819 section 4.4.3.6,
-// DESIGN "an unknown client costs the same time as a wrong secret").
+// unknown user what a wrong password costs (RFC 6819 section 4.4.3.6).
 func TestEqualCostEveryGrant(t *testing.T) {
 	h := &countingHasher{Hasher: fastHasher}
 	f := newFixture(t, mint.WithHasher(h), mint.WithLimiter(mint.NoLimiter()))
