@@ -101,15 +101,13 @@ func (e Event) LogValue() slog.Value {
 	return slog.GroupValue(attrs...)
 }
 
-// AuditFunc receives audit events. It is called synchronously on the
-// request's goroutine: it must be quick and safe for concurrent use.
-type AuditFunc func(ctx context.Context, e Event)
-
-// WithAudit sets the audit hook. Default: every event is logged to the
+// WithAudit sets the audit hook, which receives every audit event. It is
+// called synchronously on the request's goroutine: it must be quick and
+// safe for concurrent use. Default: every event is logged to the
 // Issuer's logger (WithLogger) as "mint: audit" with the event's fields
 // under "audit": token_issued at Debug, token_revoked and
 // subject_revoked at Info, the others at Warn.
-func WithAudit(f AuditFunc) Option {
+func WithAudit(f func(ctx context.Context, e Event)) Option {
 	return func(c *config) error {
 		if f == nil {
 			return errors.New("mint: nil audit hook")
@@ -120,7 +118,7 @@ func WithAudit(f AuditFunc) Option {
 }
 
 // logAudit is the default audit hook (WithAudit), logging to l.
-func logAudit(l *slog.Logger) AuditFunc {
+func logAudit(l *slog.Logger) func(context.Context, Event) {
 	return func(ctx context.Context, e Event) {
 		level := slog.LevelWarn
 		switch e.Type {

@@ -78,7 +78,7 @@ type config struct {
 	dummyClient           string
 	limiter               Limiter
 	hashSlots             int
-	audit                 AuditFunc
+	audit                 func(context.Context, Event)
 	claims                ClaimsFunc
 	fapi2                 bool
 	dpopNonce             []byte // key of the DPoP nonces; nil: none required
