@@ -96,8 +96,8 @@ func (h RevocationHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // every access token of the user issued until now (within this second
 // too: iat has second precision) for Introspect and verify.WithDenyList.
 // Without a SubjectRevoker Store (MemoryStore and sqlstore are) the call
-// fails and nothing is revoked; a store failure is an *Error of KindServerError. The
-// revocation is audited as EventSubjectRevoked.
+// fails and nothing is revoked; a store failure is an *Error of
+// KindServerError. The revocation is audited as EventSubjectRevoked.
 func (iss *Issuer) RevokeUser(ctx context.Context, userID string) error {
 	return iss.revokeSubject(ctx, Event{UserID: userID}, userID, SubjectRevoker.RevokeUser)
 }
