@@ -117,11 +117,7 @@ func (iss *Issuer) Introspect(ctx context.Context, client *Client, token, hint s
 		return inactive, nil
 	}
 	if deny, ok := iss.store.(AccessTokenDenyList); ok {
-		var userID string // "" for a client's own token
-		if c.SubType == SubjectUser {
-			userID = c.Sub
-		}
-		denied, err := deny.AccessTokenDenied(ctx, c.Jti, c.ClientID, userID, c.IssuedAt())
+		denied, err := deny.AccessTokenDenied(ctx, c.Jti, c.ClientID, c.UserID(), c.IssuedAt())
 		if err != nil {
 			return nil, serverError(err)
 		}

@@ -224,12 +224,14 @@ func liveKeys(stored []StoredKey, p KeyPolicy, known []*Key) ([]*Key, error) {
 	keys := make([]*Key, 0, len(live))
 	for _, sk := range slices.Concat(live[i:i+1], live[:i], live[i+1:]) {
 		if j := slices.IndexFunc(known, func(k *Key) bool { return k.id == sk.ID && k.alg == sk.Algorithm }); j >= 0 {
-			keys = append(keys, known[j])
-		} else if k, err := sk.Key(); err == nil {
-			keys = append(keys, k)
-		} else {
+			keys = append(keys, known[j]) // already decoded: keep the same *Key
+			continue
+		}
+		k, err := sk.Key()
+		if err != nil {
 			return nil, err
 		}
+		keys = append(keys, k)
 	}
 	return keys, nil
 }

@@ -59,11 +59,7 @@ func (iss *Issuer) Revoke(ctx context.Context, client *Client, token, hint strin
 	if err := deny.DenyAccessToken(ctx, c.Jti, c.ExpiresAt().Add(maxVerifierLeeway)); err != nil {
 		return serverError(err)
 	}
-	e := Event{Type: EventTokenRevoked, ClientID: client.ID, TokenID: c.Jti}
-	if c.SubType == SubjectUser { // as Introspect: a client named like a user is not that user
-		e.UserID = c.Sub
-	}
-	iss.Audit(ctx, e)
+	iss.Audit(ctx, Event{Type: EventTokenRevoked, ClientID: client.ID, UserID: c.UserID(), TokenID: c.Jti})
 	return nil
 }
 

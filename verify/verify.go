@@ -282,9 +282,7 @@ func claimsOf(c *jwtcheck.Claims) (*Claims, error) {
 		Roles:       c.Roles,
 		Actor:       c.Act,
 		JKT:         c.JKT,
-	}
-	if c.SubType == subjectUser {
-		out.UserID = c.Sub
+		UserID:      c.UserID(),
 	}
 	for name, raw := range c.Extra {
 		var v any
@@ -298,9 +296,6 @@ func claimsOf(c *jwtcheck.Claims) (*Claims, error) {
 	}
 	return out, nil
 }
-
-// subjectUser is the sub_type of a token with a user behind it.
-const subjectUser = "user"
 
 // reasons words golang-jwt's and jwtcheck's refusals for the client, in
 // the order they are looked for.

@@ -221,6 +221,15 @@ func (c *Claims) ExpiresAt() time.Time { return timeOf(c.Exp) }
 // IssuedAt returns iat as a time, or the zero time.
 func (c *Claims) IssuedAt() time.Time { return timeOf(c.Iat) }
 
+// UserID returns the user behind the token: sub when sub_type is "user",
+// else "" (a client's own token, even when a user has the client's id).
+func (c *Claims) UserID() string {
+	if c.SubType == "user" {
+		return c.Sub
+	}
+	return ""
+}
+
 func timeOf(d *jwt.NumericDate) time.Time {
 	if d == nil {
 		return time.Time{}
