@@ -122,17 +122,21 @@ func (m *Metadata) complete(iss *Issuer) {
 	if iss.cfg.fapi2 {
 		methods = []string{AuthPrivateKeyJWT}
 	}
-	orDefault := func(list *[]string, def []string, named bool) {
-		if *list == nil && named {
+	orDefault := func(list *[]string, def []string) {
+		if *list == nil {
 			*list = def
 		}
 	}
-	orDefault(&m.ResponseTypesSupported, []string{}, true)
-	orDefault(&m.TokenEndpointAuthSigningAlgValuesSupported, iss.algs(), true)
-	orDefault(&m.DPoPSigningAlgValuesSupported, iss.algs(), true)
-	orDefault(&m.TokenEndpointAuthMethodsSupported, methods, true)
-	orDefault(&m.IntrospectionEndpointAuthMethodsSupported, methods, m.IntrospectionEndpoint != "")
-	orDefault(&m.RevocationEndpointAuthMethodsSupported, methods, m.RevocationEndpoint != "")
+	orDefault(&m.ResponseTypesSupported, []string{})
+	orDefault(&m.TokenEndpointAuthSigningAlgValuesSupported, iss.algs())
+	orDefault(&m.DPoPSigningAlgValuesSupported, iss.algs())
+	orDefault(&m.TokenEndpointAuthMethodsSupported, methods)
+	if m.IntrospectionEndpoint != "" {
+		orDefault(&m.IntrospectionEndpointAuthMethodsSupported, methods)
+	}
+	if m.RevocationEndpoint != "" {
+		orDefault(&m.RevocationEndpointAuthMethodsSupported, methods)
+	}
 }
 
 // MetadataURL returns where RFC 8414 section 3.1 puts the metadata of an
